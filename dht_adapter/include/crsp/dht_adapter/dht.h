@@ -1,0 +1,60 @@
+// The interface through which the node uses the DHT. OpenDHT types never
+// appear here: opendht_dht.h implements it on a DhtRunner, memory_dht.h in
+// memory for unit tests and fuzzing.
+//
+// Callbacks may run on a DHT thread; implementations call each `done`
+// exactly once, and never while holding a lock the caller could need.
+#ifndef CRSP_DHT_ADAPTER_DHT_H_
+#define CRSP_DHT_ADAPTER_DHT_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "crsp/dht_adapter/offer_record.h"
+#include "crsp/protocol/packets.h"
+
+namespace crsp::dht {
+
+struct DhtInfo {
+  protocol::NodeId node_id{};
+  uint32_t good_peers = 0;
+  uint32_t stored_values = 0;  // values this node stores for the DHT
+};
+
+class Dht {
+ public:
+  using PutDone = std::function<void(bool ok, uint16_t replicas)>;
+  using FetchDone = std::function<void(std::vector<OfferRecord> records)>;
+  using RecordSeen = std::function<void(const OfferRecord& record)>;
+
+  virtual ~Dht() = default;
+
+  // Stores one version of an offer under its key (docs/storage.md) and keeps
+  // it in the DHT until offer.valid_until. `done(true, n)` only once n >= 1
+  // nodes confirmed it (a node alone counts itself).
+  virtual void Publish(const OfferRecord& record, PutDone done) = 0;
+
+  // Every record stored under the keys of `resource` whose price bucket can
+  // hold prices <= max_price. Records that fail DecodeRecord,
+  // VerifyRecordSignature or are expired are dropped. Answers by `deadline`
+  // with what arrived by then.
+  virtual void Fetch(uint16_t resource, uint32_t max_price,
+                     std::chrono::milliseconds deadline, FetchDone done) = 0;
+
+  // From now on, calls `seen` for every valid record that arrives under the
+  // keys of `resource` up to max_price (idempotent per key).
+  virtual void Watch(uint16_t resource, uint32_t max_price,
+                     RecordSeen seen) = 0;
+
+  virtual DhtInfo Info() const = 0;
+
+  // Stops the DHT; blocks at most `timeout`.
+  virtual void Shutdown(std::chrono::milliseconds timeout) = 0;
+};
+
+}  // namespace crsp::dht
+
+#endif  // CRSP_DHT_ADAPTER_DHT_H_
