@@ -1,0 +1,125 @@
+// crsp-node: flags and config file -> NodeConfig -> an OpenDHT node, a Node
+// and the edge socket; runs until SIGINT or SIGTERM, then shuts down within
+// 10 s (docs/node.md "Running a node").
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <memory>
+#include <thread>
+
+#include "crsp/dht_adapter/opendht_dht.h"
+#include "crsp/node/node.h"
+#include "options.h"
+#include "udp_server.h"
+
+namespace {
+
+using crsp::node::NodeConfig;
+
+void ConfigureLogging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("crsp-node");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  logger->set_level(spdlog::level::from_str(level));
+  spdlog::set_default_logger(logger);
+}
+
+crsp::dht::OpenDhtConfig DhtConfigFor(const NodeConfig& config) {
+  crsp::dht::OpenDhtConfig dht;
+  dht.port = config.dht_port;
+  dht.bootstrap = config.bootstrap;
+  dht.state_dir = config.state_dir + "/dht";
+  dht.max_req_per_sec = config.limits.dht_max_req_per_sec;
+  dht.max_peer_req_per_sec = config.limits.dht_max_peer_req_per_sec;
+  return dht;
+}
+
+void LogFromDht(crsp::dht::DhtLogLevel level, std::string_view line) {
+  switch (level) {
+    case crsp::dht::DhtLogLevel::kError:
+      spdlog::error("dht: {}", line);
+      break;
+    case crsp::dht::DhtLogLevel::kWarning:
+      spdlog::warn("dht: {}", line);
+      break;
+    case crsp::dht::DhtLogLevel::kDebug:
+      spdlog::trace("dht: {}", line);
+      break;
+  }
+}
+
+std::string Hex(std::span<const uint8_t> bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (uint8_t b : bytes) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 15];
+  }
+  return out;
+}
+
+int Run(const NodeConfig& config, const sigset_t& stop_signals) {
+  // Bind the edge port first: a busy port fails before the DHT starts.
+  crsp::node::UdpServer server(config.listen);
+  auto dht = std::make_unique<crsp::dht::OpenDhtDht>(DhtConfigFor(config),
+                                                     LogFromDht);
+  const uint16_t dht_port = dht->port();
+  std::unique_ptr<crsp::node::Node> node =
+      crsp::node::Node::Create(config, crsp::node::NodeContext{std::move(dht)});
+
+  spdlog::info("crsp-node: edge {} (UDP), DHT port {}, state {}",
+               server.address(), dht_port, config.state_dir);
+  spdlog::info("crsp-node: Ed25519 key {}, {} offers, {} bootstrap peer(s)",
+               Hex(node->public_key()), node->offer_count(),
+               config.bootstrap.size());
+
+  std::thread signal_waiter([&server, &stop_signals] {
+    int signal = 0;
+    sigwait(&stop_signals, &signal);
+    spdlog::info("crsp-node: signal {}, shutting down", signal);
+    server.Stop();
+  });
+  server.Run(
+      [&node](std::span<const std::byte> datagram,
+              const crsp::node::Sender& from, crsp::node::ReplyFn reply) {
+        node->HandleDatagram(datagram, from, std::move(reply));
+      },
+      [&node] { node->Tick(); }, std::chrono::seconds(1));
+  signal_waiter.join();
+  // 10 s in all: pending DHT calls get 7 s, the DHT itself the rest.
+  node->Shutdown(std::chrono::seconds(7));
+  node.reset();
+  spdlog::info("crsp-node: stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  crsp::node::ParsedOptions options = crsp::node::ParseOptions(argc, argv);
+  if (options.exit_now) {
+    std::fputs(options.message.c_str(),
+               options.exit_code == 0 ? stdout : stderr);
+    return options.exit_code;
+  }
+  ConfigureLogging(options.config.log_level);
+
+  // Block the stop signals in every thread (OpenDHT's included); one thread
+  // waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  try {
+    return Run(options.config, stop_signals);
+  } catch (const std::exception& e) {
+    spdlog::critical("crsp-node: {}", e.what());
+    return 1;
+  }
+}

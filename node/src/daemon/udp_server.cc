@@ -1,0 +1,169 @@
+#include "udp_server.h"
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+#include "crsp/protocol/wire.h"
+
+namespace crsp::node {
+namespace {
+
+constexpr int kBatch = 32;  // datagrams per recvmmsg
+constexpr int kSocketBufferBytes = 4 << 20;
+
+std::string ErrnoText(const char* what) {
+  return std::string(what) + ": " + std::strerror(errno);
+}
+
+}  // namespace
+
+// Owns the descriptor; closed when the server and every pending reply are
+// gone, so a late reply never writes to a reused descriptor.
+struct UdpServer::Socket {
+  int fd = -1;
+  ~Socket() {
+    if (fd >= 0) close(fd);
+  }
+};
+
+bool ParseEndpoint(const std::string& text, sockaddr_in6& out) {
+  std::memset(&out, 0, sizeof out);
+  out.sin6_family = AF_INET6;
+  std::string host;
+  std::string port;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() ||
+        text[close + 1] != ':') {
+      return false;
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string::npos || text.find(':') != colon) return false;
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  unsigned long p = std::stoul(port);
+  if (p > 65535) return false;
+  out.sin6_port = htons(static_cast<uint16_t>(p));
+  if (host.empty() || host == "*") {
+    out.sin6_addr = in6addr_any;
+    return true;
+  }
+  if (inet_pton(AF_INET6, host.c_str(), &out.sin6_addr) == 1) return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    // IPv4-mapped ::ffff:a.b.c.d
+    out.sin6_addr.s6_addr[10] = 0xFF;
+    out.sin6_addr.s6_addr[11] = 0xFF;
+    std::memcpy(&out.sin6_addr.s6_addr[12], &v4, 4);
+    return true;
+  }
+  return false;
+}
+
+UdpServer::UdpServer(const std::string& listen)
+    : socket_(std::make_shared<Socket>()) {
+  sockaddr_in6 addr{};
+  if (!ParseEndpoint(listen, addr)) {
+    throw std::runtime_error("--listen: cannot parse '" + listen +
+                             "' (want [ADDR]:PORT)");
+  }
+  socket_->fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (socket_->fd < 0) throw std::runtime_error(ErrnoText("socket"));
+  int off = 0;
+  // Dual stack: IPv4 clients arrive as mapped addresses.
+  setsockopt(socket_->fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+  int buf = kSocketBufferBytes;
+  setsockopt(socket_->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+  setsockopt(socket_->fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+  if (bind(socket_->fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) !=
+      0) {
+    throw std::runtime_error(ErrnoText(("bind " + listen).c_str()));
+  }
+  sockaddr_in6 bound{};
+  socklen_t len = sizeof bound;
+  getsockname(socket_->fd, reinterpret_cast<sockaddr*>(&bound), &len);
+  port_ = ntohs(bound.sin6_port);
+}
+
+UdpServer::~UdpServer() = default;
+
+std::string UdpServer::address() const {
+  sockaddr_in6 bound{};
+  socklen_t len = sizeof bound;
+  getsockname(socket_->fd, reinterpret_cast<sockaddr*>(&bound), &len);
+  char text[INET6_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET6, &bound.sin6_addr, text, sizeof text);
+  return "[" + std::string(text) + "]:" + std::to_string(port_);
+}
+
+void UdpServer::Run(const Handler& handle, const std::function<void()>& tick,
+                    std::chrono::milliseconds tick_every) {
+  // One buffer per batch slot, each as large as any accepted datagram (+1
+  // to notice larger ones, which the kernel truncates: MSG_TRUNC).
+  std::vector<std::array<std::byte, wire::kMaxDatagram + 1>> buffers(kBatch);
+  std::array<sockaddr_in6, kBatch> sources{};
+  std::array<iovec, kBatch> iov{};
+  std::array<mmsghdr, kBatch> msgs{};
+  auto next_tick = std::chrono::steady_clock::now() + tick_every;
+  const int fd = socket_->fd;
+
+  while (!stop_) {
+    pollfd p{fd, POLLIN, 0};
+    auto now = std::chrono::steady_clock::now();
+    int wait_ms = static_cast<int>(std::max<int64_t>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(next_tick -
+                                                                 now)
+               .count()));
+    int ready = poll(&p, 1, std::min(wait_ms, 200));
+    if (std::chrono::steady_clock::now() >= next_tick) {
+      tick();
+      next_tick = std::chrono::steady_clock::now() + tick_every;
+    }
+    if (ready <= 0) continue;
+
+    for (int i = 0; i < kBatch; ++i) {
+      iov[i] = {buffers[i].data(), buffers[i].size()};
+      msgs[i].msg_hdr = {};
+      msgs[i].msg_hdr.msg_name = &sources[i];
+      msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in6);
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    int n = recvmmsg(fd, msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
+    for (int i = 0; i < n; ++i) {
+      size_t len = msgs[i].msg_len;
+      // Larger than a node accepts: dropped, as no valid packet is.
+      if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || len > wire::kMaxDatagram) {
+        continue;
+      }
+      Sender from;
+      std::memcpy(from.address.data(), &sources[i].sin6_addr, 16);
+      from.port = ntohs(sources[i].sin6_port);
+      ReplyFn reply = [socket = socket_, to = sources[i]](
+                          std::vector<std::byte> answer) {
+        sendto(socket->fd, answer.data(), answer.size(), MSG_DONTWAIT,
+               reinterpret_cast<const sockaddr*>(&to), sizeof to);
+      };
+      handle(std::span<const std::byte>(buffers[i].data(), len), from,
+             std::move(reply));
+    }
+  }
+}
+
+}  // namespace crsp::node

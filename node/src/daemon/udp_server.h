@@ -1,0 +1,54 @@
+// The edge server's socket: receives datagrams in batches (recvmmsg) and
+// hands each to a handler with a reply function bound to its source. The
+// handler never sees the socket; replies may be sent later from any thread.
+#ifndef CRSP_NODE_DAEMON_UDP_SERVER_H_
+#define CRSP_NODE_DAEMON_UDP_SERVER_H_
+
+#include <netinet/in.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "crsp/node/node.h"
+
+namespace crsp::node {
+
+// Parses "[v6]:port", "v4:port" or "host:port" (numeric only) into an IPv6
+// socket address (IPv4 as mapped). Returns false on anything else.
+bool ParseEndpoint(const std::string& text, sockaddr_in6& out);
+
+class UdpServer {
+ public:
+  using Handler = std::function<void(std::span<const std::byte> datagram,
+                                     const Sender& from, ReplyFn reply)>;
+
+  // Binds `listen` ("[::]:7400": dual stack). Throws std::runtime_error
+  // when the address does not parse or cannot be bound.
+  explicit UdpServer(const std::string& listen);
+  ~UdpServer();
+
+  uint16_t port() const { return port_; }
+  std::string address() const;
+
+  // Receives until Stop(), calling `handle` for every datagram and `tick`
+  // about every `tick_every`.
+  void Run(const Handler& handle, const std::function<void()>& tick,
+           std::chrono::milliseconds tick_every);
+  // Makes Run return soon. Safe from any thread.
+  void Stop() { stop_ = true; }
+
+ private:
+  struct Socket;
+  std::shared_ptr<Socket> socket_;  // shared with pending ReplyFns
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+};
+
+}  // namespace crsp::node
+
+#endif  // CRSP_NODE_DAEMON_UDP_SERVER_H_

@@ -1,0 +1,198 @@
+#include "node_process.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "crsp/protocol/codec.h"
+
+namespace crsp::testing {
+namespace {
+
+sockaddr_in6 Loopback(uint16_t port) {
+  sockaddr_in6 addr{};
+  addr.sin6_family = AF_INET6;
+  addr.sin6_addr = in6addr_loopback;
+  addr.sin6_port = htons(port);
+  return addr;
+}
+
+}  // namespace
+
+uint16_t FreeUdpPort() {
+  int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+  sockaddr_in6 addr = Loopback(0);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin6_port);
+}
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string tmpl = std::string(base && *base ? base : "/tmp") +
+                     "/crsp-test-XXXXXX";
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    throw std::runtime_error("mkdtemp failed");
+  }
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::unique_ptr<NodeProcess> NodeProcess::Start(
+    Options options, std::chrono::milliseconds ready_within) {
+  if (options.edge_port == 0) options.edge_port = FreeUdpPort();
+  if (options.dht_port == 0) options.dht_port = FreeUdpPort();
+  std::filesystem::create_directories(options.state_dir);
+  if (options.log_file.empty()) {
+    options.log_file = options.state_dir + "/node.log";
+  }
+  std::unique_ptr<NodeProcess> node(new NodeProcess(std::move(options)));
+  if (!node->Launch()) return nullptr;
+
+  // Ready once it answers a ping; bounded by count and deadline.
+  UdpClient client(node->edge_port());
+  protocol::Packet ping{
+      protocol::HeaderFor(wire::PacketKind::kPingRequest, 1,
+                          wire::CheckType::kCrc32),
+      protocol::PingRequest{}};
+  std::vector<std::byte> bytes = protocol::Encode(ping);
+  auto deadline = std::chrono::steady_clock::now() + ready_within;
+  for (int i = 0; i < 1000 && std::chrono::steady_clock::now() < deadline;
+       ++i) {
+    int status = 0;
+    if (waitpid(node->pid_, &status, WNOHANG) == node->pid_) {
+      node->pid_ = -1;  // died during start-up
+      return nullptr;
+    }
+    client.Send(bytes);
+    if (client.Receive(std::chrono::milliseconds(100))) return node;
+  }
+  return nullptr;
+}
+
+bool NodeProcess::Launch() {
+  std::vector<std::string> args = {
+      options_.binary,
+      "--listen",
+      "[::1]:" + std::to_string(options_.edge_port),
+      "--dht-port",
+      std::to_string(options_.dht_port),
+      "--state-dir",
+      options_.state_dir,
+  };
+  for (const std::string& peer : options_.bootstrap) {
+    args.push_back("--bootstrap");
+    args.push_back(peer);
+  }
+  args.insert(args.end(), options_.extra_args.begin(),
+              options_.extra_args.end());
+  pid_ = fork();
+  if (pid_ < 0) return false;
+  if (pid_ == 0) {
+    int log = open(options_.log_file.c_str(),
+                   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (log >= 0) {
+      dup2(log, STDERR_FILENO);
+      dup2(log, STDOUT_FILENO);
+    }
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return true;
+}
+
+NodeProcess::~NodeProcess() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+std::string NodeProcess::dht_endpoint() const {
+  return "[::1]:" + std::to_string(options_.dht_port);
+}
+
+std::optional<int> NodeProcess::Stop(int signal,
+                                     std::chrono::milliseconds within) {
+  if (pid_ <= 0) return std::nullopt;
+  kill(pid_, signal);
+  auto deadline = std::chrono::steady_clock::now() + within;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return status;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return std::nullopt;
+}
+
+std::string NodeProcess::Log() const {
+  std::ifstream in(options_.log_file);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+UdpClient::UdpClient(uint16_t port) {
+  fd_ = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in6 addr = Loopback(port);
+  // connect() so that only the node's answers arrive here.
+  connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+}
+
+UdpClient::~UdpClient() {
+  if (fd_ >= 0) close(fd_);
+}
+
+void UdpClient::Send(std::span<const std::byte> datagram) {
+  send(fd_, datagram.data(), datagram.size(), 0);
+}
+
+std::optional<std::vector<std::byte>> UdpClient::Receive(
+    std::chrono::milliseconds timeout) {
+  pollfd p{fd_, POLLIN, 0};
+  if (poll(&p, 1, static_cast<int>(timeout.count())) <= 0) {
+    return std::nullopt;
+  }
+  std::vector<std::byte> buf(65536);
+  ssize_t n = recv(fd_, buf.data(), buf.size(), 0);
+  if (n < 0) return std::nullopt;
+  buf.resize(static_cast<size_t>(n));
+  return buf;
+}
+
+std::optional<std::vector<std::byte>> UdpClient::Exchange(
+    std::span<const std::byte> datagram, std::chrono::milliseconds timeout,
+    int tries) {
+  for (int i = 0; i < tries; ++i) {
+    Send(datagram);
+    if (auto answer = Receive(timeout)) return answer;
+  }
+  return std::nullopt;
+}
+
+}  // namespace crsp::testing

@@ -1,0 +1,100 @@
+// Test support: a real crsp-node process on loopback, and a UDP client.
+// Every process started here is killed (SIGKILL) and reaped by pid in the
+// destructor, also when a test fails half-way.
+#ifndef CRSP_TESTS_SUPPORT_NODE_PROCESS_H_
+#define CRSP_TESTS_SUPPORT_NODE_PROCESS_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace crsp::testing {
+
+// A UDP port on [::1] that was free a moment ago (bound to port 0, then
+// closed). Good enough for tests on loopback.
+uint16_t FreeUdpPort();
+
+// A fresh directory under $TMPDIR (or /tmp), removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+class NodeProcess {
+ public:
+  struct Options {
+    std::string binary;     // path of crsp-node
+    std::string state_dir;  // required
+    uint16_t edge_port = 0;  // 0: pick a free one
+    uint16_t dht_port = 0;   // 0: pick a free one
+    std::vector<std::string> bootstrap;  // "[::1]:PORT"
+    std::vector<std::string> extra_args;
+    std::string log_file;  // empty: state_dir + "/node.log"
+  };
+
+  // Starts the node and waits (bounded by `ready_within`) until it answers
+  // a ping on its edge port. Returns null if it never does.
+  static std::unique_ptr<NodeProcess> Start(
+      Options options,
+      std::chrono::milliseconds ready_within = std::chrono::seconds(20));
+  ~NodeProcess();
+
+  uint16_t edge_port() const { return options_.edge_port; }
+  uint16_t dht_port() const { return options_.dht_port; }
+  std::string dht_endpoint() const;  // "[::1]:PORT"
+  pid_t pid() const { return pid_; }
+  const Options& options() const { return options_; }
+
+  // Sends `signal` and waits up to `within` for the process to exit.
+  // Returns its exit status (as from waitpid), or nullopt on timeout.
+  std::optional<int> Stop(int signal, std::chrono::milliseconds within);
+  // The node's log so far (stderr).
+  std::string Log() const;
+
+ private:
+  explicit NodeProcess(Options options) : options_(std::move(options)) {}
+  bool Launch();
+
+  Options options_;
+  pid_t pid_ = -1;
+};
+
+// A UDP socket on [::1] talking to one port.
+class UdpClient {
+ public:
+  explicit UdpClient(uint16_t port);
+  ~UdpClient();
+  UdpClient(const UdpClient&) = delete;
+  UdpClient& operator=(const UdpClient&) = delete;
+
+  void Send(std::span<const std::byte> datagram);
+  // The next datagram, or nullopt after `timeout`.
+  std::optional<std::vector<std::byte>> Receive(
+      std::chrono::milliseconds timeout);
+  // Sends and waits for an answer, resending (same bytes) up to `tries`
+  // times with `timeout` each.
+  std::optional<std::vector<std::byte>> Exchange(
+      std::span<const std::byte> datagram,
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(1000),
+      int tries = 3);
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace crsp::testing
+
+#endif  // CRSP_TESTS_SUPPORT_NODE_PROCESS_H_
