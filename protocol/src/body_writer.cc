@@ -1,0 +1,150 @@
+#include "body_writer.h"
+
+#include <type_traits>
+
+namespace crsp::protocol::internal {
+namespace {
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+void Write(const PingAnswer& a, Writer& w) {
+  w.Bytes(a.node_id);
+  w.U32(a.offers);
+  w.U32(a.peers);
+  w.U32(a.uptime);
+  w.Bytes(a.public_key);
+}
+
+void Write(const RegisterRequest& r, Writer& w) {
+  w.Bytes(r.set.device);
+  w.U16(r.set.device_kind);
+  w.U16(r.set.currency);
+  w.Bytes(r.set.contact);
+  w.U16(r.set.contact_port);
+  w.Zeros(2);
+  for (const ResourceEntry& e : r.entries) {
+    w.U16(e.resource);
+    w.U8(e.unit);
+    w.Zeros(1);  // flags
+    w.U32(e.quantity);
+    w.U32(e.price);
+    w.Zeros(4);
+    w.U64(e.valid_from);
+    w.U64(e.valid_until);
+  }
+}
+
+void Write(const EntryResults& r, Writer& w) {
+  w.Bytes(r.device);
+  for (const EntryResult& e : r.entries) {
+    w.U16(e.resource);
+    w.U8(static_cast<uint8_t>(e.status));
+    w.Zeros(1);
+    w.U16(e.replicas);
+    w.Zeros(2);
+  }
+}
+
+void Write(const WithdrawRequest& r, Writer& w) {
+  w.Bytes(r.device);
+  for (uint16_t id : r.resources) w.U16(id);
+}
+
+void Write(const QueryRequest& q, Writer& w) {
+  w.U64(q.wanted_from);
+  w.U64(q.wanted_until);
+  w.U16(q.currency);
+  w.U16(q.max_results);
+  w.U32(q.cursor);
+  for (const QueryEntry& e : q.entries) {
+    w.U16(e.resource);
+    w.U8(e.unit);
+    w.Zeros(1);
+    w.U32(e.max_price);
+    w.U32(e.min_quantity);
+  }
+}
+
+void Write(const QueryAnswer& a, Writer& w) {
+  w.U32(a.total);
+  w.U32(a.next_cursor);
+  for (const Offer& o : a.offers) {
+    w.Bytes(o.device);
+    w.Bytes(o.contact);
+    w.U16(o.contact_port);
+    w.U16(o.device_kind);
+    w.U16(o.currency);
+    w.U16(o.resource);
+    w.U8(o.unit);
+    w.U8(o.flags);
+    w.Zeros(2);
+    w.U32(o.quantity);
+    w.U32(o.price);
+    w.Zeros(4);
+    w.U64(o.valid_from);
+    w.U64(o.valid_until);
+  }
+}
+
+}  // namespace
+
+size_t ItemCount(const Body& body) {
+  return std::visit(
+      Overloaded{
+          [](const std::monostate&) -> size_t { return 0; },
+          [](const PingRequest&) -> size_t { return 0; },
+          [](const PingAnswer&) -> size_t { return 0; },
+          [](const RegisterRequest& r) { return r.entries.size(); },
+          [](const EntryResults& r) { return r.entries.size(); },
+          [](const WithdrawRequest& r) { return r.resources.size(); },
+          [](const QueryRequest& q) { return q.entries.size(); },
+          [](const QueryAnswer& a) { return a.offers.size(); },
+      },
+      body);
+}
+
+size_t BodySize(const Body& body) {
+  return std::visit(
+      Overloaded{
+          [](const std::monostate&) -> size_t { return 0; },
+          [](const PingRequest&) -> size_t { return 0; },
+          [](const PingAnswer&) { return wire::kPingAnswerBodySize; },
+          [](const RegisterRequest& r) {
+            return wire::kResourceSetSize +
+                   wire::kResourceEntrySize * r.entries.size();
+          },
+          [](const EntryResults& r) {
+            return wire::kDeviceIdSize +
+                   wire::kEntryResultSize * r.entries.size();
+          },
+          [](const WithdrawRequest& r) {
+            return wire::kDeviceIdSize +
+                   wire::kResourceIdSize * r.resources.size();
+          },
+          [](const QueryRequest& q) {
+            return wire::kQueryDescriptorSize +
+                   wire::kQueryEntrySize * q.entries.size();
+          },
+          [](const QueryAnswer& a) {
+            return wire::kAnswerDescriptorSize +
+                   wire::kOfferSize * a.offers.size();
+          },
+      },
+      body);
+}
+
+void WriteBody(const Body& body, Writer& w) {
+  std::visit(Overloaded{
+                 [](const std::monostate&) {},
+                 [](const PingRequest&) {},
+                 [&w](const auto& b) { Write(b, w); },
+             },
+             body);
+}
+
+}  // namespace crsp::protocol::internal

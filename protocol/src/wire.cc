@@ -1,0 +1,35 @@
+#include "crsp/protocol/wire.h"
+
+namespace crsp::wire {
+
+std::string_view StatusName(Status status) {
+  switch (status) {
+    case Status::kOk:
+      return "OK";
+    case Status::kMalformed:
+      return "MALFORMED";
+    case Status::kBadCheck:
+      return "BAD_CHECK";
+    case Status::kUnsupportedVersion:
+      return "UNSUPPORTED_VERSION";
+    case Status::kUnsupportedCheck:
+      return "UNSUPPORTED_CHECK";
+    case Status::kInvalidField:
+      return "INVALID_FIELD";
+    case Status::kNotAuthorized:
+      return "NOT_AUTHORIZED";
+    case Status::kRateLimited:
+      return "RATE_LIMITED";
+    case Status::kStorageFailed:
+      return "STORAGE_FAILED";
+    case Status::kNotFound:
+      return "NOT_FOUND";
+    case Status::kTooLarge:
+      return "TOO_LARGE";
+    case Status::kInternal:
+      return "INTERNAL";
+  }
+  return "UNKNOWN";
+}
+
+}  // namespace crsp::wire
