@@ -1,0 +1,85 @@
+// Dht on a real OpenDHT node (dht::DhtRunner), the node's production DHT.
+// docs/storage.md describes what it stores and how; no OpenDHT type appears
+// here.
+#ifndef CRSP_DHT_ADAPTER_OPENDHT_DHT_H_
+#define CRSP_DHT_ADAPTER_OPENDHT_DHT_H_
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crsp/dht_adapter/dht.h"
+
+namespace crsp::dht {
+
+// Plain configuration data; every field has a working default.
+struct OpenDhtConfig {
+  // UDP port of the DHT on every bound address; 0 picks an ephemeral port
+  // (read it back with OpenDhtDht::port()).
+  uint16_t port = 4222;
+  // Addresses to bind, literal IPs without port. Empty strings: "::" and
+  // "0.0.0.0". Set one to "none" to skip that family.
+  std::string bind6;
+  std::string bind4;
+  // Peers to join through: "host:port", "[v6]:port" or "v4:port".
+  std::vector<std::string> bootstrap;
+  // Directory for the node's OpenDHT identity (identity.key, identity.crt)
+  // and, when persist is true, the routing table and stored values
+  // (dht.state). Created if missing. Empty: a fresh identity in memory only.
+  std::string state_dir;
+  bool persist = true;
+  // OpenDHT's global and per-source-IP (IPv6: /64) request limits, per
+  // second; -1 means none. Every node of a loopback or one-host cluster shares
+  // one IP, so OpenDHT's default per-IP 1,024/s would throttle it: the
+  // default here is "none" for peers and 32,768/s overall.
+  int64_t max_req_per_sec = 32768;
+  int64_t max_peer_req_per_sec = -1;
+  // OpenDHT network id: nodes only talk to nodes of the same network.
+  uint32_t network = 0;
+  // Application deadlines: Publish gives up (done(false, 0)) after
+  // put_timeout; Fetch runs at most `fetch_parallelism` gets at once.
+  std::chrono::milliseconds put_timeout{5000};
+  uint32_t fetch_parallelism = 32;
+};
+
+enum class DhtLogLevel { kError, kWarning, kDebug };
+// Injected context: where OpenDHT's and the adapter's log lines go. Called
+// from DHT threads.
+using DhtLogger = std::function<void(DhtLogLevel, std::string_view)>;
+
+class OpenDhtDht final : public Dht {
+ public:
+  // Loads (or creates and saves) the identity in config.state_dir, binds,
+  // starts the DHT threads and bootstraps. Throws std::runtime_error when
+  // the state dir, the identity or the bind fails (start-up only).
+  OpenDhtDht(const OpenDhtConfig& config, DhtLogger logger = {});
+  // Shuts down with a 5 s bound if Shutdown was not called.
+  ~OpenDhtDht() override;
+
+  OpenDhtDht(const OpenDhtDht&) = delete;
+  OpenDhtDht& operator=(const OpenDhtDht&) = delete;
+
+  void Publish(const OfferRecord& record, PutDone done) override;
+  void Fetch(uint16_t resource, uint32_t max_price,
+             std::chrono::milliseconds deadline, FetchDone done) override;
+  void Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) override;
+  DhtInfo Info() const override;
+  void Shutdown(std::chrono::milliseconds timeout) override;
+
+  // The bound UDP port (IPv6 if bound, else IPv4).
+  uint16_t port() const;
+  // "[::1]:port": how a test or a local peer bootstraps to this node.
+  std::string LoopbackAddress() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace crsp::dht
+
+#endif  // CRSP_DHT_ADAPTER_OPENDHT_DHT_H_
