@@ -93,7 +93,7 @@ bool NodeProcess::Launch() {
   std::vector<std::string> args = {
       options_.binary,
       "--listen",
-      "[::1]:" + std::to_string(options_.edge_port),
+      "[" + options_.listen_host + "]:" + std::to_string(options_.edge_port),
       "--dht-port",
       std::to_string(options_.dht_port),
       "--state-dir",
@@ -157,10 +157,19 @@ std::string NodeProcess::Log() const {
   return s.str();
 }
 
-UdpClient::UdpClient(uint16_t port) {
+UdpClient::UdpClient(uint16_t port, bool ipv4) {
+  // connect() so that only the node's answers arrive here.
+  if (ipv4) {
+    fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    return;
+  }
   fd_ = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   sockaddr_in6 addr = Loopback(port);
-  // connect() so that only the node's answers arrive here.
   connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
 }
 

@@ -43,6 +43,8 @@ class NodeProcess {
     std::vector<std::string> bootstrap;  // "[::1]:PORT"
     std::vector<std::string> extra_args;
     std::string log_file;  // empty: state_dir + "/node.log"
+    // Edge listen address; "::" makes it dual stack (IPv4 clients too).
+    std::string listen_host = "::1";
   };
 
   // Starts the node and waits (bounded by `ready_within`) until it answers
@@ -72,10 +74,11 @@ class NodeProcess {
   pid_t pid_ = -1;
 };
 
-// A UDP socket on [::1] talking to one port.
+// A UDP socket talking to one loopback port, over IPv6 ([::1]) or, with
+// `ipv4`, over 127.0.0.1 (the node sees another, IPv4-mapped, source).
 class UdpClient {
  public:
-  explicit UdpClient(uint16_t port);
+  explicit UdpClient(uint16_t port, bool ipv4 = false);
   ~UdpClient();
   UdpClient(const UdpClient&) = delete;
   UdpClient& operator=(const UdpClient&) = delete;
