@@ -44,8 +44,8 @@ uint16_t FreeUdpPort() {
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base && *base ? base : "/tmp") +
-                     "/crsp-test-XXXXXX";
+  std::string tmpl =
+      std::string(base && *base ? base : "/tmp") + "/crsp-test-XXXXXX";
   if (mkdtemp(tmpl.data()) == nullptr) {
     throw std::runtime_error("mkdtemp failed");
   }
@@ -70,10 +70,9 @@ std::unique_ptr<NodeProcess> NodeProcess::Start(
 
   // Ready once it answers a ping; bounded by count and deadline.
   UdpClient client(node->edge_port());
-  protocol::Packet ping{
-      protocol::HeaderFor(wire::PacketKind::kPingRequest, 1,
-                          wire::CheckType::kCrc32),
-      protocol::PingRequest{}};
+  protocol::Packet ping{protocol::HeaderFor(wire::PacketKind::kPingRequest, 1,
+                                            wire::CheckType::kCrc32),
+                        protocol::PingRequest{}};
   std::vector<std::byte> bytes = protocol::Encode(ping);
   auto deadline = std::chrono::steady_clock::now() + ready_within;
   for (int i = 0; i < 1000 && std::chrono::steady_clock::now() < deadline;

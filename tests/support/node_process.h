@@ -4,6 +4,8 @@
 #ifndef CRSP_TESTS_SUPPORT_NODE_PROCESS_H_
 #define CRSP_TESTS_SUPPORT_NODE_PROCESS_H_
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -11,7 +13,6 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 namespace crsp::testing {
@@ -36,10 +37,10 @@ class TempDir {
 class NodeProcess {
  public:
   struct Options {
-    std::string binary;     // path of crsp-node
-    std::string state_dir;  // required
-    uint16_t edge_port = 0;  // 0: pick a free one
-    uint16_t dht_port = 0;   // 0: pick a free one
+    std::string binary;                  // path of crsp-node
+    std::string state_dir;               // required
+    uint16_t edge_port = 0;              // 0: pick a free one
+    uint16_t dht_port = 0;               // 0: pick a free one
     std::vector<std::string> bootstrap;  // "[::1]:PORT"
     std::vector<std::string> extra_args;
     std::string log_file;  // empty: state_dir + "/node.log"

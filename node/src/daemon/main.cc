@@ -64,11 +64,11 @@ std::string Hex(std::span<const uint8_t> bytes) {
 int Run(const NodeConfig& config, const sigset_t& stop_signals) {
   // Bind the edge port first: a busy port fails before the DHT starts.
   crsp::node::UdpServer server(config.listen);
-  auto dht = std::make_unique<crsp::dht::OpenDhtDht>(DhtConfigFor(config),
-                                                     LogFromDht);
+  auto dht =
+      std::make_unique<crsp::dht::OpenDhtDht>(DhtConfigFor(config), LogFromDht);
   const uint16_t dht_port = dht->port();
-  std::unique_ptr<crsp::node::Node> node =
-      crsp::node::Node::Create(config, crsp::node::NodeContext{std::move(dht)});
+  std::unique_ptr<crsp::node::Node> node = crsp::node::Node::Create(
+      config, crsp::node::NodeContext{std::move(dht), {}});
 
   spdlog::info("crsp-node: edge {} (UDP), DHT port {}, state {}",
                server.address(), dht_port, config.state_dir);

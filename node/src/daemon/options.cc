@@ -1,8 +1,9 @@
 #include "options.h"
 
+#include <toml++/toml.h>
+
 #include <CLI/CLI.hpp>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace crsp::node {
 namespace {
@@ -25,14 +26,15 @@ void Read(const toml::table& table, std::string_view key, Out& out,
 }  // namespace
 
 std::string LoadConfigFile(const std::string& path, NodeConfig& config) {
-  toml::parse_result parsed = toml::parse_file(path);
-  if (!parsed) {
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
     std::ostringstream msg;
-    msg << "config " << path << ": " << parsed.error().description()
-        << " (line " << parsed.error().source().begin.line << ")";
+    msg << "config " << path << ": " << e.description() << " (line "
+        << e.source().begin.line << ")";
     return msg.str();
   }
-  const toml::table& t = parsed.table();
   std::string error;
   Read<std::string>(t, "listen", config.listen, error);
   Read<int64_t>(t, "dht_port", config.dht_port, error);
@@ -55,8 +57,8 @@ std::string LoadConfigFile(const std::string& path, NodeConfig& config) {
     Read<int64_t>(*l, "offers_per_device", lim.offers_per_device, error);
     Read<int64_t>(*l, "max_offers", lim.max_offers, error);
     Read<int64_t>(*l, "dht_max_req_per_sec", lim.dht_max_req_per_sec, error);
-    Read<int64_t>(*l, "dht_max_peer_req_per_sec",
-                  lim.dht_max_peer_req_per_sec, error);
+    Read<int64_t>(*l, "dht_max_peer_req_per_sec", lim.dht_max_peer_req_per_sec,
+                  error);
   }
   return error;
 }
@@ -97,8 +99,8 @@ ParsedOptions ParseOptions(int argc, const char* const* argv) {
       "Answer unsigned register and withdraw requests NOT_AUTHORIZED");
   auto* log_level =
       app.add_option("--log-level", flags.log_level, "Log level on stderr")
-          ->check(CLI::IsMember(
-              {"trace", "debug", "info", "warn", "error", "off"}))
+          ->check(
+              CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
           ->default_str(flags.log_level);
   Limits& lim = flags.limits;
   auto* answer_budget =
@@ -125,8 +127,7 @@ ParsedOptions ParseOptions(int argc, const char* const* argv) {
                      "OpenDHT requests/s this node serves (-1: no limit)")
           ->default_str(std::to_string(lim.dht_max_req_per_sec));
   auto* dht_peer_req =
-      app.add_option("--dht-max-peer-req-per-sec",
-                     lim.dht_max_peer_req_per_sec,
+      app.add_option("--dht-max-peer-req-per-sec", lim.dht_max_peer_req_per_sec,
                      "OpenDHT requests/s per source IP (-1: no limit)")
           ->default_str(std::to_string(lim.dht_max_peer_req_per_sec));
 
@@ -164,10 +165,13 @@ ParsedOptions ParseOptions(int argc, const char* const* argv) {
   if (given(answer_burst)) {
     config.limits.answer_burst_bytes = lim.answer_burst_bytes;
   }
-  if (given(per_source)) config.limits.offers_per_source = lim.offers_per_source;
-  if (given(per_device)) config.limits.offers_per_device = lim.offers_per_device;
+  if (given(per_source))
+    config.limits.offers_per_source = lim.offers_per_source;
+  if (given(per_device))
+    config.limits.offers_per_device = lim.offers_per_device;
   if (given(max_offers)) config.limits.max_offers = lim.max_offers;
-  if (given(dht_req)) config.limits.dht_max_req_per_sec = lim.dht_max_req_per_sec;
+  if (given(dht_req))
+    config.limits.dht_max_req_per_sec = lim.dht_max_req_per_sec;
   if (given(dht_peer_req)) {
     config.limits.dht_max_peer_req_per_sec = lim.dht_max_peer_req_per_sec;
   }

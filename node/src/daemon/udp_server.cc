@@ -91,8 +91,7 @@ UdpServer::UdpServer(const std::string& listen)
   int buf = kSocketBufferBytes;
   setsockopt(socket_->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
   setsockopt(socket_->fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
-  if (bind(socket_->fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) !=
-      0) {
+  if (bind(socket_->fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     throw std::runtime_error(ErrnoText(("bind " + listen).c_str()));
   }
   sockaddr_in6 bound{};
@@ -127,9 +126,9 @@ void UdpServer::Run(const Handler& handle, const std::function<void()>& tick,
     pollfd p{fd, POLLIN, 0};
     auto now = std::chrono::steady_clock::now();
     int wait_ms = static_cast<int>(std::max<int64_t>(
-        0, std::chrono::duration_cast<std::chrono::milliseconds>(next_tick -
-                                                                 now)
-               .count()));
+        0,
+        std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - now)
+            .count()));
     int ready = poll(&p, 1, std::min(wait_ms, 200));
     if (std::chrono::steady_clock::now() >= next_tick) {
       tick();
@@ -155,8 +154,8 @@ void UdpServer::Run(const Handler& handle, const std::function<void()>& tick,
       Sender from;
       std::memcpy(from.address.data(), &sources[i].sin6_addr, 16);
       from.port = ntohs(sources[i].sin6_port);
-      ReplyFn reply = [socket = socket_, to = sources[i]](
-                          std::vector<std::byte> answer) {
+      ReplyFn reply = [socket = socket_,
+                       to = sources[i]](std::vector<std::byte> answer) {
         sendto(socket->fd, answer.data(), answer.size(), MSG_DONTWAIT,
                reinterpret_cast<const sockaddr*>(&to), sizeof to);
       };

@@ -27,8 +27,8 @@ constexpr auto kPropagation = std::chrono::seconds(5);
 std::vector<std::byte> FromHex(const std::string& hex) {
   std::vector<std::byte> out;
   for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<std::byte>(std::stoi(hex.substr(i, 2), nullptr,
-                                                   16)));
+    out.push_back(
+        static_cast<std::byte>(std::stoi(hex.substr(i, 2), nullptr, 16)));
   }
   return out;
 }
@@ -41,7 +41,8 @@ std::map<std::string, std::string> LoadVectors() {
   s << in.rdbuf();
   std::string text = s.str();
   std::map<std::string, std::string> out;
-  std::regex pair("\"name\":\\s*\"([a-z0-9_]+)\",\\s*\"hex\":\\s*\"([0-9a-f]*)\"");
+  std::regex pair(
+      "\"name\":\\s*\"([a-z0-9_]+)\",\\s*\"hex\":\\s*\"([0-9a-f]*)\"");
   for (auto it = std::sregex_iterator(text.begin(), text.end(), pair);
        it != std::sregex_iterator(); ++it) {
     out[(*it)[1]] = (*it)[2];
@@ -94,8 +95,8 @@ TEST_F(DaemonTest, LoneNodeStoresAndServesAnOfferWithOneReplica) {
   auto node = StartNode(StateDir("a"));
   ASSERT_NE(node, nullptr);
   UdpClient client(node->edge_port());
-  auto reg = Ask(client, Register(Device(1), {Entry(wire::kResourceCpu, 250)},
-                                  100));
+  auto reg =
+      Ask(client, Register(Device(1), {Entry(wire::kResourceCpu, 250)}, 100));
   ASSERT_TRUE(reg);
   ASSERT_EQ(reg->status, Status::kOk) << node->Log();
   const auto* body = std::get_if<protocol::RegisterAnswer>(&reg->packet.body);
@@ -140,11 +141,11 @@ TEST_F(DaemonTest, SignedRequestGetsAnAnswerSignedByTheNodeKey) {
 
   auto seller = protocol::Ed25519Key::Generate();
   ASSERT_TRUE(seller);
-  auto reg = Ask(client,
-                 Register(Device(2), {Entry(wire::kResourceMemory, 12)},
-                          static_cast<uint32_t>(NowSeconds()),
-                          CheckType::kEd25519),
-                 &*seller);
+  auto reg =
+      Ask(client,
+          Register(Device(2), {Entry(wire::kResourceMemory, 12)},
+                   static_cast<uint32_t>(NowSeconds()), CheckType::kEd25519),
+          &*seller);
   ASSERT_TRUE(reg);
   EXPECT_EQ(reg->status, Status::kOk) << node->Log();
   EXPECT_EQ(reg->packet.header.check, CheckType::kEd25519);
@@ -200,10 +201,11 @@ TEST_F(DaemonTest, QueryPagesThroughMoreOffersThanOneAnswerHolds) {
   UdpClient client(node->edge_port());
   constexpr int kOffers = 40;
   for (int i = 0; i < kOffers; ++i) {
-    auto reg = Ask(client, Register(Device(static_cast<uint8_t>(i)),
-                                    {Entry(wire::kResourcePrint,
-                                           static_cast<uint32_t>(1000 - i))},
-                                    static_cast<uint32_t>(200 + i)));
+    auto reg = Ask(
+        client,
+        Register(Device(static_cast<uint8_t>(i)),
+                 {Entry(wire::kResourcePrint, static_cast<uint32_t>(1000 - i))},
+                 static_cast<uint32_t>(200 + i)));
     ASSERT_TRUE(reg);
     ASSERT_EQ(reg->status, Status::kOk);
   }
@@ -219,10 +221,9 @@ TEST_F(DaemonTest, QueryPagesThroughMoreOffersThanOneAnswerHolds) {
   auto all = QueryAll(client, wire::kResourcePrint);
   ASSERT_TRUE(all);
   ASSERT_EQ(all->size(), static_cast<size_t>(kOffers));
-  EXPECT_TRUE(std::is_sorted(all->begin(), all->end(),
-                             [](const auto& a, const auto& b) {
-                               return a.price < b.price;
-                             }));
+  EXPECT_TRUE(std::is_sorted(
+      all->begin(), all->end(),
+      [](const auto& a, const auto& b) { return a.price < b.price; }));
   std::set<protocol::DeviceId> devices;
   for (const auto& o : *all) devices.insert(o.device);
   EXPECT_EQ(devices.size(), static_cast<size_t>(kOffers));
@@ -257,10 +258,11 @@ TEST_F(DaemonTest, OfferIsNeverServedAfterValidUntil) {
   ASSERT_NE(node, nullptr);
   UdpClient client(node->edge_port());
   uint64_t now = NowSeconds();
-  auto reg = Ask(client, Register(Device(4),
-                                  {Entry(wire::kResourceTaxiRide, 50, 1,
-                                         now - 10, now + 3)},
-                                  400));
+  auto reg =
+      Ask(client,
+          Register(Device(4),
+                   {Entry(wire::kResourceTaxiRide, 50, 1, now - 10, now + 3)},
+                   400));
   ASSERT_TRUE(reg);
   ASSERT_EQ(reg->status, Status::kOk);
   auto before = QueryAll(client, wire::kResourceTaxiRide);
@@ -287,8 +289,8 @@ TEST_F(DaemonTest, SigtermStopsWithinTenSecondsAndRestartKeepsOffersAndKey) {
     auto ping = Ask(client, Ping(1));
     ASSERT_TRUE(ping);
     key = std::get<protocol::PingAnswer>(ping->packet.body).public_key;
-    auto reg = Ask(client, Register(Device(5), {Entry(wire::kResourceCpu, 7)},
-                                    500));
+    auto reg =
+        Ask(client, Register(Device(5), {Entry(wire::kResourceCpu, 7)}, 500));
     ASSERT_TRUE(reg);
     ASSERT_EQ(reg->status, Status::kOk);
   }
@@ -343,9 +345,8 @@ TEST_F(DaemonTest, OfferRegisteredAtOneNodeIsServedByAnotherAndWithdrawn) {
   UdpClient at_a(a->edge_port());
   UdpClient at_b(b->edge_port());
 
-  auto reg = Ask(at_a, Register(Device(6), {Entry(wire::kResourceCarRental,
-                                                  9000)},
-                                700));
+  auto reg = Ask(
+      at_a, Register(Device(6), {Entry(wire::kResourceCarRental, 9000)}, 700));
   ASSERT_TRUE(reg);
   ASSERT_EQ(reg->status, Status::kOk) << a->Log();
   EXPECT_TRUE(Eventually(
@@ -372,12 +373,12 @@ TEST_F(DaemonTest, UnsignedOfferCannotBeChangedFromAnotherAddress) {
   ASSERT_NE(node, nullptr);
   UdpClient owner(node->edge_port());
   UdpClient other(node->edge_port(), /*ipv4=*/true);
-  auto reg = Ask(owner, Register(Device(7), {Entry(wire::kResourceCpu, 1)},
-                                 800));
+  auto reg =
+      Ask(owner, Register(Device(7), {Entry(wire::kResourceCpu, 1)}, 800));
   ASSERT_TRUE(reg);
   ASSERT_EQ(reg->status, Status::kOk);
-  auto replace = Ask(other, Register(Device(7), {Entry(wire::kResourceCpu, 2)},
-                                     801));
+  auto replace =
+      Ask(other, Register(Device(7), {Entry(wire::kResourceCpu, 2)}, 801));
   ASSERT_TRUE(replace);
   EXPECT_EQ(replace->status, Status::kNotAuthorized);
   auto withdraw = Ask(other, Withdraw(Device(7), {}, 802));

@@ -20,8 +20,8 @@ protocol::DeviceId Device(uint8_t n) {
 }
 
 protocol::ResourceEntry Entry(uint16_t resource, uint32_t price,
-                              uint32_t quantity, uint64_t from,
-                              uint64_t until, wire::BillingUnit unit) {
+                              uint32_t quantity, uint64_t from, uint64_t until,
+                              wire::BillingUnit unit) {
   protocol::ResourceEntry e;
   e.resource = resource;
   e.unit = static_cast<uint8_t>(unit);
@@ -103,8 +103,7 @@ std::optional<std::vector<protocol::Offer>> QueryAll(UdpClient& client,
     entry.resource = resource;
     auto answer = Ask(client, Query({entry}, 1000 + page, cursor));
     if (!answer || answer->status != wire::Status::kOk) return std::nullopt;
-    const auto* body =
-        std::get_if<protocol::QueryAnswer>(&answer->packet.body);
+    const auto* body = std::get_if<protocol::QueryAnswer>(&answer->packet.body);
     if (body == nullptr) return std::nullopt;
     offers.insert(offers.end(), body->offers.begin(), body->offers.end());
     if (body->next_cursor == 0) return offers;

@@ -16,12 +16,10 @@ namespace crsp::testing {
 uint64_t NowSeconds();
 protocol::DeviceId Device(uint8_t n);
 
-protocol::ResourceEntry Entry(uint16_t resource, uint32_t price,
-                              uint32_t quantity = 4,
-                              uint64_t from = NowSeconds() - 60,
-                              uint64_t until = NowSeconds() + 3600,
-                              wire::BillingUnit unit =
-                                  wire::BillingUnit::kPerHour);
+protocol::ResourceEntry Entry(
+    uint16_t resource, uint32_t price, uint32_t quantity = 4,
+    uint64_t from = NowSeconds() - 60, uint64_t until = NowSeconds() + 3600,
+    wire::BillingUnit unit = wire::BillingUnit::kPerHour);
 
 protocol::Packet Register(const protocol::DeviceId& device,
                           std::vector<protocol::ResourceEntry> entries,
@@ -30,9 +28,8 @@ protocol::Packet Register(const protocol::DeviceId& device,
 protocol::Packet Withdraw(const protocol::DeviceId& device,
                           std::vector<uint16_t> resources, uint32_t txid,
                           wire::CheckType check = wire::CheckType::kCrc32);
-protocol::Packet Query(std::vector<protocol::QueryEntry> entries,
-                       uint32_t txid, uint32_t cursor = 0,
-                       uint16_t max_results = 0);
+protocol::Packet Query(std::vector<protocol::QueryEntry> entries, uint32_t txid,
+                       uint32_t cursor = 0, uint16_t max_results = 0);
 protocol::Packet Ping(uint32_t txid,
                       wire::CheckType check = wire::CheckType::kCrc32);
 
@@ -43,11 +40,12 @@ std::optional<protocol::DecodeResult> Ask(
     const protocol::Ed25519Key* signer = nullptr);
 
 // A node started from the crsp-node binary in a state dir under `root`.
-std::unique_ptr<NodeProcess> StartNode(
-    const std::string& state_dir,
-    std::vector<std::string> bootstrap = {},
-    std::vector<std::string> extra_args = {}, uint16_t edge_port = 0,
-    uint16_t dht_port = 0, const std::string& listen_host = "::1");
+std::unique_ptr<NodeProcess> StartNode(const std::string& state_dir,
+                                       std::vector<std::string> bootstrap = {},
+                                       std::vector<std::string> extra_args = {},
+                                       uint16_t edge_port = 0,
+                                       uint16_t dht_port = 0,
+                                       const std::string& listen_host = "::1");
 
 // Every offer a query for `resource` (any price) returns at `port`,
 // following cursors; nullopt if a page did not come back.

@@ -26,12 +26,11 @@ TEST(NodeOptions, NoFlagsGiveTheEmbeddedDefaults) {
 }
 
 TEST(NodeOptions, FlagsSetEverySetting) {
-  ParsedOptions o = Parse({"--listen", "[::1]:9000", "--dht-port", "5000",
-                           "--bootstrap", "[fd00::1]:4222", "--bootstrap",
-                           "10.0.0.1:4222", "--state-dir", "/tmp/x",
-                           "--require-signed", "--log-level", "debug",
-                           "--answer-budget", "1000", "--offers-per-device",
-                           "3"});
+  ParsedOptions o =
+      Parse({"--listen", "[::1]:9000", "--dht-port", "5000", "--bootstrap",
+             "[fd00::1]:4222", "--bootstrap", "10.0.0.1:4222", "--state-dir",
+             "/tmp/x", "--require-signed", "--log-level", "debug",
+             "--answer-budget", "1000", "--offers-per-device", "3"});
   ASSERT_FALSE(o.exit_now) << o.message;
   EXPECT_EQ(o.config.listen, "[::1]:9000");
   EXPECT_EQ(o.config.dht_port, 5000);
