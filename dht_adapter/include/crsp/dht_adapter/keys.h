@@ -33,8 +33,8 @@ uint32_t ShardOf(const protocol::DeviceId& device);
 
 std::string KeyName(uint16_t resource, uint32_t bucket, uint32_t shard);
 // The parts of a name KeyName made; false for any other string.
-bool ParseKeyName(const std::string& name, uint16_t* resource,
-                  uint32_t* bucket, uint32_t* shard);
+bool ParseKeyName(const std::string& name, uint16_t* resource, uint32_t* bucket,
+                  uint32_t* shard);
 // Where an offer is stored: its resource, the bucket of its price and the
 // shard of its device.
 std::string KeyFor(const protocol::Offer& offer);

@@ -62,7 +62,8 @@ class InMemoryDht final : public Dht {
     auto operator<=>(const DeviceResource&) const = default;
   };
   // key name -> value id -> encoded record
-  using Store = std::map<std::string, std::map<uint64_t, std::vector<std::byte>>>;
+  using Store =
+      std::map<std::string, std::map<uint64_t, std::vector<std::byte>>>;
 
   bool Accept(const std::string& key_name, std::span<const std::byte> bytes,
               uint64_t now) const;

@@ -38,6 +38,9 @@ struct OpenDhtConfig {
   // default here is "none" for peers and 32,768/s overall.
   int64_t max_req_per_sec = 32768;
   int64_t max_peer_req_per_sec = -1;
+  // OpenDHT re-announces the values it stores to the nodes now closest to
+  // their keys, so copies survive the death of the nodes that held them.
+  bool maintain_storage = true;
   // OpenDHT network id: nodes only talk to nodes of the same network.
   uint32_t network = 0;
   // Application deadlines: Publish gives up (done(false, 0)) after

@@ -1,0 +1,166 @@
+#include "crsp/dht_adapter/memory_dht.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "crsp/dht_adapter/keys.h"
+#include "record_policy.h"
+
+namespace crsp::dht {
+namespace {
+
+uint64_t SystemNow() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+}  // namespace
+
+InMemoryDht::InMemoryDht(Clock now, protocol::NodeId node_id)
+    : now_(now ? std::move(now) : Clock(SystemNow)), node_id_(node_id) {}
+
+bool InMemoryDht::Accept(const std::string& key_name,
+                         std::span<const std::byte> bytes, uint64_t now) const {
+  std::optional<OfferRecord> record = AcceptRecord(bytes, now);
+  return record && KeyAllowedFor(key_name, *record);
+}
+
+void InMemoryDht::DropExpiredLocked(uint64_t now) const {
+  for (auto key = store_.begin(); key != store_.end();) {
+    std::erase_if(key->second, [now](const auto& entry) {
+      return !AcceptRecord(entry.second, now);
+    });
+    key = key->second.empty() ? store_.erase(key) : std::next(key);
+  }
+}
+
+std::vector<Dht::RecordSeen> InMemoryDht::WatchersOfLocked(
+    const std::string& key_name) const {
+  std::vector<RecordSeen> out;
+  uint16_t resource = 0;
+  uint32_t bucket = 0, shard = 0;
+  if (!ParseKeyName(key_name, &resource, &bucket, &shard)) return out;
+  for (const Watcher& w : watchers_) {
+    if (w.resource == resource && bucket <= w.max_bucket) {
+      out.push_back(w.seen);
+    }
+  }
+  return out;
+}
+
+void InMemoryDht::Publish(const OfferRecord& record, PutDone done) {
+  const uint64_t now = now_();
+  const std::vector<std::byte> bytes = EncodeRecord(record);
+  const std::string key = KeyFor(record.offer);
+  std::optional<OfferRecord> accepted;
+  std::vector<RecordSeen> watchers;
+  {
+    std::lock_guard lock(mu_);
+    if (!shut_down_ && !fail_puts_ && Accept(key, bytes, now)) {
+      accepted = AcceptRecord(bytes, now);
+      std::vector<std::string>& keys =
+          published_keys_[{record.offer.device, record.offer.resource}];
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+        keys.push_back(key);
+      }
+      const uint64_t id =
+          ValueIdFor(record.offer.device, record.offer.resource, node_id_);
+      // Older keys of this offer keep a copy of the newest version, so a
+      // reader of an older price's bucket still sees it is outdated.
+      for (const std::string& k : keys) {
+        store_[k][id] = bytes;
+        for (RecordSeen& seen : WatchersOfLocked(k)) watchers.push_back(seen);
+      }
+    }
+  }
+  if (!accepted) {
+    done(false, 0);
+    return;
+  }
+  for (RecordSeen& seen : watchers) seen(*accepted);
+  done(true, 1);
+}
+
+void InMemoryDht::Fetch(uint16_t resource, uint32_t max_price,
+                        std::chrono::milliseconds deadline, FetchDone done) {
+  const uint64_t now = now_();
+  std::vector<OfferRecord> records;
+  {
+    std::lock_guard lock(mu_);
+    DropExpiredLocked(now);
+    for (const std::string& key : KeysFor(resource, max_price)) {
+      auto it = store_.find(key);
+      if (it == store_.end()) continue;
+      for (const auto& [id, bytes] : it->second) {
+        std::optional<OfferRecord> r = AcceptRecord(bytes, now);
+        if (r && r->offer.resource == resource &&
+            std::find(records.begin(), records.end(), *r) == records.end()) {
+          records.push_back(std::move(*r));
+        }
+      }
+    }
+  }
+  done(std::move(records));
+}
+
+void InMemoryDht::Watch(uint16_t resource, uint32_t max_price,
+                        RecordSeen seen) {
+  // Like OpenDHT's listen, a new watcher first sees what is stored.
+  std::vector<OfferRecord> existing;
+  Fetch(resource, max_price, std::chrono::milliseconds(0),
+        [&existing](std::vector<OfferRecord> r) { existing = std::move(r); });
+  {
+    std::lock_guard lock(mu_);
+    watchers_.push_back({resource, PriceBucket(max_price), seen});
+  }
+  for (const OfferRecord& r : existing) seen(r);
+}
+
+DhtInfo InMemoryDht::Info() const {
+  DhtInfo info;
+  info.node_id = node_id_;
+  info.good_peers = 0;
+  info.stored_values = static_cast<uint32_t>(StoredValues());
+  return info;
+}
+
+void InMemoryDht::Shutdown(std::chrono::milliseconds timeout) {
+  std::lock_guard lock(mu_);
+  shut_down_ = true;
+  watchers_.clear();
+}
+
+bool InMemoryDht::StoreRaw(const std::string& key_name,
+                           std::span<const std::byte> bytes) {
+  const uint64_t now = now_();
+  std::optional<OfferRecord> accepted = AcceptRecord(bytes, now);
+  if (!accepted || !KeyAllowedFor(key_name, *accepted)) return false;
+  std::vector<RecordSeen> watchers;
+  {
+    std::lock_guard lock(mu_);
+    // Raw values get ids from the top of the range, away from ValueIdFor's
+    // by construction only in practice; collisions just overwrite.
+    store_[key_name][~next_raw_id_++] =
+        std::vector<std::byte>(bytes.begin(), bytes.end());
+    watchers = WatchersOfLocked(key_name);
+  }
+  for (RecordSeen& seen : watchers) seen(*accepted);
+  return true;
+}
+
+void InMemoryDht::SetFailPuts(bool fail) {
+  std::lock_guard lock(mu_);
+  fail_puts_ = fail;
+}
+
+size_t InMemoryDht::StoredValues() const {
+  std::lock_guard lock(mu_);
+  DropExpiredLocked(now_());
+  size_t n = 0;
+  for (const auto& [key, values] : store_) n += values.size();
+  return n;
+}
+
+}  // namespace crsp::dht

@@ -1,0 +1,69 @@
+#include "node_identity.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
+namespace crsp::dht {
+namespace {
+
+namespace fs = std::filesystem;
+
+::dht::Blob ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path.string());
+  return ::dht::Blob((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+}
+
+// Write to a temporary file, then rename: a crash never leaves half a key.
+void WriteFile(const fs::path& path, const ::dht::Blob& data, bool secret) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error("cannot write " + tmp.string());
+    if (secret) ::chmod(tmp.c_str(), S_IRUSR | S_IWUSR);
+    out.write(reinterpret_cast<const char*>(data.data()),
+              static_cast<std::streamsize>(data.size()));
+    out.flush();
+    if (!out) throw std::runtime_error("cannot write " + tmp.string());
+  }
+  fs::rename(tmp, path);
+}
+
+}  // namespace
+
+::dht::crypto::Identity LoadOrCreateIdentity(const std::string& dir) {
+  if (dir.empty()) return ::dht::crypto::generateEcIdentity("crsp-node");
+  const fs::path key_path = fs::path(dir) / "identity.key";
+  const fs::path crt_path = fs::path(dir) / "identity.crt";
+  try {
+    fs::create_directories(dir);
+    if (fs::exists(key_path) && fs::exists(crt_path)) {
+      auto key =
+          std::make_shared<::dht::crypto::PrivateKey>(ReadFile(key_path));
+      auto crt =
+          std::make_shared<::dht::crypto::Certificate>(ReadFile(crt_path));
+      if (key->getPublicKey().getId() != crt->getPublicKey().getId()) {
+        throw std::runtime_error("identity.key does not match identity.crt");
+      }
+      return {key, crt};
+    }
+    ::dht::crypto::Identity id = ::dht::crypto::generateEcIdentity("crsp-node");
+    WriteFile(key_path, id.first->serialize(), /*secret=*/true);
+    ::dht::Blob crt;
+    id.second->pack(crt);
+    WriteFile(crt_path, crt, /*secret=*/false);
+    return id;
+  } catch (const std::runtime_error&) {
+    throw;
+  } catch (const std::exception& e) {
+    // Filesystem and GnuTLS errors alike become start-up errors.
+    throw std::runtime_error("identity in " + dir + ": " + e.what());
+  }
+}
+
+}  // namespace crsp::dht

@@ -1,0 +1,542 @@
+// OpenDhtDht: the Dht interface on dht::DhtRunner (docs/storage.md).
+//
+// Threads: OpenDHT runs its own; every continuation and every user callback
+// runs on `tasks` (task_thread.h), never on OpenDHT's thread, where calling
+// DhtRunner's synchronous getters would deadlock.
+#include "crsp/dht_adapter/opendht_dht.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <opendht.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdarg>
+#include <cstdio>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+
+#include "crsp/dht_adapter/keys.h"
+#include "node_identity.h"
+#include "record_policy.h"
+#include "task_thread.h"
+#include "value_types.h"
+
+namespace crsp::dht {
+namespace {
+
+using ::dht::InfoHash;
+using ValuePtr = std::shared_ptr<::dht::Value>;
+
+uint64_t NowSeconds() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+std::span<const std::byte> AsBytes(const ::dht::Blob& blob) {
+  return std::as_bytes(std::span<const uint8_t>(blob.data(), blob.size()));
+}
+
+bool KeyHashAllowedFor(const InfoHash& key, const OfferRecord& record) {
+  for (const std::string& name :
+       KeysOfDevice(record.offer.resource, record.offer.device)) {
+    if (InfoHash::get(name) == key) return true;
+  }
+  return false;
+}
+
+// The whole store and read policy for one OpenDHT value (docs/storage.md
+// "Store policy"): one of our types, signed with a valid signature, and a
+// record that AcceptRecord takes, under a key it may live under.
+std::optional<OfferRecord> AcceptValue(const InfoHash& key,
+                                       const ValuePtr& value, uint64_t now) {
+  if (!value || !IsOfferType(value->type)) return std::nullopt;
+  if (value->data.size() > kMaxRecordSize) return std::nullopt;
+  if (!value->checkSignature()) return std::nullopt;
+  std::optional<OfferRecord> record = AcceptRecord(AsBytes(value->data), now);
+  if (!record || !KeyHashAllowedFor(key, *record)) return std::nullopt;
+  return record;
+}
+
+::dht::SockAddr BindAddress(const std::string& text, sa_family_t family,
+                            uint16_t port) {
+  if (text == "none") return {};
+  if (family == AF_INET6) {
+    sockaddr_in6 sin6{};
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_port = htons(port);
+    const std::string ip = text.empty() ? "::" : text;
+    if (inet_pton(AF_INET6, ip.c_str(), &sin6.sin6_addr) != 1) {
+      throw std::runtime_error("bad IPv6 bind address: " + ip);
+    }
+    return ::dht::SockAddr(reinterpret_cast<const sockaddr*>(&sin6),
+                           sizeof(sin6));
+  }
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_port = htons(port);
+  const std::string ip = text.empty() ? "0.0.0.0" : text;
+  if (inet_pton(AF_INET, ip.c_str(), &sin.sin_addr) != 1) {
+    throw std::runtime_error("bad IPv4 bind address: " + ip);
+  }
+  return ::dht::SockAddr(reinterpret_cast<const sockaddr*>(&sin), sizeof(sin));
+}
+
+std::shared_ptr<::dht::Logger> MakeLogger(const DhtLogger& logger) {
+  if (!logger) return nullptr;
+  auto method = [logger](DhtLogLevel level) {
+    return ::dht::LogMethod([logger, level](char const* format, va_list args) {
+      char line[512];
+      std::vsnprintf(line, sizeof(line), format, args);
+      logger(level, line);
+    });
+  };
+  return std::make_shared<::dht::Logger>(method(DhtLogLevel::kError),
+                                         method(DhtLogLevel::kWarning),
+                                         method(DhtLogLevel::kDebug));
+}
+
+// One Publish: `done` runs exactly once, from whichever of the put callback
+// and the timeout comes first.
+struct PutOp {
+  Dht::PutDone done;
+  std::atomic<bool> finished{false};
+  void Finish(bool ok, size_t replicas) {
+    if (finished.exchange(true)) return;
+    done(ok, static_cast<uint16_t>(std::min<size_t>(replicas, UINT16_MAX)));
+  }
+};
+
+// One Fetch: gets run `parallelism` at a time; done runs once, when the
+// last get finished or at the deadline.
+struct FetchOp {
+  Dht::FetchDone done;
+  uint16_t resource = 0;
+  std::vector<InfoHash> keys;
+  size_t next = 0;
+  size_t outstanding = 0;
+  bool finished = false;
+  std::vector<OfferRecord> records;
+  std::set<std::pair<uint64_t, ::dht::Blob>> seen;  // (value id, data)
+};
+
+struct Watcher {
+  uint16_t resource;
+  uint32_t max_bucket;
+  Dht::RecordSeen seen;
+};
+
+struct ListenedKey {
+  uint16_t resource;
+  uint32_t bucket;
+};
+
+struct Published {
+  std::vector<std::string> keys;  // every key this offer was put under
+  uint64_t valid_until = 0;
+};
+
+}  // namespace
+
+struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
+  OpenDhtConfig config;
+  DhtLogger logger;
+  ::dht::DhtRunner runner;
+  InfoHash node_id;
+  std::atomic<bool> stopped{false};
+  DhtInfo last_info;  // served after Shutdown
+
+  std::mutex mu;
+  std::map<std::pair<protocol::DeviceId, uint16_t>, Published> published;
+  std::map<InfoHash, ListenedKey> listened;
+  std::vector<Watcher> watchers;
+
+  // Declared last: destroyed (stopped) before the runner it calls into.
+  TaskThread tasks;
+
+  void Log(DhtLogLevel level, const std::string& line) const {
+    if (logger) logger(level, line);
+  }
+
+  void Start(const OpenDhtConfig& cfg);
+  void OnPutDone(const std::shared_ptr<PutOp>& op, bool ok, size_t nodes,
+                 const InfoHash& key, uint64_t id, const ::dht::Blob& data);
+  void StartGets(const std::shared_ptr<FetchOp>& op);
+  void OnValues(const InfoHash& key, const std::vector<ValuePtr>& values);
+  void CancelAtExpiry(const std::pair<protocol::DeviceId, uint16_t>& offer,
+                      uint64_t valid_until, uint64_t id);
+  uint32_t GoodPeers() const;
+};
+
+void OpenDhtDht::Impl::Start(const OpenDhtConfig& cfg) {
+  config = cfg;
+  ::dht::DhtRunner::Config dht_config;
+  dht_config.dht_config.id = LoadOrCreateIdentity(cfg.state_dir);
+  ::dht::Config& node = dht_config.dht_config.node_config;
+  node.network = cfg.network;
+  node.max_req_per_sec = static_cast<ssize_t>(cfg.max_req_per_sec);
+  node.max_peer_req_per_sec = static_cast<ssize_t>(cfg.max_peer_req_per_sec);
+  node.maintain_storage = cfg.maintain_storage;
+  if (cfg.persist && !cfg.state_dir.empty()) {
+    node.persist_path =
+        (std::filesystem::path(cfg.state_dir) / "dht.state").string();
+  }
+  dht_config.threaded = true;
+  dht_config.bind6 = BindAddress(cfg.bind6, AF_INET6, cfg.port);
+  dht_config.bind4 = BindAddress(cfg.bind4, AF_INET, cfg.port);
+  ::dht::DhtRunner::Context context;
+  context.logger = MakeLogger(logger);
+  try {
+    runner.run(dht_config, std::move(context));
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("DHT start failed: ") + e.what());
+  }
+  // A bind failure on one family is silent (OPENDHT-NOTES.md): check.
+  const bool want6 = cfg.bind6 != "none", want4 = cfg.bind4 != "none";
+  const bool got6 = runner.getBoundPort(AF_INET6) != 0;
+  const bool got4 = runner.getBoundPort(AF_INET) != 0;
+  if (!got6 && !got4) {
+    runner.join();
+    throw std::runtime_error("DHT bound no UDP port");
+  }
+  if (want6 && !got6) Log(DhtLogLevel::kWarning, "DHT: IPv6 bind failed");
+  if (want4 && !got4) Log(DhtLogLevel::kWarning, "DHT: IPv4 bind failed");
+
+  for (const OfferValueType& t : kOfferValueTypes) {
+    ::dht::ValueType type(
+        t.id, t.name, t.expiration,
+        [log = logger](InfoHash key, ValuePtr& value, const InfoHash&,
+                       const ::dht::SockAddr& from) {
+          if (AcceptValue(key, value, NowSeconds())) return true;
+          if (log) {
+            log(DhtLogLevel::kWarning,
+                "DHT: refused an offer value from " + from.toString());
+          }
+          return false;
+        });
+    runner.registerType(type);
+  }
+  node_id = runner.getNodeId();
+  for (const std::string& peer : cfg.bootstrap) runner.bootstrap(peer);
+}
+
+uint32_t OpenDhtDht::Impl::GoodPeers() const {
+  return runner.getNodesStats(AF_INET).good_nodes +
+         runner.getNodesStats(AF_INET6).good_nodes;
+}
+
+void OpenDhtDht::Impl::OnPutDone(const std::shared_ptr<PutOp>& op, bool ok,
+                                 size_t nodes, const InfoHash& key, uint64_t id,
+                                 const ::dht::Blob& data) {
+  if (ok) {
+    op->Finish(true, nodes + 1);  // the remote nodes, and our local copy
+    return;
+  }
+  // A node alone reports failure yet stores the value locally
+  // (OPENDHT-NOTES.md): count itself once the local copy is confirmed.
+  if (stopped || GoodPeers() != 0) {
+    op->Finish(false, 0);
+    return;
+  }
+  auto found = std::make_shared<std::atomic<bool>>(false);
+  std::weak_ptr<Impl> weak = weak_from_this();
+  runner.get(
+      key,
+      ::dht::GetCallback([found, id, data](const std::vector<ValuePtr>& vals) {
+        for (const ValuePtr& v : vals) {
+          if (v->id == id && v->data == data) *found = true;
+        }
+        return !*found;
+      }),
+      ::dht::DoneCallback([weak, op, found](bool, const auto&) {
+        if (auto self = weak.lock()) {
+          self->tasks.Post([op, found] { op->Finish(*found, *found ? 1 : 0); });
+        }
+      }),
+      ::dht::Value::IdFilter(id));
+}
+
+void OpenDhtDht::Impl::CancelAtExpiry(
+    const std::pair<protocol::DeviceId, uint16_t>& offer, uint64_t valid_until,
+    uint64_t id) {
+  const uint64_t now = NowSeconds();
+  const auto delay =
+      std::chrono::seconds(valid_until > now ? valid_until - now : 0);
+  std::weak_ptr<Impl> weak = weak_from_this();
+  tasks.PostAfter(delay + std::chrono::seconds(1),
+                  [weak, offer, valid_until, id] {
+                    auto self = weak.lock();
+                    if (!self || self->stopped) return;
+                    std::vector<std::string> keys;
+                    {
+                      std::lock_guard lock(self->mu);
+                      auto it = self->published.find(offer);
+                      // A later Publish with a later valid_until owns the value
+                      // now.
+                      if (it == self->published.end() ||
+                          it->second.valid_until != valid_until) {
+                        return;
+                      }
+                      keys = std::move(it->second.keys);
+                      self->published.erase(it);
+                    }
+                    // Expired: stop re-announcing; stored copies are refused
+                    // and dropped.
+                    for (const std::string& k : keys)
+                      self->runner.cancelPut(InfoHash::get(k), id);
+                  });
+}
+
+void OpenDhtDht::Impl::StartGets(const std::shared_ptr<FetchOp>& op) {
+  std::vector<InfoHash> to_start;
+  {
+    std::lock_guard lock(mu);
+    if (op->finished) return;
+    if (stopped || (op->next == op->keys.size() && op->outstanding == 0)) {
+      op->finished = true;
+    } else {
+      while (op->outstanding <
+                 std::max<uint32_t>(config.fetch_parallelism, 1) &&
+             op->next < op->keys.size()) {
+        to_start.push_back(op->keys[op->next++]);
+        ++op->outstanding;
+      }
+    }
+  }
+  if (to_start.empty()) {
+    if (op->finished && op->done) {
+      auto done = std::move(op->done);
+      done(std::move(op->records));
+    }
+    return;
+  }
+  std::weak_ptr<Impl> weak = weak_from_this();
+  for (const InfoHash& key : to_start) {
+    runner.get(
+        key,
+        ::dht::GetCallback([weak, op, key](const std::vector<ValuePtr>& vals) {
+          auto self = weak.lock();
+          if (!self) return false;
+          self->tasks.Post([self, op, key, vals] {
+            const uint64_t now = NowSeconds();
+            for (const ValuePtr& v : vals) {
+              std::optional<OfferRecord> r = AcceptValue(key, v, now);
+              if (!r || r->offer.resource != op->resource) continue;
+              std::lock_guard lock(self->mu);
+              if (op->finished) return;
+              if (op->seen.emplace(v->id, v->data).second) {
+                op->records.push_back(std::move(*r));
+              }
+            }
+          });
+          return true;
+        }),
+        ::dht::DoneCallback([weak, op](bool, const auto&) {
+          if (auto self = weak.lock()) {
+            self->tasks.Post([self, op] {
+              {
+                std::lock_guard lock(self->mu);
+                --op->outstanding;
+              }
+              self->StartGets(op);
+            });
+          }
+        }));
+  }
+}
+
+void OpenDhtDht::Impl::OnValues(const InfoHash& key,
+                                const std::vector<ValuePtr>& values) {
+  std::vector<OfferRecord> records;
+  const uint64_t now = NowSeconds();
+  for (const ValuePtr& v : values) {
+    if (std::optional<OfferRecord> r = AcceptValue(key, v, now)) {
+      records.push_back(std::move(*r));
+    }
+  }
+  std::vector<Dht::RecordSeen> targets;
+  {
+    std::lock_guard lock(mu);
+    auto it = listened.find(key);
+    if (it == listened.end()) return;
+    for (const Watcher& w : watchers) {
+      if (w.resource == it->second.resource &&
+          it->second.bucket <= w.max_bucket) {
+        targets.push_back(w.seen);
+      }
+    }
+  }
+  for (const OfferRecord& r : records) {
+    for (const Dht::RecordSeen& seen : targets) seen(r);
+  }
+}
+
+OpenDhtDht::OpenDhtDht(const OpenDhtConfig& config, DhtLogger logger)
+    : impl_(std::make_shared<Impl>()) {
+  impl_->logger = std::move(logger);
+  impl_->Start(config);
+}
+
+OpenDhtDht::~OpenDhtDht() { Shutdown(std::chrono::seconds(5)); }
+
+void OpenDhtDht::Publish(const OfferRecord& record, PutDone done) {
+  const uint64_t now = NowSeconds();
+  std::vector<std::byte> bytes = EncodeRecord(record);
+  if (impl_->stopped || !AcceptRecord(bytes, now)) {
+    done(false, 0);
+    return;
+  }
+  const OfferValueType& type =
+      TypeForRemaining(std::chrono::seconds(record.offer.valid_until - now));
+  const uint64_t id = ValueIdFor(
+      record.offer.device, record.offer.resource,
+      std::span<const uint8_t>(impl_->node_id.data(), impl_->node_id.size()));
+  const std::string primary = KeyFor(record.offer);
+  const auto offer = std::make_pair(record.offer.device, record.offer.resource);
+  std::vector<std::string> keys;
+  {
+    std::lock_guard lock(impl_->mu);
+    Published& p = impl_->published[offer];
+    // Older keys (older prices) get the newest version too, so that a
+    // reader of an older price's bucket learns that version is outdated.
+    if (std::find(p.keys.begin(), p.keys.end(), primary) == p.keys.end()) {
+      p.keys.push_back(primary);
+    }
+    p.valid_until = std::max(p.valid_until, record.offer.valid_until);
+    keys = p.keys;
+  }
+  auto op = std::make_shared<PutOp>();
+  op->done = std::move(done);
+  impl_->tasks.PostAfter(impl_->config.put_timeout,
+                         [op] { op->Finish(false, 0); });
+  const ::dht::Blob data(
+      reinterpret_cast<const uint8_t*>(bytes.data()),
+      reinterpret_cast<const uint8_t*>(bytes.data()) + bytes.size());
+  std::weak_ptr<Impl> weak = impl_;
+  for (const std::string& name : keys) {
+    const InfoHash key = InfoHash::get(name);
+    auto value = std::make_shared<::dht::Value>(type.id, data, id);
+    value->user_type = "crsp/offer";
+    const bool is_primary = name == primary;
+    impl_->runner.putSigned(
+        key, value,
+        ::dht::DoneCallback(
+            [weak, op, is_primary, key, id, data](bool ok, const auto& nodes) {
+              if (!is_primary) return;
+              if (auto self = weak.lock()) {
+                const size_t n = nodes.size();
+                self->tasks.Post([self, op, ok, n, key, id, data] {
+                  self->OnPutDone(op, ok, n, key, id, data);
+                });
+              }
+            }),
+        /*permanent=*/true);
+  }
+  impl_->CancelAtExpiry(offer, record.offer.valid_until, id);
+}
+
+void OpenDhtDht::Fetch(uint16_t resource, uint32_t max_price,
+                       std::chrono::milliseconds deadline, FetchDone done) {
+  auto op = std::make_shared<FetchOp>();
+  op->done = std::move(done);
+  op->resource = resource;
+  for (const std::string& name : KeysFor(resource, max_price)) {
+    op->keys.push_back(InfoHash::get(name));
+  }
+  std::weak_ptr<Impl> weak = impl_;
+  impl_->tasks.PostAfter(deadline, [weak, op] {
+    auto self = weak.lock();
+    if (!self) return;
+    {
+      std::lock_guard lock(self->mu);
+      if (op->finished) return;
+      op->finished = true;
+    }
+    auto done = std::move(op->done);
+    done(std::move(op->records));
+  });
+  impl_->StartGets(op);
+}
+
+void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) {
+  if (impl_->stopped) return;
+  std::vector<std::pair<InfoHash, uint32_t>> to_listen;
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->watchers.push_back({resource, PriceBucket(max_price), seen});
+    for (uint32_t bucket = 0; bucket <= PriceBucket(max_price); ++bucket) {
+      for (uint32_t shard = 0; shard < kShards; ++shard) {
+        const InfoHash key = InfoHash::get(KeyName(resource, bucket, shard));
+        if (impl_->listened.emplace(key, ListenedKey{resource, bucket})
+                .second) {
+          to_listen.emplace_back(key, bucket);
+        }
+      }
+    }
+  }
+  std::weak_ptr<Impl> weak = impl_;
+  for (const auto& [key, bucket] : to_listen) {
+    // The token is only needed to cancel; listens end with the runner.
+    impl_->runner.listen(
+        key, ::dht::ValueCallback([weak, key = key](
+                                      const std::vector<ValuePtr>& vals,
+                                      bool expired) {
+          auto self = weak.lock();
+          if (!self) return false;
+          if (!expired) {
+            self->tasks.Post([self, key, vals] { self->OnValues(key, vals); });
+          }
+          return true;
+        }));
+  }
+}
+
+DhtInfo OpenDhtDht::Info() const {
+  std::lock_guard lock(impl_->mu);
+  if (impl_->stopped) return impl_->last_info;
+  DhtInfo info;
+  std::copy_n(impl_->node_id.data(), info.node_id.size(), info.node_id.begin());
+  info.good_peers = impl_->GoodPeers();
+  info.stored_values =
+      static_cast<uint32_t>(impl_->runner.getStoreSize().second);
+  impl_->last_info = info;
+  return info;
+}
+
+void OpenDhtDht::Shutdown(std::chrono::milliseconds timeout) {
+  if (!impl_ || impl_->stopped.exchange(true)) return;
+  {
+    std::lock_guard lock(impl_->mu);
+    std::copy_n(impl_->node_id.data(), impl_->last_info.node_id.size(),
+                impl_->last_info.node_id.begin());
+  }
+  auto stopped = std::make_shared<std::promise<void>>();
+  std::future<void> waited = stopped->get_future();
+  impl_->runner.shutdown([stopped] { stopped->set_value(); });
+  if (waited.wait_for(timeout) != std::future_status::ready) {
+    impl_->Log(DhtLogLevel::kWarning, "DHT: shutdown timed out");
+  }
+  impl_->runner.join();
+  // Runs the pending deadlines: every outstanding done is called.
+  impl_->tasks.Stop();
+}
+
+uint16_t OpenDhtDht::port() const {
+  const uint16_t p6 = impl_->runner.getBoundPort(AF_INET6);
+  return p6 != 0 ? p6 : impl_->runner.getBoundPort(AF_INET);
+}
+
+std::string OpenDhtDht::LoopbackAddress() const {
+  if (impl_->runner.getBoundPort(AF_INET6) != 0) {
+    return "[::1]:" + std::to_string(impl_->runner.getBoundPort(AF_INET6));
+  }
+  return "127.0.0.1:" + std::to_string(impl_->runner.getBoundPort(AF_INET));
+}
+
+}  // namespace crsp::dht

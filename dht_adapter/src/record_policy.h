@@ -1,0 +1,36 @@
+// The one rule for which offer values a node stores and serves, shared by
+// OpenDhtDht's store policy and read path and by InMemoryDht
+// (docs/storage.md "Store policy").
+#ifndef CRSP_DHT_ADAPTER_SRC_RECORD_POLICY_H_
+#define CRSP_DHT_ADAPTER_SRC_RECORD_POLICY_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "crsp/dht_adapter/offer_record.h"
+
+namespace crsp::dht {
+
+// The record in `bytes` when it decodes (so at most kMaxRecordSize bytes),
+// is not past valid_until at `now` (seconds since the epoch) and passes
+// VerifyRecordSignature; flags bit 0 is then set for a signed record and
+// cleared for an unsigned one. Empty otherwise.
+std::optional<OfferRecord> AcceptRecord(std::span<const std::byte> bytes,
+                                        uint64_t now);
+
+// True when `key_name` is one of the keys the record may be stored under:
+// its resource, any price bucket (an older price's key keeps a copy of the
+// newest version, docs/storage.md), its device's shard.
+bool KeyAllowedFor(const std::string& key_name, const OfferRecord& record);
+
+// The value id of an offer published by one node: the same for every
+// version of (device, resource) put by that node, different across nodes.
+uint64_t ValueIdFor(const protocol::DeviceId& device, uint16_t resource,
+                    std::span<const uint8_t> node_id);
+
+}  // namespace crsp::dht
+
+#endif  // CRSP_DHT_ADAPTER_SRC_RECORD_POLICY_H_
