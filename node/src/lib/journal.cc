@@ -1,0 +1,167 @@
+#include "journal.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "crsp/protocol/check.h"
+#include "crsp/protocol/cursor.h"
+#include "file_util.h"
+
+namespace crsp::node {
+namespace {
+
+constexpr uint8_t kFormat = 1;
+constexpr size_t kFrameHeader = 8;
+constexpr size_t kMaxPayload = 1 + 16 + dht::kMaxRecordSize;
+
+std::string PathOf(const std::string& dir) { return dir + "/" + kJournalFile; }
+
+bool ReadFile(int fd, std::vector<std::byte>& out) {
+  std::byte buffer[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    if (n == 0) return true;
+    out.insert(out.end(), buffer, buffer + n);
+  }
+}
+
+// Parses one payload; empty when it does not decode.
+std::optional<JournalEntry> ParsePayload(std::span<const std::byte> payload) {
+  if (payload.size() < 17 || payload[0] != std::byte{kFormat}) return {};
+  JournalEntry entry;
+  std::memcpy(entry.source.data(), payload.data() + 1, 16);
+  std::optional<dht::OfferRecord> record =
+      dht::DecodeRecord(payload.subspan(17));
+  if (!record) return {};
+  entry.record = std::move(*record);
+  return entry;
+}
+
+}  // namespace
+
+std::vector<std::byte> Journal::Frame(const JournalEntry& entry) {
+  std::vector<std::byte> payload;
+  payload.push_back(std::byte{kFormat});
+  const auto* src = reinterpret_cast<const std::byte*>(entry.source.data());
+  payload.insert(payload.end(), src, src + entry.source.size());
+  const std::vector<std::byte> record = dht::EncodeRecord(entry.record);
+  payload.insert(payload.end(), record.begin(), record.end());
+
+  std::vector<std::byte> frame;
+  protocol::Writer w(frame);
+  w.U32(static_cast<uint32_t>(payload.size()));
+  w.U32(protocol::Crc32(payload));
+  w.Bytes(std::span<const std::byte>(payload));
+  return frame;
+}
+
+std::unique_ptr<Journal> Journal::Open(const std::string& dir,
+                                       std::vector<JournalEntry>* entries,
+                                       uint64_t* dropped_bytes) {
+  const std::string path = PathOf(dir);
+  const int fd =
+      ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    throw std::runtime_error("cannot open journal " + path + ": " +
+                             std::strerror(errno));
+  }
+  std::vector<std::byte> bytes;
+  if (!ReadFile(fd, bytes)) {
+    ::close(fd);
+    throw std::runtime_error("cannot read journal " + path + ": " +
+                             std::strerror(errno));
+  }
+  // Length, then CRC, then decode; the first failure is the end.
+  size_t good = 0;
+  uint64_t frames = 0;
+  for (;;) {
+    protocol::Reader r(std::span<const std::byte>(bytes).subspan(good));
+    const uint32_t length = r.U32();
+    const uint32_t crc = r.U32();
+    if (!r.ok() || length > kMaxPayload || r.remaining() < length) break;
+    const std::span<const std::byte> payload = r.Take(length);
+    if (protocol::Crc32(payload) != crc) break;
+    std::optional<JournalEntry> entry = ParsePayload(payload);
+    if (!entry) break;
+    if (entries) entries->push_back(std::move(*entry));
+    good += kFrameHeader + length;
+    ++frames;
+  }
+  if (dropped_bytes) *dropped_bytes = bytes.size() - good;
+  if (good != bytes.size()) {
+    // Cut the torn tail so that later appends follow the last good frame.
+    if (::ftruncate(fd, static_cast<off_t>(good)) != 0 || ::fsync(fd) != 0) {
+      ::close(fd);
+      throw std::runtime_error("cannot truncate journal " + path + ": " +
+                               std::strerror(errno));
+    }
+  }
+  SyncDirectory(dir);
+  return std::unique_ptr<Journal>(new Journal(dir, fd, frames));
+}
+
+Journal::Journal(std::string dir, int fd, uint64_t frames)
+    : dir_(std::move(dir)), fd_(fd), frames_(frames) {}
+
+Journal::~Journal() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool Journal::Append(std::span<const JournalEntry> batch) {
+  if (fd_ < 0) return false;
+  std::vector<std::byte> bytes;
+  for (const JournalEntry& entry : batch) {
+    const std::vector<std::byte> frame = Frame(entry);
+    bytes.insert(bytes.end(), frame.begin(), frame.end());
+  }
+  // One write and one fsync per batch (one request).
+  if (!WriteAll(fd_, bytes) || ::fdatasync(fd_) != 0) return false;
+  frames_ += batch.size();
+  return true;
+}
+
+bool Journal::Rewrite(std::span<const JournalEntry> live) {
+  const std::string path = PathOf(dir_);
+  const std::string tmp = path + ".tmp";
+  const int fd =
+      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  std::vector<std::byte> bytes;
+  for (const JournalEntry& entry : live) {
+    const std::vector<std::byte> frame = Frame(entry);
+    bytes.insert(bytes.end(), frame.begin(), frame.end());
+  }
+  if (!WriteAll(fd, bytes) || ::fsync(fd) != 0) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  SyncDirectory(dir_);
+  const int new_fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
+  if (new_fd < 0) {
+    // The rewritten file is in place; appends can no longer be made.
+    ::close(fd_);
+    fd_ = -1;
+    return false;
+  }
+  ::close(fd_);
+  fd_ = new_fd;
+  frames_ = live.size();
+  return true;
+}
+
+}  // namespace crsp::node

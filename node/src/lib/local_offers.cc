@@ -1,0 +1,91 @@
+#include "local_offers.h"
+
+#include "source_prefix.h"
+
+namespace crsp::node {
+namespace {
+
+template <typename Map, typename K>
+void Adjust(Map& map, const K& key, int delta) {
+  auto [it, inserted] = map.try_emplace(key, 0);
+  it->second += delta;
+  if (it->second == 0) map.erase(it);
+}
+
+}  // namespace
+
+void LocalOffers::Count(const JournalEntry& entry, int delta) {
+  if (entry.record.withdrawn) return;
+  live_ += delta;
+  Adjust(by_prefix_, SourcePrefix(entry.source), delta);
+  Adjust(by_device_, entry.record.offer.device, delta);
+}
+
+void LocalOffers::Put(const JournalEntry& entry) {
+  const Key key{entry.record.offer.device, entry.record.offer.resource};
+  auto it = entries_.find(key);
+  if (it != entries_.end()) {
+    Count(it->second.entry, -1);
+    it->second = Local{entry, false};
+  } else {
+    entries_.emplace(key, Local{entry, false});
+  }
+  Count(entry, +1);
+}
+
+const JournalEntry* LocalOffers::Find(const protocol::DeviceId& device,
+                                      uint16_t resource) const {
+  auto it = entries_.find({device, resource});
+  return it == entries_.end() ? nullptr : &it->second.entry;
+}
+
+uint32_t LocalOffers::LiveFromPrefix(
+    const protocol::Ipv6Address& prefix) const {
+  auto it = by_prefix_.find(prefix);
+  return it == by_prefix_.end() ? 0 : it->second;
+}
+
+uint32_t LocalOffers::LiveOfDevice(const protocol::DeviceId& device) const {
+  auto it = by_device_.find(device);
+  return it == by_device_.end() ? 0 : it->second;
+}
+
+size_t LocalOffers::Expire(uint64_t now) {
+  size_t dropped = 0;
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    if (it->second.entry.record.offer.valid_until <= now) {
+      Count(it->second.entry, -1);
+      it = entries_.erase(it);
+      ++dropped;
+    } else {
+      ++it;
+    }
+  }
+  return dropped;
+}
+
+std::vector<JournalEntry> LocalOffers::All() const {
+  std::vector<JournalEntry> out;
+  out.reserve(entries_.size());
+  for (const auto& [key, local] : entries_) out.push_back(local.entry);
+  return out;
+}
+
+void LocalOffers::SetConfirmed(const dht::OfferRecord& record, bool confirmed) {
+  auto it = entries_.find({record.offer.device, record.offer.resource});
+  // Only the current version: a late callback for an older one is moot.
+  if (it != entries_.end() &&
+      it->second.entry.record.version == record.version) {
+    it->second.confirmed = confirmed;
+  }
+}
+
+std::vector<dht::OfferRecord> LocalOffers::Unconfirmed() const {
+  std::vector<dht::OfferRecord> out;
+  for (const auto& [key, local] : entries_) {
+    if (!local.confirmed) out.push_back(local.entry.record);
+  }
+  return out;
+}
+
+}  // namespace crsp::node

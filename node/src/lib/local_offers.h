@@ -1,0 +1,56 @@
+// The records this node accepted itself (the journal's live content): what
+// it re-publishes, what its quotas count, and whether the DHT confirmed
+// each one. Not thread-safe: the node calls it under its lock.
+#ifndef CRSP_NODE_LOCAL_OFFERS_H_
+#define CRSP_NODE_LOCAL_OFFERS_H_
+
+#include <cstdint>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "crsp/protocol/packets.h"
+#include "journal.h"
+
+namespace crsp::node {
+
+class LocalOffers {
+ public:
+  // Makes `entry` the current version of its (device, resource).
+  void Put(const JournalEntry& entry);
+  const JournalEntry* Find(const protocol::DeviceId& device,
+                           uint16_t resource) const;
+
+  // Live (not withdrawn, not expired) offers, for quotas and ping.
+  uint32_t live() const { return live_; }
+  uint32_t LiveFromPrefix(const protocol::Ipv6Address& prefix) const;
+  uint32_t LiveOfDevice(const protocol::DeviceId& device) const;
+
+  // Drops every entry past valid_until; returns how many.
+  size_t Expire(uint64_t now);
+  // Every current entry, tombstones included (for compaction and
+  // re-publication).
+  std::vector<JournalEntry> All() const;
+  size_t size() const { return entries_.size(); }
+
+  // DHT confirmation of the current version; unconfirmed ones are retried.
+  void SetConfirmed(const dht::OfferRecord& record, bool confirmed);
+  std::vector<dht::OfferRecord> Unconfirmed() const;
+
+ private:
+  struct Local {
+    JournalEntry entry;
+    bool confirmed = false;
+  };
+  using Key = std::pair<protocol::DeviceId, uint16_t>;
+  void Count(const JournalEntry& entry, int delta);
+
+  std::map<Key, Local> entries_;
+  std::map<protocol::Ipv6Address, uint32_t> by_prefix_;
+  std::map<protocol::DeviceId, uint32_t> by_device_;
+  uint32_t live_ = 0;
+};
+
+}  // namespace crsp::node
+
+#endif  // CRSP_NODE_LOCAL_OFFERS_H_

@@ -1,0 +1,293 @@
+#include "node_impl.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <utility>
+
+#include "crsp/protocol/check.h"
+#include "file_util.h"
+#include "node_key.h"
+#include "source_prefix.h"
+
+namespace crsp::node {
+namespace {
+
+uint64_t SystemSeconds() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+std::string_view KindName(const protocol::Header& header) {
+  const std::optional<wire::PacketKind> kind =
+      protocol::KindOf(header.protocol, header.type);
+  if (!kind) return "unknown";
+  switch (*kind) {
+    case wire::PacketKind::kPingRequest:
+      return "ping";
+    case wire::PacketKind::kRegisterRequest:
+      return "register";
+    case wire::PacketKind::kWithdrawRequest:
+      return "withdraw";
+    case wire::PacketKind::kQueryRequest:
+      return "query";
+    default:
+      return "answer";
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<Node> Node::Create(const NodeConfig& config,
+                                   NodeContext context) {
+  if (!context.dht) throw std::runtime_error("Node::Create needs a DHT");
+  EnsureDirectory(config.state_dir);
+  protocol::Ed25519Key key = LoadOrCreateNodeKey(config.state_dir);
+  std::vector<JournalEntry> replayed;
+  uint64_t dropped = 0;
+  std::unique_ptr<Journal> journal =
+      Journal::Open(config.state_dir, &replayed, &dropped);
+  if (dropped != 0) {
+    spdlog::warn("journal: cut {} bytes of a torn or corrupt tail", dropped);
+  }
+  auto node =
+      std::make_unique<NodeImpl>(config, std::move(context), std::move(key),
+                                 std::move(journal), std::move(replayed));
+  node->RepublishAll();
+  return node;
+}
+
+NodeImpl::NodeImpl(const NodeConfig& config, NodeContext context,
+                   protocol::Ed25519Key key, std::unique_ptr<Journal> journal,
+                   std::vector<JournalEntry> replayed)
+    : config_(config),
+      clock_(context.clock ? std::move(context.clock) : Clock(SystemSeconds)),
+      key_(std::move(key)),
+      started_(clock_()),
+      journal_(std::move(journal)),
+      limiter_(config.limits.answer_bytes_per_sec,
+               config.limits.answer_burst_bytes, kMaxRateSources),
+      cache_(kAnswerCacheSize),
+      dht_(std::move(context.dht)) {
+  // The journal is in acceptance order: a later entry is the newer version.
+  for (const JournalEntry& entry : replayed) local_.Put(entry);
+  const uint64_t now = Now();
+  local_.Expire(now);
+  std::vector<JournalEntry> live = local_.All();
+  for (const JournalEntry& entry : live) index_.Apply(entry.record, now);
+  // Start from a compact journal: no expired or superseded frames.
+  if (journal_->frames() != live.size() && !journal_->Rewrite(live)) {
+    throw std::runtime_error("cannot compact the journal in " +
+                             config.state_dir);
+  }
+  spdlog::info("journal: {} records ({} live offers) from {}", live.size(),
+               local_.live(), config.state_dir);
+}
+
+NodeImpl::~NodeImpl() {
+  Shutdown(std::chrono::milliseconds(0));
+  dht_->Shutdown(std::chrono::milliseconds(3000));
+}
+
+size_t NodeImpl::offer_count() const {
+  std::lock_guard lock(mu_);
+  return local_.live();
+}
+
+void NodeImpl::RepublishAll() {
+  std::vector<JournalEntry> all;
+  {
+    std::lock_guard lock(mu_);
+    all = local_.All();
+  }
+  for (const JournalEntry& entry : all) Publish(entry.record);
+}
+
+void NodeImpl::Publish(const dht::OfferRecord& record) {
+  {
+    std::lock_guard lock(mu_);
+    ++retries_in_flight_;
+  }
+  dht_->Publish(record, [this, record](bool ok, uint16_t) {
+    std::lock_guard lock(mu_);
+    --retries_in_flight_;
+    local_.SetConfirmed(record, ok);
+    if (!ok) {
+      spdlog::warn("re-publication of an offer failed; retried in {} s",
+                   kRetryIntervalSec);
+    }
+  });
+}
+
+void NodeImpl::HandleDatagram(std::span<const std::byte> datagram,
+                              const Sender& from, ReplyFn reply) {
+  Request request;
+  request.decoded = protocol::Decode(datagram);
+  if (!request.decoded.answerable) {
+    spdlog::debug("from {} port {}: {} bytes, no answer ({})",
+                  AddressString(from.address), from.port, datagram.size(),
+                  request.decoded.detail);
+    return;
+  }
+  request.datagram.assign(datagram.begin(), datagram.end());
+  request.from = from;
+  request.prefix = SourcePrefix(from.address);
+  request.reply = std::move(reply);
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+  }
+
+  const wire::Status status = request.decoded.status;
+  const protocol::Body& body = request.decoded.packet.body;
+  const bool usable = status == wire::Status::kOk ||
+                      (status == wire::Status::kInvalidField &&
+                       std::holds_alternative<protocol::RegisterRequest>(body));
+  if (!usable) {
+    SendError(request, status);
+    return;
+  }
+  if (std::holds_alternative<protocol::PingRequest>(body)) {
+    HandlePing(request);
+  } else if (std::holds_alternative<protocol::RegisterRequest>(body)) {
+    HandleRegister(request);
+  } else if (std::holds_alternative<protocol::WithdrawRequest>(body)) {
+    HandleWithdraw(request);
+  } else if (std::holds_alternative<protocol::QueryRequest>(body)) {
+    HandleQuery(request);
+  } else {
+    SendError(request, wire::Status::kMalformed);
+  }
+}
+
+std::vector<std::byte> NodeImpl::EncodeAnswer(
+    const protocol::Packet& packet) const {
+  const bool sign = packet.header.check == wire::CheckType::kEd25519;
+  std::vector<std::byte> bytes =
+      protocol::Encode(packet, sign ? &key_ : nullptr);
+  if (bytes.empty()) {
+    spdlog::error("cannot encode an answer (txid {})", packet.header.txid);
+  } else if (bytes.size() > wire::kMaxAnswer) {
+    spdlog::error("answer of {} bytes exceeds {}: not sent", bytes.size(),
+                  wire::kMaxAnswer);
+    bytes.clear();
+  }
+  return bytes;
+}
+
+void NodeImpl::LogRequest(const Request& request, wire::Status status) const {
+  const protocol::Header& header = request.decoded.packet.header;
+  spdlog::debug("from {} port {}: {} txid {} check {} -> {}",
+                AddressString(request.from.address), request.from.port,
+                KindName(header), header.txid, static_cast<int>(header.check),
+                wire::StatusName(status));
+}
+
+void NodeImpl::Send(const Request& request, const protocol::Packet& answer,
+                    bool charged) {
+  std::vector<std::byte> bytes = EncodeAnswer(answer);
+  if (bytes.empty()) return;
+  bool within_budget = true;
+  if (!charged) {
+    std::lock_guard lock(mu_);
+    within_budget = limiter_.TryConsume(request.prefix, bytes.size(), Now());
+  }
+  if (!within_budget) {
+    SendRateLimited(request);
+    return;
+  }
+  LogRequest(request, answer.header.status);
+  request.reply(std::move(bytes));
+}
+
+void NodeImpl::SendError(const Request& request, wire::Status status,
+                         bool charged) {
+  Send(request, protocol::ErrorAnswer(request.decoded.packet.header, status),
+       charged);
+}
+
+void NodeImpl::SendRateLimited(const Request& request) {
+  std::vector<std::byte> bytes = EncodeAnswer(protocol::ErrorAnswer(
+      request.decoded.packet.header, wire::Status::kRateLimited));
+  // Never amplify: an answer to a flood is at most as large as the request.
+  if (bytes.empty() || bytes.size() > request.datagram.size()) {
+    spdlog::debug("from {}: over the answer budget, dropped",
+                  AddressString(request.from.address));
+    return;
+  }
+  spdlog::warn("from {}: over the answer budget, RATE_LIMITED",
+               AddressString(request.from.address));
+  request.reply(std::move(bytes));
+}
+
+void NodeImpl::HandlePing(Request& request) {
+  const dht::DhtInfo info = dht_->Info();
+  protocol::PingAnswer ping;
+  ping.node_id = info.node_id;
+  ping.peers = info.good_peers;
+  ping.public_key = key_.public_key();
+  const uint64_t now = Now();
+  ping.uptime = static_cast<uint32_t>(now > started_ ? now - started_ : 0);
+  ping.offers = static_cast<uint32_t>(offer_count());
+  protocol::Packet answer{protocol::AnswerHeaderFor(
+                              request.decoded.packet.header, wire::Status::kOk),
+                          ping};
+  Send(request, answer);
+}
+
+void NodeImpl::Tick() {
+  const uint64_t now = Now();
+  std::vector<std::shared_ptr<PendingWrite>> timed_out;
+  std::vector<dht::OfferRecord> retry;
+  {
+    std::lock_guard lock(mu_);
+    const size_t expired = index_.Expire(now);
+    const size_t expired_local = local_.Expire(now);
+    if (expired + expired_local != 0) {
+      spdlog::debug("expired {} indexed and {} own records", expired,
+                    expired_local);
+    }
+    limiter_.Evict(now);
+    // Compact when most frames are superseded or expired.
+    if (journal_ && journal_->frames() > 2 * local_.size() + 1024) {
+      if (!journal_->Rewrite(local_.All())) {
+        spdlog::error("journal compaction failed; appends go on");
+      }
+    }
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      std::shared_ptr<PendingWrite> op = it->lock();
+      if (!op || op->settled) {
+        it = pending_.erase(it);
+      } else {
+        if (now >= op->started + kPublishTimeoutSec) timed_out.push_back(op);
+        ++it;
+      }
+    }
+    if (!stopping_ && retries_in_flight_ == 0 &&
+        now >= last_retry_ + kRetryIntervalSec) {
+      last_retry_ = now;
+      retry = local_.Unconfirmed();
+    }
+  }
+  for (const auto& op : timed_out) {
+    for (size_t job = 0; job < op->jobs.size(); ++job) {
+      OnPublished(op, job, false, 0);  // a no-op for settled jobs
+    }
+  }
+  for (const dht::OfferRecord& record : retry) Publish(record);
+}
+
+void NodeImpl::Shutdown(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  stopping_ = true;
+  idle_.wait_for(lock, timeout, [this] { return in_flight_ == 0; });
+  if (in_flight_ != 0) {
+    spdlog::warn("shutdown: {} requests still wait for the DHT", in_flight_);
+  }
+  journal_.reset();
+}
+
+}  // namespace crsp::node

@@ -1,0 +1,70 @@
+#include "node_key.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "file_util.h"
+
+namespace crsp::node {
+namespace {
+
+std::runtime_error KeyError(const std::string& what, const std::string& path) {
+  return std::runtime_error(what + " " + path + ": " + std::strerror(errno));
+}
+
+protocol::Ed25519Key Load(const std::string& path, int fd) {
+  protocol::Ed25519Seed seed{};
+  const ssize_t n = ::read(fd, seed.data(), seed.size());
+  char extra = 0;
+  const ssize_t more = ::read(fd, &extra, 1);
+  ::close(fd);
+  if (n != static_cast<ssize_t>(seed.size()) || more != 0) {
+    throw std::runtime_error("node key " + path +
+                             " must hold exactly 32 bytes (an Ed25519 seed)");
+  }
+  std::optional<protocol::Ed25519Key> key =
+      protocol::Ed25519Key::FromSeed(seed);
+  if (!key) throw std::runtime_error("node key " + path + " is refused");
+  return std::move(*key);
+}
+
+}  // namespace
+
+protocol::Ed25519Key LoadOrCreateNodeKey(const std::string& dir) {
+  const std::string path = dir + "/" + kNodeKeyFile;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) return Load(path, fd);
+  if (errno != ENOENT) throw KeyError("cannot open node key", path);
+
+  std::optional<protocol::Ed25519Key> key = protocol::Ed25519Key::Generate();
+  if (!key) throw std::runtime_error("cannot generate an Ed25519 key");
+  // Written to a temporary file first so that a crash never leaves a short
+  // key file behind; O_EXCL on the final name is replaced by link(2).
+  const std::string tmp = path + ".tmp";
+  ::unlink(tmp.c_str());
+  fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) throw KeyError("cannot create node key", tmp);
+  const auto& seed = key->seed();
+  const bool written =
+      WriteAll(fd, std::as_bytes(std::span(seed.data(), seed.size()))) &&
+      ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written) throw KeyError("cannot write node key", tmp);
+  if (::link(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    if (errno == EEXIST) {  // another process won the race: use its key
+      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd >= 0) return Load(path, fd);
+    }
+    throw KeyError("cannot create node key", path);
+  }
+  ::unlink(tmp.c_str());
+  SyncDirectory(dir);
+  return std::move(*key);
+}
+
+}  // namespace crsp::node

@@ -1,0 +1,22 @@
+// The node's own Ed25519 key (signs answers to type-7 requests; ping
+// returns its public half): a 32-byte seed file in the state directory,
+// created with mode 0600 on first start.
+#ifndef CRSP_NODE_NODE_KEY_H_
+#define CRSP_NODE_NODE_KEY_H_
+
+#include <string>
+
+#include "crsp/protocol/ed25519.h"
+
+namespace crsp::node {
+
+inline constexpr char kNodeKeyFile[] = "node.key";
+
+// Loads `dir`/node.key, or creates it with a fresh key. Throws
+// std::runtime_error when the file cannot be read or written, or does not
+// hold exactly 32 bytes.
+protocol::Ed25519Key LoadOrCreateNodeKey(const std::string& dir);
+
+}  // namespace crsp::node
+
+#endif  // CRSP_NODE_NODE_KEY_H_

@@ -1,0 +1,92 @@
+#include "offer_index.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "crsp/protocol/wire.h"
+
+namespace crsp::node {
+
+Owner OwnerOf(const dht::OfferRecord& record) {
+  Owner owner;
+  constexpr size_t kTrailer =
+      wire::kEd25519PublicKeySize + wire::kEd25519SignatureSize;
+  const std::vector<std::byte>& request = record.signed_request;
+  if (request.size() >= kTrailer) {
+    protocol::PublicKey key{};
+    std::memcpy(key.data(), request.data() + request.size() - kTrailer,
+                key.size());
+    owner.key = key;
+  } else {
+    owner.address = record.owner_address;
+  }
+  return owner;
+}
+
+OfferIndex::Applied OfferIndex::Apply(const dht::OfferRecord& record,
+                                      uint64_t now) {
+  if (record.offer.valid_until <= now || !dht::VerifyRecordSignature(record)) {
+    return Applied::kRefused;
+  }
+  IndexedOffer incoming{record, OwnerOf(record)};
+  // The flag is never trusted from a record: set it from what verified.
+  incoming.record.offer.flags =
+      incoming.owner.key ? wire::kOfferFlagSigned : uint8_t{0};
+
+  const Key key{record.offer.resource, record.offer.device};
+  auto it = by_key_.find(key);
+  if (it == by_key_.end()) {
+    by_key_.emplace(key, std::move(incoming));
+    by_device_[key.second].insert(key.first);
+    return Applied::kInserted;
+  }
+  const IndexedOffer& existing = it->second;
+  const bool wins = existing.owner == incoming.owner
+                        ? record.version > existing.record.version
+                        : !existing.live(now);
+  if (!wins) return Applied::kStale;
+  it->second = std::move(incoming);
+  return Applied::kReplaced;
+}
+
+const IndexedOffer* OfferIndex::Find(const protocol::DeviceId& device,
+                                     uint16_t resource) const {
+  auto it = by_key_.find({resource, device});
+  return it == by_key_.end() ? nullptr : &it->second;
+}
+
+std::vector<const IndexedOffer*> OfferIndex::OfDevice(
+    const protocol::DeviceId& device, uint64_t now) const {
+  std::vector<const IndexedOffer*> out;
+  auto dev = by_device_.find(device);
+  if (dev == by_device_.end()) return out;
+  for (uint16_t resource : dev->second) {
+    const IndexedOffer* offer = Find(device, resource);
+    if (offer && offer->record.offer.valid_until > now) out.push_back(offer);
+  }
+  return out;
+}
+
+void OfferIndex::Erase(std::map<Key, IndexedOffer>::iterator it) {
+  auto dev = by_device_.find(it->first.second);
+  if (dev != by_device_.end()) {
+    dev->second.erase(it->first.first);
+    if (dev->second.empty()) by_device_.erase(dev);
+  }
+  by_key_.erase(it);
+}
+
+size_t OfferIndex::Expire(uint64_t now) {
+  size_t dropped = 0;
+  for (auto it = by_key_.begin(); it != by_key_.end();) {
+    auto next = std::next(it);
+    if (it->second.record.offer.valid_until <= now) {
+      Erase(it);
+      ++dropped;
+    }
+    it = next;
+  }
+  return dropped;
+}
+
+}  // namespace crsp::node

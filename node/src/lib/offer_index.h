@@ -1,0 +1,91 @@
+// The warm index: the newest known version of every offer, keyed by
+// (resource, device), fed by this node's accepted records, its journal at
+// start-up and the DHT (fetches and watches). Queries, ownership checks and
+// withdraws read it; nothing here touches the DHT. Not thread-safe: the
+// node calls it under its lock.
+//
+// Which version wins (every node applies the same rule, docs/node.md):
+//  - a record that is expired or fails dht::VerifyRecordSignature is
+//    refused;
+//  - against a version of the same owner (same signing key, or both
+//    unsigned from the same owner address), the higher version wins;
+//  - against another owner's version, the newcomer wins only when the
+//    existing version is a tombstone or expired (the device was free).
+#ifndef CRSP_NODE_OFFER_INDEX_H_
+#define CRSP_NODE_OFFER_INDEX_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "crsp/dht_adapter/offer_record.h"
+#include "crsp/protocol/packets.h"
+
+namespace crsp::node {
+
+// Who owns an offer: a signing key, or (unsigned) a source address.
+struct Owner {
+  std::optional<protocol::PublicKey> key;
+  protocol::Ipv6Address address{};  // meaningful only without a key
+
+  friend bool operator==(const Owner& a, const Owner& b) {
+    if (a.key.has_value() != b.key.has_value()) return false;
+    return a.key ? *a.key == *b.key : a.address == b.address;
+  }
+};
+
+// The owner a record names: the key in its signed request's trailer, or its
+// owner address.
+Owner OwnerOf(const dht::OfferRecord& record);
+
+struct IndexedOffer {
+  // offer.flags bit 0 is set here iff the record is signed (and verified:
+  // unverified records are never indexed).
+  dht::OfferRecord record;
+  Owner owner;
+
+  bool live(uint64_t now) const {
+    return !record.withdrawn && record.offer.valid_until > now;
+  }
+};
+
+class OfferIndex {
+ public:
+  enum class Applied { kInserted, kReplaced, kStale, kRefused };
+
+  Applied Apply(const dht::OfferRecord& record, uint64_t now);
+
+  const IndexedOffer* Find(const protocol::DeviceId& device,
+                           uint16_t resource) const;
+  // Every unexpired version (tombstones included) of the device's offers,
+  // by resource id.
+  std::vector<const IndexedOffer*> OfDevice(const protocol::DeviceId& device,
+                                            uint64_t now) const;
+  // Calls f(const IndexedOffer&) for each live offer of `resource`.
+  template <typename F>
+  void ForEachLive(uint16_t resource, uint64_t now, F&& f) const {
+    for (auto it = by_key_.lower_bound({resource, protocol::DeviceId{}});
+         it != by_key_.end() && it->first.first == resource; ++it) {
+      if (it->second.live(now)) f(it->second);
+    }
+  }
+
+  // Drops every version past its valid_until; returns how many.
+  size_t Expire(uint64_t now);
+  size_t size() const { return by_key_.size(); }
+
+ private:
+  using Key = std::pair<uint16_t, protocol::DeviceId>;
+  void Erase(std::map<Key, IndexedOffer>::iterator it);
+
+  std::map<Key, IndexedOffer> by_key_;
+  std::map<protocol::DeviceId, std::set<uint16_t>> by_device_;
+};
+
+}  // namespace crsp::node
+
+#endif  // CRSP_NODE_OFFER_INDEX_H_

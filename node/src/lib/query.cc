@@ -1,0 +1,123 @@
+// Query (PROTOCOL.md "Query request"): answered from the warm index. The
+// first query for a resource id up to a price bucket fetches those keys
+// from the DHT (cold) and watches them, so later ones stay in memory.
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+#include "crsp/dht_adapter/keys.h"
+#include "node_impl.h"
+#include "query_engine.h"
+
+namespace crsp::node {
+namespace {
+
+// The highest price in the bucket of `price`: fetching and watching up to
+// it costs the same keys and makes the whole bucket warm.
+uint32_t BucketTop(uint32_t price) {
+  const uint32_t bucket = dht::PriceBucket(price);
+  uint32_t lo = price, hi = UINT32_MAX;
+  while (lo < hi) {  // largest p with PriceBucket(p) == bucket
+    const uint32_t mid = lo + (hi - lo + 1) / 2;
+    if (dht::PriceBucket(mid) == bucket) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
+}  // namespace
+
+void NodeImpl::HandleQuery(Request& request) {
+  const auto& query =
+      std::get<protocol::QueryRequest>(request.decoded.packet.body);
+  const uint64_t now = Now();
+  std::map<uint16_t, uint32_t> cold;  // resource -> price to fetch up to
+  {
+    std::unique_lock lock(mu_);
+    if (!limiter_.HasBudget(request.prefix, now)) {
+      lock.unlock();
+      SendRateLimited(request);
+      return;
+    }
+    for (const protocol::QueryEntry& entry : query.entries) {
+      const uint32_t bucket = dht::PriceBucket(entry.max_price);
+      auto warm = warm_.find(entry.resource);
+      if (warm == warm_.end() || warm->second < bucket) {
+        uint32_t& top = cold[entry.resource];
+        top = std::max(top, BucketTop(entry.max_price));
+      }
+    }
+  }
+  if (ValidateQueryAt(query, now) != wire::Status::kOk) {
+    SendError(request, wire::Status::kInvalidField);
+    return;
+  }
+  if (cold.empty()) {
+    AnswerQuery(request);
+    return;
+  }
+
+  auto pending = std::make_shared<ColdQuery>();
+  pending->request = std::move(request);
+  pending->outstanding = cold.size();
+  {
+    std::lock_guard lock(mu_);
+    ++in_flight_;
+  }
+  for (const auto& [resource, max_price] : cold) {
+    const uint32_t bucket = dht::PriceBucket(max_price);
+    bool watch;
+    {
+      std::lock_guard lock(mu_);
+      auto watched = watched_.find(resource);
+      watch = watched == watched_.end() || watched->second < bucket;
+      if (watch) watched_[resource] = bucket;
+    }
+    // Watch first: nothing published between the fetch and the watch is
+    // missed.
+    if (watch) {
+      dht_->Watch(resource, max_price, [this](const dht::OfferRecord& record) {
+        std::lock_guard lock(mu_);
+        index_.Apply(record, Now());
+      });
+    }
+    dht_->Fetch(resource, max_price, kColdFetchDeadline,
+                [this, pending, resource = resource,
+                 bucket](std::vector<dht::OfferRecord> records) {
+                  bool last;
+                  {
+                    std::lock_guard lock(mu_);
+                    const uint64_t at = Now();
+                    for (const dht::OfferRecord& record : records) {
+                      index_.Apply(record, at);
+                    }
+                    uint32_t& warm = warm_[resource];
+                    warm = std::max(warm, bucket);
+                    last = --pending->outstanding == 0;
+                    if (last) {
+                      --in_flight_;
+                      idle_.notify_all();
+                    }
+                  }
+                  if (last) AnswerQuery(pending->request);
+                });
+  }
+}
+
+void NodeImpl::AnswerQuery(Request& request) {
+  const auto& query =
+      std::get<protocol::QueryRequest>(request.decoded.packet.body);
+  const protocol::Header& header = request.decoded.packet.header;
+  protocol::Packet answer{protocol::AnswerHeaderFor(header, wire::Status::kOk),
+                          {}};
+  {
+    std::lock_guard lock(mu_);
+    answer.body = RunQuery(index_, query, Now(), OffersPerAnswer(header.check));
+  }
+  Send(request, answer);
+}
+
+}  // namespace crsp::node

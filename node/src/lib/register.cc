@@ -1,0 +1,123 @@
+// Register (PROTOCOL.md "Register request"): per-entry validation with the
+// clock, quotas, one record per accepted entry, journalled and published.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+
+#include "node_impl.h"
+#include "source_prefix.h"
+
+namespace crsp::node {
+namespace {
+
+bool IsZero(const protocol::Ipv6Address& address) {
+  return std::all_of(address.begin(), address.end(),
+                     [](uint8_t b) { return b == 0; });
+}
+
+}  // namespace
+
+void NodeImpl::HandleRegister(Request& request) {
+  const auto& reg =
+      std::get<protocol::RegisterRequest>(request.decoded.packet.body);
+  const protocol::Header& header = request.decoded.packet.header;
+  const bool is_signed = request.decoded.signer.has_value();
+
+  std::unique_lock lock(mu_);
+  std::shared_ptr<CachedAnswer> cached;
+  if (!AdmitWrite(lock, request, reg.set.device, reg.entries.size(), &cached)) {
+    return;
+  }
+  const uint64_t now = Now();
+  auto op = std::make_shared<PendingWrite>();
+  op->cached = std::move(cached);
+  op->results.device = reg.set.device;
+  op->empty_status = wire::Status::kInvalidField;
+
+  // Field validity. A request that failed decoding on a field that is no
+  // entry's (the descriptor) fails every entry; so does a signed one, since
+  // its records must carry a request that decodes cleanly to re-verify.
+  bool entry_failed = false;
+  for (const protocol::ResourceEntry& entry : reg.entries) {
+    const wire::Status status = protocol::ValidateEntryAt(entry, now);
+    entry_failed |= status != wire::Status::kOk;
+    op->results.entries.push_back({entry.resource, status, 0});
+  }
+  const bool poisoned = request.decoded.status != wire::Status::kOk &&
+                        (is_signed || !entry_failed);
+  if (poisoned) {
+    for (auto& result : op->results.entries) {
+      result.status = wire::Status::kInvalidField;
+    }
+  }
+
+  // A resource listed twice: the last valid entry is the offer, earlier
+  // ones share its answer.
+  std::map<uint16_t, size_t> last;
+  for (size_t i = 0; i < reg.entries.size(); ++i) {
+    if (op->results.entries[i].status == wire::Status::kOk) {
+      last[reg.entries[i].resource] = i;
+    }
+  }
+  const protocol::Ipv6Address prefix = request.prefix;
+  uint32_t added = 0;
+  const Limits& limits = config_.limits;
+  std::map<uint16_t, size_t> job_of;  // resource -> job
+  for (auto [resource, i] : last) {
+    const protocol::ResourceEntry& entry = reg.entries[i];
+    const JournalEntry* mine = local_.Find(reg.set.device, resource);
+    if (!(mine && !mine->record.withdrawn)) {
+      // A new offer here: within the quotas?
+      if (local_.LiveFromPrefix(prefix) + added >= limits.offers_per_source ||
+          local_.LiveOfDevice(reg.set.device) + added >=
+              limits.offers_per_device ||
+          local_.live() + added >= limits.max_offers) {
+        spdlog::warn("from {}: offer quota reached, entry refused",
+                     AddressString(request.from.address));
+        op->results.entries[i].status = wire::Status::kRateLimited;
+        continue;
+      }
+      ++added;
+    }
+    dht::OfferRecord record;
+    protocol::Offer& offer = record.offer;
+    offer.device = reg.set.device;
+    offer.contact =
+        IsZero(reg.set.contact) ? request.from.address : reg.set.contact;
+    offer.contact_port =
+        reg.set.contact_port != 0 ? reg.set.contact_port : request.from.port;
+    offer.device_kind = reg.set.device_kind;
+    offer.currency = reg.set.currency;
+    offer.resource = resource;
+    offer.unit = entry.unit;
+    offer.quantity = entry.quantity;
+    offer.price = entry.price;
+    offer.valid_from = entry.valid_from;
+    offer.valid_until = entry.valid_until;
+    if (is_signed) {
+      record.version = header.txid;
+      record.signed_request = request.datagram;
+    } else {
+      record.owner_address = request.from.address;
+      // Milliseconds of the clock, and always past the version it replaces
+      // (two registers within one clock step).
+      record.version = now * 1000;
+      if (const IndexedOffer* old = index_.Find(offer.device, resource);
+          old && !old->owner.key) {
+        record.version = std::max(record.version, old->record.version + 1);
+      }
+    }
+    job_of[resource] = op->jobs.size();
+    op->jobs.push_back(Job{std::move(record), {}, false});
+  }
+  for (size_t i = 0; i < reg.entries.size(); ++i) {
+    if (op->results.entries[i].status != wire::Status::kOk) continue;
+    auto job = job_of.find(reg.entries[i].resource);
+    if (job != job_of.end()) op->jobs[job->second].entries.push_back(i);
+  }
+  op->request = std::move(request);
+  CommitAndPublish(lock, std::move(op));
+}
+
+}  // namespace crsp::node
