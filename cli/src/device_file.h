@@ -1,0 +1,55 @@
+// The seller's device file (TOML), as docs/cli.md describes it:
+//
+//   kind = "printer"            # computer, printer, car, radio, other
+//   currency = "CNY"            # ISO 4217 code
+//   device = "..."              # 32 hex digits; written back when absent
+//   contact = "[2001:db8::5]:9000"   # default: the request's source
+//   [[resource]]
+//   type = "print"
+//   price = "0.10/page"
+//   quantity = 500
+//   from = "+0h"
+//   until = "+8h"
+//
+// Loading turns it into a register request body; relative times resolve
+// against the `now` given.
+#ifndef CRSP_CLI_DEVICE_FILE_H_
+#define CRSP_CLI_DEVICE_FILE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "crsp/protocol/packets.h"
+#include "names.h"
+
+namespace crsp::cli {
+
+struct DeviceFile {
+  std::optional<protocol::DeviceId> device;  // absent until first register
+  uint16_t kind = 0;
+  Currency currency{};
+  // The set descriptor (device id zero when absent) and one entry per
+  // [[resource]].
+  protocol::RegisterRequest request;
+};
+
+// Parses TOML text. Empty with `error` naming the line or key otherwise.
+std::optional<DeviceFile> ParseDeviceFile(std::string_view toml_text,
+                                          uint64_t now, std::string* error);
+std::optional<DeviceFile> LoadDeviceFile(const std::string& path, uint64_t now,
+                                         std::string* error);
+
+// `text` with a line `device = "<hex>"` added among the top-level keys
+// (after a commented "# device = " line if there is one, else before the
+// first table), every other line unchanged.
+std::string InsertDeviceLine(std::string_view text,
+                             const protocol::DeviceId& device);
+// Rewrites the file at `path` that way, atomically (temp file + rename).
+bool WriteBackDevice(const std::string& path, const protocol::DeviceId& device,
+                     std::string* error);
+
+}  // namespace crsp::cli
+
+#endif  // CRSP_CLI_DEVICE_FILE_H_
