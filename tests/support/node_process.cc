@@ -172,6 +172,11 @@ UdpClient::UdpClient(uint16_t port, bool ipv4) {
   connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
 }
 
+UdpClient::UdpClient(const sockaddr_in6& peer) {
+  fd_ = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  connect(fd_, reinterpret_cast<const sockaddr*>(&peer), sizeof peer);
+}
+
 UdpClient::~UdpClient() {
   if (fd_ >= 0) close(fd_);
 }

@@ -4,6 +4,7 @@
 #ifndef CRSP_TESTS_SUPPORT_NODE_PROCESS_H_
 #define CRSP_TESTS_SUPPORT_NODE_PROCESS_H_
 
+#include <netinet/in.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -80,6 +81,10 @@ class NodeProcess {
 class UdpClient {
  public:
   explicit UdpClient(uint16_t port, bool ipv4 = false);
+  // A socket connected to `peer`, any IPv6 address. The socket belongs to
+  // the network namespace of the thread that makes it, also when used from
+  // other threads later (tests/cluster makes clients inside namespaces).
+  explicit UdpClient(const sockaddr_in6& peer);
   ~UdpClient();
   UdpClient(const UdpClient&) = delete;
   UdpClient& operator=(const UdpClient&) = delete;

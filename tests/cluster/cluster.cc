@@ -1,0 +1,201 @@
+#include "cluster.h"
+
+#include <arpa/inet.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <sstream>
+#include <thread>
+
+#include "netns.h"
+
+namespace crsp::testing {
+namespace {
+
+std::atomic<int> run_counter{0};
+
+}  // namespace
+
+bool Cluster::Script(const std::string& args, std::string* out) {
+  std::string command = std::string(CRSP_CLUSTER_SCRIPT) + " " + args;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return false;
+  std::string text;
+  char buf[512];
+  while (size_t n = fread(buf, 1, sizeof buf, pipe)) text.append(buf, n);
+  int status = pclose(pipe);
+  if (out != nullptr) *out = text;
+  return status == 0;
+}
+
+Cluster::Cluster(std::string binary, int hosts)
+    : binary_(std::move(binary)), hosts_(hosts) {
+  // The owner's pid first: net-gc removes runs whose owner is gone.
+  run_ = std::to_string(getpid()) + "x" + std::to_string(run_counter++);
+  if (geteuid() != 0) {
+    why_not_ = "not root: network namespaces need CAP_SYS_ADMIN";
+  } else if (!Script("net-probe")) {
+    why_not_ =
+        "`ip netns add` failed here (or CRSP_CLUSTER_LOOPBACK=1): hosts "
+        "share loopback";
+  } else {
+    Script("net-gc");
+    std::string table;
+    if (Script("net-up " + run_ + " " + std::to_string(hosts), &table)) {
+      std::istringstream lines(table);
+      std::string k, netns, address;
+      while (lines >> k >> netns >> address) {
+        int index = k == "c" ? 0 : std::stoi(k);
+        host_[index].netns = netns;
+        host_[index].address = address;
+      }
+      separate_ = static_cast<int>(host_.size()) == hosts + 1;
+    }
+    if (!separate_) why_not_ = "cluster.sh net-up failed";
+  }
+  if (!separate_) {
+    Script("net-down " + run_);
+    host_.clear();
+    for (int k = 0; k <= hosts; ++k) {
+      host_[k].address = "::1";
+      if (k > 0) {
+        host_[k].edge_port = FreeUdpPort();
+        host_[k].dht_port = FreeUdpPort();
+      }
+    }
+  }
+}
+
+Cluster::~Cluster() {
+  clients_.clear();
+  local_clients_.clear();
+  nodes_.clear();  // NodeProcess kills and reaps by pid
+  if (separate_) Script("net-down " + run_);
+}
+
+bool Cluster::StartNode(int k, std::vector<std::string> bootstrap,
+                        std::vector<std::string> extra_args) {
+  Host& host = host_.at(k);
+  host.bootstrap = std::move(bootstrap);
+  host.extra_args = std::move(extra_args);
+  NodeProcess::Options options;
+  options.binary = binary_;
+  options.state_dir = StateDir(k);
+  options.edge_port = host.edge_port;
+  options.dht_port = host.dht_port;
+  options.bootstrap = host.bootstrap;
+  options.extra_args = host.extra_args;
+  // All addresses of its host, so that the other hosts reach it.
+  options.listen_host = separate_ ? "::" : "::1";
+  std::unique_ptr<NodeProcess> node;
+  // The fork happens inside the namespace, so the node lives there; the
+  // readiness ping goes to [::1] of that namespace.
+  RunInNetns(host.netns,
+             [&] { node = NodeProcess::Start(std::move(options)); });
+  nodes_[k] = std::move(node);
+  return nodes_[k] != nullptr;
+}
+
+bool Cluster::StartAll(std::vector<std::string> extra_args, bool chain) {
+  if (!StartNode(1, {}, extra_args)) return false;
+  std::vector<std::thread> starters;
+  std::vector<char> ok(hosts_ + 1, 0);
+  for (int k = 2; k <= hosts_; ++k) {
+    nodes_[k] = nullptr;  // no map insertion from the threads below
+  }
+  for (int k = 2; k <= hosts_; ++k) {
+    starters.emplace_back([&, k] {
+      ok[k] = StartNode(k, {DhtEndpoint(chain ? k - 1 : 1)}, extra_args);
+    });
+  }
+  for (std::thread& t : starters) t.join();
+  for (int k = 2; k <= hosts_; ++k) {
+    if (!ok[k]) return false;
+  }
+  return true;
+}
+
+std::string Cluster::DhtEndpoint(int k) const {
+  const Host& host = host_.at(k);
+  return "[" + host.address + "]:" + std::to_string(host.dht_port);
+}
+
+std::string Cluster::Netns(int k) const { return host_.at(k).netns; }
+
+std::string Cluster::Address(int k) const { return host_.at(k).address; }
+
+std::array<uint8_t, 16> Cluster::AddressBytes(int k) const {
+  std::array<uint8_t, 16> bytes{};
+  inet_pton(AF_INET6, Address(k).c_str(), bytes.data());
+  return bytes;
+}
+
+std::string Cluster::StateDir(int k) const {
+  return dir_.path() + "/n" + std::to_string(k);
+}
+
+UdpClient& Cluster::Client(int k) {
+  std::unique_ptr<UdpClient>& client = clients_[k];
+  if (client) return *client;
+  const Host& host = host_.at(k);
+  sockaddr_in6 peer{};
+  peer.sin6_family = AF_INET6;
+  peer.sin6_port = htons(host.edge_port);
+  inet_pton(AF_INET6, host.address.c_str(), &peer.sin6_addr);
+  RunInNetns(host_.at(0).netns,
+             [&] { client = std::make_unique<UdpClient>(peer); });
+  return *client;
+}
+
+UdpClient& Cluster::LocalClient(int k) {
+  std::unique_ptr<UdpClient>& client = local_clients_[k];
+  if (!client) {
+    RunInNetns(host_.at(k).netns, [&] {
+      client = std::make_unique<UdpClient>(host_.at(k).edge_port);
+    });
+  }
+  return *client;
+}
+
+bool Cluster::Kill(int k) {
+  auto it = nodes_.find(k);
+  if (it == nodes_.end() || !it->second) return false;
+  bool reaped = it->second->Stop(SIGKILL, std::chrono::seconds(5)).has_value();
+  it->second.reset();
+  return reaped;
+}
+
+bool Cluster::Restart(int k) {
+  if (nodes_[k]) Kill(k);
+  Host& host = host_.at(k);
+  return StartNode(k, host.bootstrap, host.extra_args);
+}
+
+bool Cluster::Pause(int k) {
+  return nodes_[k] && kill(nodes_[k]->pid(), SIGSTOP) == 0;
+}
+
+bool Cluster::Resume(int k) {
+  return nodes_[k] && kill(nodes_[k]->pid(), SIGCONT) == 0;
+}
+
+bool Cluster::Cut(int k) {
+  return separate_ && Script("net-cut " + run_ + " " + std::to_string(k));
+}
+
+bool Cluster::Reconnect(int k) {
+  return separate_ && Script("net-reconnect " + run_ + " " + std::to_string(k));
+}
+
+bool Cluster::Partition(const std::vector<int>& side) {
+  if (!separate_) return false;
+  std::string args = "net-partition " + run_;
+  for (int k : side) args += " " + std::to_string(k);
+  return Script(args);
+}
+
+bool Cluster::Heal() { return separate_ && Script("net-heal " + run_); }
+
+}  // namespace crsp::testing

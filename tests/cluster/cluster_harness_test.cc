@@ -1,0 +1,135 @@
+// The harness itself: separate hosts really are separate (reachable over
+// the bridge, cut off, partitioned, healed), teardown leaves nothing behind,
+// and the loopback fallback says why. Plain UDP sockets, no crsp-node.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "cluster.h"
+#include "netns.h"
+
+namespace crsp::testing {
+namespace {
+
+constexpr uint16_t kProbePort = 9999;
+
+// Whether a datagram sent from host `from` to host `to` arrives (3 tries,
+// 300 ms each).
+bool Delivered(Cluster& cluster, int from, int to) {
+  int listener = -1;
+  RunInNetns(cluster.Netns(to), [&] {
+    listener = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in6 any{};
+    any.sin6_family = AF_INET6;
+    any.sin6_port = htons(kProbePort);
+    any.sin6_addr = in6addr_any;
+    bind(listener, reinterpret_cast<sockaddr*>(&any), sizeof any);
+  });
+  int sender = -1;
+  RunInNetns(cluster.Netns(from),
+             [&] { sender = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0); });
+  sockaddr_in6 peer{};
+  peer.sin6_family = AF_INET6;
+  peer.sin6_port = htons(kProbePort);
+  inet_pton(AF_INET6, cluster.Address(to).c_str(), &peer.sin6_addr);
+  bool arrived = false;
+  for (int i = 0; i < 3 && !arrived; ++i) {
+    sendto(sender, "x", 1, 0, reinterpret_cast<sockaddr*>(&peer), sizeof peer);
+    pollfd p{listener, POLLIN, 0};
+    arrived = poll(&p, 1, 300) == 1;
+  }
+  close(sender);
+  close(listener);
+  return arrived;
+}
+
+std::string NetnsList() {
+  std::string text;
+  FILE* pipe = popen("ip netns list 2>/dev/null", "r");
+  if (pipe == nullptr) return text;
+  char buf[512];
+  while (size_t n = fread(buf, 1, sizeof buf, pipe)) text.append(buf, n);
+  pclose(pipe);
+  return text;
+}
+
+class ClusterHarness : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cluster_ = std::make_unique<Cluster>(CRSP_NODE_BINARY, 4);
+    if (!cluster_->separate_hosts()) {
+      GTEST_SKIP() << "needs separate hosts: " << cluster_->why_not_separate();
+    }
+  }
+  std::unique_ptr<Cluster> cluster_;
+};
+
+TEST_F(ClusterHarness, HostsHaveTheirOwnUlaAddressesAndReachEachOther) {
+  for (int k = 1; k <= 4; ++k) {
+    EXPECT_EQ(cluster_->Address(k).rfind("fd00:c5a5:", 0), 0u)
+        << cluster_->Address(k);
+  }
+  EXPECT_NE(cluster_->Address(1), cluster_->Address(2));
+  EXPECT_TRUE(Delivered(*cluster_, 1, 2));
+  EXPECT_TRUE(Delivered(*cluster_, 0, 4));
+  EXPECT_TRUE(Delivered(*cluster_, 3, 1));
+}
+
+TEST_F(ClusterHarness, ACutHostIsUnreachableUntilReconnected) {
+  ASSERT_TRUE(cluster_->Cut(2));
+  EXPECT_FALSE(Delivered(*cluster_, 1, 2));
+  EXPECT_FALSE(Delivered(*cluster_, 2, 3));
+  EXPECT_TRUE(Delivered(*cluster_, 1, 3));
+  ASSERT_TRUE(cluster_->Reconnect(2));
+  EXPECT_TRUE(Delivered(*cluster_, 1, 2));
+}
+
+TEST_F(ClusterHarness, APartitionSeparatesTheHalvesUntilHealed) {
+  ASSERT_TRUE(cluster_->Partition({3, 4}));
+  EXPECT_TRUE(Delivered(*cluster_, 1, 2));
+  EXPECT_TRUE(Delivered(*cluster_, 3, 4));
+  EXPECT_FALSE(Delivered(*cluster_, 1, 3));
+  EXPECT_FALSE(Delivered(*cluster_, 4, 2));
+  ASSERT_TRUE(cluster_->Heal());
+  EXPECT_TRUE(Delivered(*cluster_, 1, 3));
+  EXPECT_TRUE(Delivered(*cluster_, 4, 2));
+}
+
+TEST_F(ClusterHarness, TeardownRemovesEveryNamespaceOfTheRun) {
+  std::string prefix = "crsp-" + cluster_->run() + "-";
+  EXPECT_NE(NetnsList().find(prefix), std::string::npos);
+  cluster_.reset();
+  EXPECT_EQ(NetnsList().find(prefix), std::string::npos);
+}
+
+TEST_F(ClusterHarness, NamespacesOfARunWhoseOwnerDiedAreCollected) {
+  // pid_max is at most 2^22, so no process owns this run.
+  const std::string dead_run = "99999999x0";
+  ASSERT_EQ(std::system((std::string(CRSP_CLUSTER_SCRIPT) + " net-up " +
+                         dead_run + " 2 >/dev/null")
+                            .c_str()),
+            0);
+  ASSERT_NE(NetnsList().find("crsp-" + dead_run + "-"), std::string::npos);
+  Cluster next(CRSP_NODE_BINARY, 1);  // collects on start
+  EXPECT_EQ(NetnsList().find("crsp-" + dead_run + "-"), std::string::npos);
+}
+
+TEST(ClusterFallback, LoopbackHostsShareOneAddressAndSayWhy) {
+  setenv("CRSP_CLUSTER_LOOPBACK", "1", 1);
+  Cluster cluster(CRSP_NODE_BINARY, 3);
+  unsetenv("CRSP_CLUSTER_LOOPBACK");
+  EXPECT_FALSE(cluster.separate_hosts());
+  EXPECT_FALSE(cluster.why_not_separate().empty());
+  EXPECT_EQ(cluster.Address(1), "::1");
+  EXPECT_NE(cluster.DhtEndpoint(1), cluster.DhtEndpoint(2));
+  EXPECT_FALSE(cluster.Cut(1));
+  EXPECT_FALSE(cluster.Partition({1}));
+}
+
+}  // namespace
+}  // namespace crsp::testing

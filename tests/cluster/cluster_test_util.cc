@@ -1,0 +1,71 @@
+#include "cluster_test_util.h"
+
+#include <algorithm>
+
+namespace crsp::testing {
+
+double WallSeconds() {
+  return std::chrono::duration<double>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::optional<protocol::Offer> FindOffer(
+    const std::vector<protocol::Offer>& offers,
+    const protocol::DeviceId& device) {
+  auto it = std::find_if(offers.begin(), offers.end(),
+                         [&](const auto& o) { return o.device == device; });
+  if (it == offers.end()) return std::nullopt;
+  return *it;
+}
+
+std::optional<bool> Serves(UdpClient& client, uint16_t resource,
+                           const protocol::DeviceId& device) {
+  auto offers = QueryAll(client, resource);
+  if (!offers) return std::nullopt;
+  return FindOffer(*offers, device).has_value();
+}
+
+namespace {
+
+bool AllEntriesOk(const std::optional<protocol::DecodeResult>& answer) {
+  if (!answer || answer->status != wire::Status::kOk ||
+      answer->packet.header.status != wire::Status::kOk) {
+    return false;
+  }
+  const auto* results = std::visit(
+      [](const auto& body) -> const protocol::EntryResults* {
+        if constexpr (std::is_base_of_v<protocol::EntryResults,
+                                        std::decay_t<decltype(body)>>) {
+          return &body;
+        }
+        return nullptr;
+      },
+      answer->packet.body);
+  if (results == nullptr) return false;
+  return std::all_of(
+      results->entries.begin(), results->entries.end(),
+      [](const auto& e) { return e.status == wire::Status::kOk; });
+}
+
+}  // namespace
+
+bool RegisterOk(UdpClient& client, const protocol::DeviceId& device,
+                std::vector<protocol::ResourceEntry> entries, uint32_t txid) {
+  return AllEntriesOk(Ask(client, Register(device, std::move(entries), txid)));
+}
+
+bool WithdrawOk(UdpClient& client, const protocol::DeviceId& device,
+                uint32_t txid) {
+  return AllEntriesOk(Ask(client, Withdraw(device, {}, txid)));
+}
+
+protocol::DeviceId DeviceNumber(uint32_t n, uint8_t test_tag) {
+  protocol::DeviceId id{};
+  id[0] = 0xc5;
+  id[1] = test_tag;
+  for (int i = 0; i < 4; ++i) id[15 - i] = static_cast<uint8_t>(n >> (8 * i));
+  return id;
+}
+
+}  // namespace crsp::testing

@@ -1,0 +1,58 @@
+// Helpers shared by the cluster tests: bounded polling and offer lookups.
+#ifndef CRSP_TESTS_CLUSTER_CLUSTER_TEST_UTIL_H_
+#define CRSP_TESTS_CLUSTER_CLUSTER_TEST_UTIL_H_
+
+#include <chrono>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "cluster.h"
+#include "node_harness.h"
+
+namespace crsp::testing {
+
+using Clock = std::chrono::steady_clock;
+
+// Calls `pred` until it returns true, at most `tries` times and until
+// `deadline`, `pause` apart. The last result.
+template <typename Pred>
+bool PollUntil(Pred pred, Clock::time_point deadline,
+               std::chrono::milliseconds pause = std::chrono::milliseconds(100),
+               int tries = 500) {
+  for (int i = 0; i < tries; ++i) {
+    if (pred()) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(pause);
+  }
+  return false;
+}
+
+// Seconds since the epoch as a double (wall clock, as the nodes use).
+double WallSeconds();
+
+// The offer of `device` among `offers`, if any.
+std::optional<protocol::Offer> FindOffer(
+    const std::vector<protocol::Offer>& offers,
+    const protocol::DeviceId& device);
+
+// Whether a query at `client` for `resource` returns an offer of `device`
+// (nullopt: the node did not answer).
+std::optional<bool> Serves(UdpClient& client, uint16_t resource,
+                           const protocol::DeviceId& device);
+
+// Registers `entries` for `device` at `client`; true when the answer is OK
+// with every entry OK.
+bool RegisterOk(UdpClient& client, const protocol::DeviceId& device,
+                std::vector<protocol::ResourceEntry> entries, uint32_t txid);
+
+// Withdraws every offer of `device` at `client`; true when the answer is OK.
+bool WithdrawOk(UdpClient& client, const protocol::DeviceId& device,
+                uint32_t txid);
+
+// A device id for offer number n of a test (distinct for n < 2^32).
+protocol::DeviceId DeviceNumber(uint32_t n, uint8_t test_tag);
+
+}  // namespace crsp::testing
+
+#endif  // CRSP_TESTS_CLUSTER_CLUSTER_TEST_UTIL_H_

@@ -1,0 +1,120 @@
+// Long cluster tests (label `long`, built with -DCRSP_LONG_TESTS=ON): many
+// nodes, many offers, a third of the nodes killed at once, and a 60 s
+// partition. Run by the long job (docs/cluster.md).
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "cluster_test_util.h"
+
+namespace crsp::testing {
+namespace {
+
+// Queries here read thousands of offers from one client host: lift the
+// per-source answer budget so that the test measures storage, not limits.
+const std::vector<std::string> kBigBudget = {"--answer-budget", "268435456",
+                                             "--answer-burst", "268435456"};
+
+// (device, resource) pairs node k misses among `wanted`, or every pair when
+// the node does not answer.
+size_t Missing(
+    Cluster& cluster, int k, const std::vector<uint16_t>& resources,
+    const std::set<std::pair<protocol::DeviceId, uint16_t>>& wanted) {
+  std::set<std::pair<protocol::DeviceId, uint16_t>> seen;
+  for (uint16_t r : resources) {
+    auto offers = QueryAll(cluster.Client(k), r);
+    if (!offers) return wanted.size();
+    for (const auto& o : *offers) seen.insert({o.device, o.resource});
+  }
+  size_t missing = 0;
+  for (const auto& w : wanted) missing += seen.count(w) == 0;
+  return missing;
+}
+
+// Waits until every node in `nodes` serves every wanted offer; reports the
+// worst node's count otherwise.
+void ExpectAllServe(
+    Cluster& cluster, const std::vector<int>& nodes,
+    const std::vector<uint16_t>& resources,
+    const std::set<std::pair<protocol::DeviceId, uint16_t>>& wanted,
+    std::chrono::seconds within) {
+  auto deadline = Clock::now() + within;
+  for (int k : nodes) {
+    size_t missing = wanted.size();
+    PollUntil(
+        [&] {
+          missing = Missing(cluster, k, resources, wanted);
+          return missing == 0;
+        },
+        deadline, std::chrono::milliseconds(500), 200);
+    EXPECT_EQ(missing, 0u) << "node " << k << " misses " << missing << " of "
+                           << wanted.size() << " offers";
+  }
+}
+
+TEST(ClusterLong, TwentyNodesLoseNoneOfTwoThousandOffersWhenSevenDie) {
+  constexpr int kNodes = 20;
+  const std::vector<uint16_t> resources = {0x0201, 0x0202, 0x0203, 0x0204};
+  Cluster cluster(CRSP_NODE_BINARY, kNodes);
+  ASSERT_TRUE(cluster.StartAll(kBigBudget));
+
+  // 500 devices x 4 resource ids, registered round-robin over every node.
+  std::set<std::pair<protocol::DeviceId, uint16_t>> wanted;
+  for (uint32_t d = 0; d < 500; ++d) {
+    protocol::DeviceId device = DeviceNumber(d, 0x50);
+    std::vector<protocol::ResourceEntry> entries;
+    for (uint16_t r : resources) {
+      entries.push_back(Entry(r, 10 + (d * 37) % 100000));
+      wanted.insert({device, r});
+    }
+    int at = 1 + static_cast<int>(d % kNodes);
+    ASSERT_TRUE(RegisterOk(cluster.Client(at), device, entries, 1 + d))
+        << "device " << d << " at node " << at;
+  }
+  ASSERT_EQ(wanted.size(), 2000u);
+  std::vector<int> all;
+  for (int k = 1; k <= kNodes; ++k) all.push_back(k);
+  ExpectAllServe(cluster, all, resources, wanted, std::chrono::seconds(60));
+
+  // Seven at once, accepting nodes among them (every node accepted some).
+  std::vector<int> live;
+  for (int k = 1; k <= kNodes; ++k) {
+    if (k >= 14) {
+      ASSERT_TRUE(cluster.Kill(k));
+    } else {
+      live.push_back(k);
+    }
+  }
+  ExpectAllServe(cluster, live, resources, wanted, std::chrono::seconds(60));
+}
+
+TEST(ClusterLong, OffersOnBothSidesOfASixtySecondPartitionReachEveryNode) {
+  constexpr int kNodes = 6;
+  const std::vector<uint16_t> resources = {0x0301};
+  Cluster cluster(CRSP_NODE_BINARY, kNodes);
+  if (!cluster.separate_hosts()) {
+    GTEST_SKIP() << "needs separate hosts: " << cluster.why_not_separate();
+  }
+  ASSERT_TRUE(cluster.StartAll(kBigBudget));
+  ASSERT_TRUE(cluster.Partition({4, 5, 6}));
+
+  std::set<std::pair<protocol::DeviceId, uint16_t>> wanted;
+  for (uint32_t d = 0; d < 20; ++d) {
+    protocol::DeviceId device = DeviceNumber(d, 0x60);
+    int at = d % 2 == 0 ? 1 + static_cast<int>(d % 3)   // side A: 1..3
+                        : 4 + static_cast<int>(d % 3);  // side B: 4..6
+    // The client host sits on side A: reach side B from inside its hosts.
+    ASSERT_TRUE(RegisterOk(cluster.LocalClient(at), device,
+                           {Entry(0x0301, 100 + d)}, d))
+        << "device " << d << " at node " << at;
+    wanted.insert({device, 0x0301});
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(60));
+  ASSERT_TRUE(cluster.Heal());
+  // Two re-announce intervals; the node re-announces well within 60 s.
+  std::vector<int> all = {1, 2, 3, 4, 5, 6};
+  ExpectAllServe(cluster, all, resources, wanted, std::chrono::seconds(120));
+}
+
+}  // namespace
+}  // namespace crsp::testing
