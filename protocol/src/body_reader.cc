@@ -1,6 +1,9 @@
 #include "body_reader.h"
 
+#include <array>
+
 #include "crsp/protocol/cursor.h"
+#include "record.h"
 
 namespace crsp::protocol::internal {
 namespace {
@@ -31,6 +34,16 @@ BodyStatus CheckLayout(std::span<const std::byte> bytes, uint16_t count,
   return kOk;
 }
 
+// The next N bytes of `r` as a record. Past the end (which CheckLayout
+// rules out) it reads as zeros and `r` keeps its sticky error, like Reader.
+template <size_t N>
+Record<N> Next(Reader& r) {
+  static constexpr std::array<std::byte, N> kZeros{};
+  std::span<const std::byte> bytes = r.Take(N);
+  if (bytes.size() != N) return Record<N>(std::span(kZeros));
+  return Record<N>(bytes.first<N>());
+}
+
 BodyStatus ReadPingRequest(const Header& header,
                            std::span<const std::byte> bytes, Body& out) {
   if (header.count != 0 || !bytes.empty()) {
@@ -50,26 +63,27 @@ BodyStatus ReadPingAnswer(const Header& header,
     return Fail(Status::kMalformed, "ping answer body not 64 bytes");
   }
   Reader r(bytes);
+  auto rec = Next<wire::kPingAnswerBodySize>(r);
   PingAnswer answer;
-  r.Bytes(answer.node_id);
-  answer.offers = r.U32();
-  answer.peers = r.U32();
-  answer.uptime = r.U32();
-  r.Bytes(answer.public_key);
+  rec.Bytes<0>(answer.node_id);
+  answer.offers = rec.U32<20>();
+  answer.peers = rec.U32<24>();
+  answer.uptime = rec.U32<28>();
+  rec.Bytes<32>(answer.public_key);
   out = answer;
   return kOk;
 }
 
+// Resource entry, 32 bytes; flags (3) and reserved (12) are ignored.
 ResourceEntry ReadResourceEntry(Reader& r) {
+  auto rec = Next<wire::kResourceEntrySize>(r);
   ResourceEntry e;
-  e.resource = r.U16();
-  e.unit = r.U8();
-  r.Skip(1);  // flags
-  e.quantity = r.U32();
-  e.price = r.U32();
-  r.Skip(4);  // reserved
-  e.valid_from = r.U64();
-  e.valid_until = r.U64();
+  e.resource = rec.U16<0>();
+  e.unit = rec.U8<2>();
+  e.quantity = rec.U32<4>();
+  e.price = rec.U32<8>();
+  e.valid_from = rec.U64<16>();
+  e.valid_until = rec.U64<24>();
   return e;
 }
 
@@ -82,16 +96,18 @@ BodyStatus ReadRegisterRequest(const Header& header,
                   limits.max_register_entries, "too many register entries");
   if (layout.status != Status::kOk) return layout;
   Reader r(bytes);
-  RegisterRequest request;
-  r.Bytes(request.set.device);
-  request.set.device_kind = r.U16();
-  request.set.currency = r.U16();
-  r.Bytes(request.set.contact);
-  request.set.contact_port = r.U16();
-  r.Skip(2);  // reserved
-  if (!wire::IsValidDeviceKind(request.set.device_kind)) {
+  // Resource set descriptor, 40 bytes; reserved (38) is ignored.
+  auto set = Next<wire::kResourceSetSize>(r);
+  if (!wire::IsValidDeviceKind(set.U16<16>())) {
     return Fail(Status::kInvalidField, "unknown device kind");
   }
+  // Built in place: a moved-in body would cost a second pass.
+  RegisterRequest& request = out.emplace<RegisterRequest>();
+  set.Bytes<0>(request.set.device);
+  request.set.device_kind = set.U16<16>();
+  request.set.currency = set.U16<18>();
+  set.Bytes<20>(request.set.contact);
+  request.set.contact_port = set.U16<36>();
   request.entries.reserve(header.count);
   BodyStatus result = kOk;
   for (uint16_t i = 0; i < header.count; ++i) {
@@ -101,28 +117,20 @@ BodyStatus ReadRegisterRequest(const Header& header,
       result = Fail(Status::kInvalidField, "invalid register entry");
     }
   }
-  out = std::move(request);
   return result;
 }
 
 BodyStatus ReadEntryResults(const Header& header,
                             std::span<const std::byte> bytes,
                             EntryResults& results) {
-  if (bytes.size() !=
-      wire::kDeviceIdSize + wire::kEntryResultSize * size_t{header.count}) {
-    return Fail(Status::kMalformed, "body size does not match item count");
-  }
   Reader r(bytes);
-  r.Bytes(results.device);
+  Next<wire::kDeviceIdSize>(r).Bytes<0>(results.device);
   results.entries.reserve(header.count);
   for (uint16_t i = 0; i < header.count; ++i) {
-    EntryResult e;
-    e.resource = r.U16();
-    e.status = static_cast<Status>(r.U8());
-    r.Skip(1);  // reserved
-    e.replicas = r.U16();
-    r.Skip(2);  // reserved
-    results.entries.push_back(e);
+    // Entry result, 8 bytes; reserved (3, 6) ignored.
+    auto rec = Next<wire::kEntryResultSize>(r);
+    results.entries.push_back(
+        {rec.U16<0>(), static_cast<Status>(rec.U8<2>()), rec.U16<4>()});
   }
   return kOk;
 }
@@ -134,10 +142,11 @@ BodyStatus ReadEntryAnswer(const Header& header,
     out = std::monostate{};
     return kOk;
   }
-  Answer answer;
-  BodyStatus status = ReadEntryResults(header, bytes, answer);
-  if (status.status == Status::kOk) out = std::move(answer);
-  return status;
+  if (bytes.size() !=
+      wire::kDeviceIdSize + wire::kEntryResultSize * size_t{header.count}) {
+    return Fail(Status::kMalformed, "body size does not match item count");
+  }
+  return ReadEntryResults(header, bytes, out.emplace<Answer>());
 }
 
 BodyStatus ReadWithdrawRequest(const Header& header,
@@ -150,7 +159,7 @@ BodyStatus ReadWithdrawRequest(const Header& header,
   if (layout.status != Status::kOk) return layout;
   Reader r(bytes);
   WithdrawRequest request;
-  r.Bytes(request.device);
+  Next<wire::kDeviceIdSize>(r).Bytes<0>(request.device);
   request.resources.reserve(header.count);
   for (uint16_t i = 0; i < header.count; ++i) {
     uint16_t id = r.U16();
@@ -172,12 +181,13 @@ BodyStatus ReadQueryRequest(const Header& header,
                   limits.max_query_entries, "too many query entries");
   if (layout.status != Status::kOk) return layout;
   Reader r(bytes);
+  auto desc = Next<wire::kQueryDescriptorSize>(r);
   QueryRequest request;
-  request.wanted_from = r.U64();
-  request.wanted_until = r.U64();
-  request.currency = r.U16();
-  request.max_results = r.U16();
-  request.cursor = r.U32();
+  request.wanted_from = desc.U64<0>();
+  request.wanted_until = desc.U64<8>();
+  request.currency = desc.U16<16>();
+  request.max_results = desc.U16<18>();
+  request.cursor = desc.U32<20>();
   // wanted_from 0 means "now", which the codec does not know: only a clock
   // can compare wanted_until with it.
   if (request.wanted_until != 0 && request.wanted_from != 0 &&
@@ -186,12 +196,9 @@ BodyStatus ReadQueryRequest(const Header& header,
   }
   request.entries.reserve(header.count);
   for (uint16_t i = 0; i < header.count; ++i) {
-    QueryEntry e;
-    e.resource = r.U16();
-    e.unit = r.U8();
-    r.Skip(1);  // reserved
-    e.max_price = r.U32();
-    e.min_quantity = r.U32();
+    // Query entry, 12 bytes; reserved (3) ignored.
+    auto rec = Next<wire::kQueryEntrySize>(r);
+    QueryEntry e{rec.U16<0>(), rec.U8<2>(), rec.U32<4>(), rec.U32<8>()};
     if (!wire::IsValidResourceId(e.resource)) {
       return Fail(Status::kInvalidField, "unknown resource id");
     }
@@ -202,6 +209,25 @@ BodyStatus ReadQueryRequest(const Header& header,
   }
   out = std::move(request);
   return kOk;
+}
+
+// Offer, 72 bytes; reserved (42, 52) ignored, flags read as they are.
+Offer ReadOffer(Reader& r) {
+  auto rec = Next<wire::kOfferSize>(r);
+  Offer o;
+  rec.Bytes<0>(o.device);
+  rec.Bytes<16>(o.contact);
+  o.contact_port = rec.U16<32>();
+  o.device_kind = rec.U16<34>();
+  o.currency = rec.U16<36>();
+  o.resource = rec.U16<38>();
+  o.unit = rec.U8<40>();
+  o.flags = rec.U8<41>();
+  o.quantity = rec.U32<44>();
+  o.price = rec.U32<48>();
+  o.valid_from = rec.U64<56>();
+  o.valid_until = rec.U64<64>();
+  return o;
 }
 
 BodyStatus ReadQueryAnswer(const Header& header,
@@ -215,29 +241,14 @@ BodyStatus ReadQueryAnswer(const Header& header,
     return Fail(Status::kMalformed, "body size does not match item count");
   }
   Reader r(bytes);
-  QueryAnswer answer;
-  answer.total = r.U32();
-  answer.next_cursor = r.U32();
+  auto desc = Next<wire::kAnswerDescriptorSize>(r);
+  QueryAnswer& answer = out.emplace<QueryAnswer>();
+  answer.total = desc.U32<0>();
+  answer.next_cursor = desc.U32<4>();
   answer.offers.reserve(header.count);
   for (uint16_t i = 0; i < header.count; ++i) {
-    Offer o;
-    r.Bytes(o.device);
-    r.Bytes(o.contact);
-    o.contact_port = r.U16();
-    o.device_kind = r.U16();
-    o.currency = r.U16();
-    o.resource = r.U16();
-    o.unit = r.U8();
-    o.flags = r.U8();
-    r.Skip(2);  // reserved
-    o.quantity = r.U32();
-    o.price = r.U32();
-    r.Skip(4);  // reserved
-    o.valid_from = r.U64();
-    o.valid_until = r.U64();
-    answer.offers.push_back(o);
+    answer.offers.push_back(ReadOffer(r));
   }
-  out = std::move(answer);
   return kOk;
 }
 

@@ -1,37 +1,45 @@
 #include "crsp/protocol/codec.h"
 
+#include <algorithm>
+#include <array>
+#include <cstring>
+
 #include "body_reader.h"
 #include "body_writer.h"
 #include "crsp/protocol/check.h"
 #include "crsp/protocol/cursor.h"
+#include "record.h"
 
 namespace crsp::protocol {
 namespace {
 
 using wire::Status;
 
-DecodeResult& Fail(DecodeResult& result, Status status,
-                   std::string_view detail) {
+// Records the outcome; callers then `return result;` so the result is
+// built in place (returning this reference would copy the packet).
+void Set(DecodeResult& result, Status status, std::string_view detail) {
   result.status = status;
   result.detail = detail;
-  return result;
 }
 
 // Reads the 16 header bytes as far as `datagram` has them; fields past its
-// end stay zero (the Reader's sticky error).
+// end read as zero.
 Header ReadHeader(std::span<const std::byte> datagram, uint8_t& check_byte) {
-  Reader r(datagram);
+  std::array<std::byte, wire::kHeaderSize> bytes{};
+  std::memcpy(bytes.data(), datagram.data(),
+              std::min(datagram.size(), bytes.size()));
+  internal::Record<wire::kHeaderSize> rec(bytes);
   Header h;
-  h.version = r.U16();
-  h.protocol = r.U8();
-  h.type = r.U8();
-  h.header_length = r.U16();
-  h.total_length = r.U16();
-  h.txid = r.U32();
-  check_byte = r.U8();
+  h.version = rec.U16<wire::kOffVersion>();
+  h.protocol = rec.U8<wire::kOffProtocol>();
+  h.type = rec.U8<wire::kOffType>();
+  h.header_length = rec.U16<wire::kOffHeaderLength>();
+  h.total_length = rec.U16<wire::kOffTotalLength>();
+  h.txid = rec.U32<wire::kOffTxid>();
+  check_byte = rec.U8<wire::kOffCheckType>();
   h.check = static_cast<wire::CheckType>(check_byte & wire::kCheckTypeMask);
-  h.status = static_cast<Status>(r.U8());
-  h.count = r.U16();
+  h.status = static_cast<Status>(rec.U8<wire::kOffStatus>());
+  h.count = rec.U16<wire::kOffItemCount>();
   return h;
 }
 
@@ -44,50 +52,60 @@ DecodeResult Decode(std::span<const std::byte> datagram,
   Header& h = result.packet.header;
   h = ReadHeader(datagram, check_byte);
   if (datagram.size() < wire::kTxidReadable) {
-    return Fail(result, Status::kMalformed, "shorter than 12 bytes");
+    Set(result, Status::kMalformed, "shorter than 12 bytes");
+    return result;
   }
   // Requests are odd; an answer is never answered.
   result.answerable = (h.type & 1) != 0;
   if (datagram.size() < wire::kHeaderSize) {
-    return Fail(result, Status::kMalformed, "shorter than the header");
+    Set(result, Status::kMalformed, "shorter than the header");
+    return result;
   }
   // Another version's layout is unknown, so nothing past the header's first
   // field is trusted.
   if (h.version != wire::kVersion) {
-    return Fail(result, Status::kUnsupportedVersion, "version is not 1");
+    Set(result, Status::kUnsupportedVersion, "version is not 1");
+    return result;
   }
   if (h.total_length != datagram.size()) {
-    return Fail(result, Status::kMalformed,
-                "total length differs from datagram length");
+    Set(result, Status::kMalformed,
+        "total length differs from datagram length");
+    return result;
   }
   if ((check_byte & ~wire::kCheckTypeMask) != 0) {
-    return Fail(result, Status::kMalformed, "check type high bits set");
+    Set(result, Status::kMalformed, "check type high bits set");
+    return result;
   }
   if (!IsKnownCheck(check_byte)) {
-    return Fail(result, Status::kUnsupportedCheck, "reserved check type");
+    Set(result, Status::kUnsupportedCheck, "reserved check type");
+    return result;
   }
   size_t trailer = TrailerSize(h.check);
   if (h.header_length < wire::kHeaderSize ||
       size_t{h.header_length} + trailer > h.total_length) {
-    return Fail(result, Status::kMalformed, "header length out of range");
+    Set(result, Status::kMalformed, "header length out of range");
+    return result;
   }
   size_t covered = h.total_length - trailer;
   PublicKey signer;
   if (!VerifyCheck(h.check, datagram.first(covered),
                    datagram.subspan(covered, trailer), &signer)) {
-    return Fail(result, Status::kBadCheck, "check bits do not match");
+    Set(result, Status::kBadCheck, "check bits do not match");
+    return result;
   }
   result.check_ok = true;
   if (h.check == wire::CheckType::kEd25519) result.signer = signer;
 
   std::optional<wire::PacketKind> kind = KindOf(h.protocol, h.type);
   if (!kind) {
-    return Fail(result, Status::kMalformed, "unknown protocol or packet type");
+    Set(result, Status::kMalformed, "unknown protocol or packet type");
+    return result;
   }
   internal::BodyStatus body = internal::ReadBody(
       *kind, h, datagram.subspan(h.header_length, covered - h.header_length),
       limits, result.packet.body);
-  return Fail(result, body.status, body.detail);
+  Set(result, body.status, body.detail);
+  return result;
 }
 
 std::vector<std::byte> Encode(const Packet& packet, const Ed25519Key* signer) {
