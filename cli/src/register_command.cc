@@ -3,7 +3,10 @@
 // first register.
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 
 #include "command_support.h"
@@ -55,6 +58,10 @@ int RunRegister(const RegisterOptions& o, const GlobalFlags& flags) {
   auto settings = ResolveSettings(flags, &error);
   if (!settings) return Fail(kExitUsage, error);
   uint64_t now = UnixNow();
+  if (!o.file.empty() && access(o.file.c_str(), R_OK) != 0) {
+    return Fail(kExitLocal,
+                "cannot read " + o.file + ": " + std::strerror(errno));
+  }
   auto device = o.file.empty() ? FromFlags(o, now, &error)
                                : LoadDeviceFile(o.file, now, &error);
   if (!device) return Fail(kExitUsage, error);

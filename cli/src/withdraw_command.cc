@@ -1,5 +1,10 @@
 // `crsp withdraw FILE|--device ID [--resource NAME]...`: takes offers off
 // sale before their validity ends.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "command_support.h"
 #include "commands.h"
 #include "device_file.h"
@@ -21,6 +26,10 @@ int RunWithdraw(const WithdrawOptions& o, const GlobalFlags& flags) {
     if (!id) return Fail(kExitUsage, "--device must be 32 hex digits");
     body.device = *id;
   } else if (!o.file.empty()) {
+    if (access(o.file.c_str(), R_OK) != 0) {
+      return Fail(kExitLocal,
+                  "cannot read " + o.file + ": " + std::strerror(errno));
+    }
     auto file = LoadDeviceFile(o.file, UnixNow(), &error);
     if (!file) return Fail(kExitUsage, error);
     if (!file->device) {
