@@ -59,20 +59,25 @@ void Reader::Skip(size_t n) { Need(n); }
 
 void Writer::U8(uint8_t v) { out_.push_back(static_cast<std::byte>(v)); }
 
-void Writer::U16(uint16_t v) {
-  U8(static_cast<uint8_t>(v >> 8));
-  U8(static_cast<uint8_t>(v));
+namespace {
+
+// Grows `out` by sizeof(T) and stores `v` there big-endian: one resize per
+// field instead of one push_back per byte.
+template <typename T>
+void AppendBigEndian(std::vector<std::byte>& out, T v) {
+  size_t at = out.size();
+  out.resize(at + sizeof(T));
+  for (size_t i = sizeof(T); i-- > 0;) {
+    out[at + i] = static_cast<std::byte>(v & 0xFF);
+    v = static_cast<T>(v >> 8);
+  }
 }
 
-void Writer::U32(uint32_t v) {
-  U16(static_cast<uint16_t>(v >> 16));
-  U16(static_cast<uint16_t>(v));
-}
+}  // namespace
 
-void Writer::U64(uint64_t v) {
-  U32(static_cast<uint32_t>(v >> 32));
-  U32(static_cast<uint32_t>(v));
-}
+void Writer::U16(uint16_t v) { AppendBigEndian(out_, v); }
+void Writer::U32(uint32_t v) { AppendBigEndian(out_, v); }
+void Writer::U64(uint64_t v) { AppendBigEndian(out_, v); }
 
 void Writer::Bytes(std::span<const uint8_t> v) {
   const auto* p = reinterpret_cast<const std::byte*>(v.data());
