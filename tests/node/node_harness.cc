@@ -1,0 +1,235 @@
+#include "node_harness.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <stdexcept>
+
+namespace crsp::node::testing {
+namespace {
+
+// Forwards to the world's shared InMemoryDht, so several nodes form one
+// "cluster"; can hold publish confirmations back.
+class SharedDht final : public dht::Dht {
+ public:
+  SharedDht(World& world, protocol::NodeId id) : world_(world), id_(id) {}
+  void Publish(const dht::OfferRecord& record, PutDone done) override {
+    if (!world_.hold_puts) {
+      world_.dht->Publish(record, std::move(done));
+      return;
+    }
+    world_.held.push_back([this, record, done = std::move(done)]() mutable {
+      world_.dht->Publish(record, std::move(done));
+    });
+  }
+  void Fetch(uint16_t resource, uint32_t max_price,
+             std::chrono::milliseconds deadline, FetchDone done) override {
+    world_.dht->Fetch(resource, max_price, deadline, std::move(done));
+  }
+  void Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) override {
+    world_.dht->Watch(resource, max_price, std::move(seen));
+  }
+  dht::DhtInfo Info() const override {
+    dht::DhtInfo info = world_.dht->Info();
+    info.node_id = id_;
+    info.good_peers = 3;
+    return info;
+  }
+  void Shutdown(std::chrono::milliseconds) override {}
+
+ private:
+  World& world_;
+  protocol::NodeId id_;
+};
+
+}  // namespace
+
+World::World()
+    : now(std::make_shared<std::atomic<uint64_t>>(kStart)),
+      dht(std::make_shared<dht::InMemoryDht>(
+          [now = now] { return now->load(); })) {}
+
+Clock World::clock() const {
+  return [now = now] { return now->load(); };
+}
+
+void World::ReleaseHeld(bool ok) {
+  std::vector<std::function<void()>> calls = std::move(held);
+  held.clear();
+  if (!ok) dht->SetFailPuts(true);
+  for (auto& call : calls) call();
+  if (!ok) dht->SetFailPuts(false);
+}
+
+Sender SourceA() {
+  Sender s;
+  s.address = {0x20, 0x01, 0x0d, 0xb8, 0x00, 0x0a, 0, 0,
+               0,    0,    0,    0,    0,    0,    0, 1};
+  s.port = 5000;
+  return s;
+}
+
+Sender SourceB() {
+  Sender s;
+  s.address = {0x20, 0x01, 0x0d, 0xb8, 0x00, 0x0b, 0, 0,
+               0,    0,    0,    0,    0,    0,    0, 1};
+  s.port = 5001;
+  return s;
+}
+
+Sender FromV4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port) {
+  Sender s;
+  s.address = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, a, b, c, d};
+  s.port = port;
+  return s;
+}
+
+TestNode::TestNode(World& world, NodeConfig config, protocol::NodeId id)
+    : world_(world), config_(std::move(config)), id_(id) {
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / "crsp-node-test-XXXXXX")
+          .string();
+  if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp");
+  dir_ = pattern;
+  config_.state_dir = dir_.string();
+  Restart();
+}
+
+TestNode::~TestNode() {
+  node_.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+void TestNode::Restart() {
+  node_.reset();
+  node_ = Node::Create(
+      config_,
+      NodeContext{std::make_unique<SharedDht>(world_, id_), world_.clock()});
+}
+
+std::vector<std::vector<std::byte>> TestNode::SendRaw(
+    std::span<const std::byte> datagram, const Sender& from) {
+  auto answers = std::make_shared<std::vector<std::vector<std::byte>>>();
+  node_->HandleDatagram(datagram, from,
+                        [answers](std::vector<std::byte> answer) {
+                          answers->push_back(std::move(answer));
+                        });
+  return *answers;
+}
+
+protocol::DecodeResult TestNode::Send(const protocol::Packet& request,
+                                      const Sender& from,
+                                      const protocol::Ed25519Key* signer) {
+  const std::vector<std::byte> bytes = Bytes(request, signer);
+  const std::vector<std::vector<std::byte>> answers = SendRaw(bytes, from);
+  EXPECT_EQ(answers.size(), 1u) << "txid " << request.header.txid;
+  if (answers.empty()) return {};
+  EXPECT_LE(answers[0].size(), wire::kMaxAnswer);
+  protocol::DecodeResult decoded = protocol::Decode(answers[0]);
+  EXPECT_TRUE(decoded.check_ok);
+  EXPECT_EQ(decoded.packet.header.txid, request.header.txid);
+  EXPECT_EQ(decoded.packet.header.check, request.header.check);
+  return decoded;
+}
+
+protocol::DeviceId Device(uint8_t n) {
+  protocol::DeviceId id{};
+  id.fill(n);
+  return id;
+}
+
+protocol::ResourceEntry Entry(uint16_t resource, uint32_t price, uint64_t from,
+                              uint64_t until, uint8_t unit, uint32_t quantity) {
+  protocol::ResourceEntry e;
+  e.resource = resource;
+  e.unit = unit;
+  e.quantity = quantity;
+  e.price = price;
+  e.valid_from = from;
+  e.valid_until = until;
+  return e;
+}
+
+protocol::Packet Register(uint32_t txid, const protocol::DeviceId& device,
+                          std::vector<protocol::ResourceEntry> entries,
+                          wire::CheckType check, uint16_t currency) {
+  protocol::RegisterRequest reg;
+  reg.set.device = device;
+  reg.set.device_kind = 1;
+  reg.set.currency = currency;
+  reg.entries = std::move(entries);
+  return {protocol::HeaderFor(wire::PacketKind::kRegisterRequest, txid, check),
+          reg};
+}
+
+protocol::Packet Withdraw(uint32_t txid, const protocol::DeviceId& device,
+                          std::vector<uint16_t> resources,
+                          wire::CheckType check) {
+  protocol::WithdrawRequest w;
+  w.device = device;
+  w.resources = std::move(resources);
+  return {protocol::HeaderFor(wire::PacketKind::kWithdrawRequest, txid, check),
+          w};
+}
+
+protocol::Packet Query(uint32_t txid, std::vector<protocol::QueryEntry> entries,
+                       wire::CheckType check) {
+  protocol::QueryRequest q;
+  q.entries = std::move(entries);
+  return {protocol::HeaderFor(wire::PacketKind::kQueryRequest, txid, check), q};
+}
+
+protocol::Packet Ping(uint32_t txid, wire::CheckType check) {
+  return {protocol::HeaderFor(wire::PacketKind::kPingRequest, txid, check),
+          protocol::PingRequest{}};
+}
+
+protocol::QueryEntry Want(uint16_t resource, uint32_t max_price, uint8_t unit,
+                          uint32_t min_quantity) {
+  protocol::QueryEntry e;
+  e.resource = resource;
+  e.unit = unit;
+  e.max_price = max_price;
+  e.min_quantity = min_quantity;
+  return e;
+}
+
+std::vector<std::byte> Bytes(const protocol::Packet& packet,
+                             const protocol::Ed25519Key* signer) {
+  std::vector<std::byte> bytes = protocol::Encode(packet, signer);
+  if (bytes.empty()) throw std::runtime_error("test packet does not encode");
+  return bytes;
+}
+
+protocol::Ed25519Key KeyFromByte(uint8_t b) {
+  protocol::Ed25519Seed seed{};
+  seed.fill(b);
+  return std::move(*protocol::Ed25519Key::FromSeed(seed));
+}
+
+const protocol::EntryResults& Results(const protocol::DecodeResult& answer) {
+  static const protocol::EntryResults kNone;
+  if (const auto* r =
+          std::get_if<protocol::RegisterAnswer>(&answer.packet.body)) {
+    return *r;
+  }
+  if (const auto* w =
+          std::get_if<protocol::WithdrawAnswer>(&answer.packet.body)) {
+    return *w;
+  }
+  ADD_FAILURE() << "not a register or withdraw answer";
+  return kNone;
+}
+
+const protocol::QueryAnswer& Offers(const protocol::DecodeResult& answer) {
+  static const protocol::QueryAnswer kNone;
+  if (const auto* q = std::get_if<protocol::QueryAnswer>(&answer.packet.body)) {
+    return *q;
+  }
+  ADD_FAILURE() << "not a query answer (status "
+                << static_cast<int>(answer.packet.header.status) << ")";
+  return kNone;
+}
+
+}  // namespace crsp::node::testing

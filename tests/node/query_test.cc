@@ -1,0 +1,194 @@
+// Query: exact matching (time windows, currencies, units, quantities,
+// prices), merge without duplicates, ordering, paging, cold warming.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "node_harness.h"
+
+namespace crsp::node::testing {
+namespace {
+
+using wire::Status;
+
+protocol::QueryAnswer Ask(TestNode& node, protocol::Packet query) {
+  static uint32_t txid = 1000;
+  query.header.txid = ++txid;
+  const auto a = node.Send(query);
+  EXPECT_EQ(a.packet.header.status, Status::kOk);
+  return Offers(a);
+}
+
+protocol::Packet Window(std::vector<protocol::QueryEntry> entries,
+                        uint64_t from, uint64_t until, uint16_t currency = 0) {
+  protocol::Packet p = Query(1, std::move(entries));
+  auto& q = std::get<protocol::QueryRequest>(p.body);
+  q.wanted_from = from;
+  q.wanted_until = until;
+  q.currency = currency;
+  return p;
+}
+
+TEST(Query, MatchesTheWantedTimeWindow) {
+  World world;
+  TestNode node(world);
+  node.Send(Register(1, Device(1), {Entry(1, 1, kStart - 10, kStart + 100)}));
+  node.Send(Register(2, Device(2), {Entry(1, 1, kStart + 50, kStart + 200)}));
+  // Now: only the first has started.
+  EXPECT_EQ(Ask(node, Window({Want(1)}, 0, 0)).total, 1u);
+  // From +60: both cover it.
+  EXPECT_EQ(Ask(node, Window({Want(1)}, kStart + 60, 0)).total, 2u);
+  // From +60 until +150: only the second lasts long enough.
+  const auto late = Ask(node, Window({Want(1)}, kStart + 60, kStart + 150));
+  ASSERT_EQ(late.total, 1u);
+  EXPECT_EQ(late.offers[0].device, Device(2));
+  // valid_until itself is not covered (from < valid_until).
+  EXPECT_EQ(Ask(node, Window({Want(1)}, kStart + 100, 0)).total, 1u);
+  // valid_until >= wanted_until is enough.
+  EXPECT_EQ(Ask(node, Window({Want(1)}, 0, kStart + 100)).total, 1u);
+}
+
+TEST(Query, RefusesAWantedUntilAlreadyPast) {
+  World world;
+  TestNode node(world);
+  const auto a = node.Send(Window({Want(1)}, 0, kStart));
+  EXPECT_EQ(a.packet.header.status, Status::kInvalidField);
+}
+
+TEST(Query, MatchesCurrencyUnitQuantityAndPrice) {
+  World world;
+  TestNode node(world);
+  node.Send(Register(1, Device(1),
+                     {Entry(1, 100, kStart - 1, kStart + 99, 1, 4)},
+                     wire::CheckType::kCrc32, 156));
+  node.Send(Register(2, Device(2),
+                     {Entry(1, 200, kStart - 1, kStart + 99, 5, 16)},
+                     wire::CheckType::kCrc32, 840));
+  EXPECT_EQ(Ask(node, Window({Want(1)}, 0, 0, 156)).total, 1u);
+  EXPECT_EQ(Ask(node, Window({Want(1)}, 0, 0, 978)).total, 0u);
+  EXPECT_EQ(Ask(node, Window({Want(1)}, 0, 0, 0)).total, 2u);
+  EXPECT_EQ(Ask(node, Query(0, {Want(1, wire::kAnyPrice, 5)})).total, 1u);
+  EXPECT_EQ(Ask(node, Query(0, {Want(1, wire::kAnyPrice, 3)})).total, 0u);
+  EXPECT_EQ(Ask(node, Query(0, {Want(1, wire::kAnyPrice, 0xFF, 5)})).total, 1u);
+  EXPECT_EQ(Ask(node, Query(0, {Want(1, wire::kAnyPrice, 0xFF, 16)})).total,
+            1u);
+  EXPECT_EQ(Ask(node, Query(0, {Want(1, 100)})).total, 1u);
+  EXPECT_EQ(Ask(node, Query(0, {Want(1, 99)})).total, 0u);
+  EXPECT_EQ(Ask(node, Query(0, {Want(4)})).total, 0u);
+}
+
+TEST(Query, MergesEntriesWithoutDuplicates) {
+  World world;
+  TestNode node(world);
+  node.Send(Register(1, Device(1), {Entry(1, 100), Entry(4, 5)}));
+  const auto a = Ask(node, Query(0, {Want(1), Want(1, 150), Want(4), Want(1)}));
+  EXPECT_EQ(a.total, 2u);
+  EXPECT_EQ(a.offers.size(), 2u);
+}
+
+TEST(Query, SortsByPriceThenValidFromThenDeviceThenResource) {
+  World world;
+  TestNode node(world);
+  node.Send(Register(1, Device(3),
+                     {Entry(1, 50, kStart - 5), Entry(2, 50, kStart - 5)}));
+  node.Send(Register(2, Device(2), {Entry(1, 50, kStart - 5)}), SourceB());
+  node.Send(Register(3, Device(4), {Entry(1, 50, kStart - 9)}));
+  node.Send(Register(4, Device(1), {Entry(1, 70, kStart - 9)}));
+  node.Send(Register(5, Device(5), {Entry(2, 10, kStart - 1)}));
+  const auto a = Ask(node, Query(0, {Want(1), Want(2)}));
+  ASSERT_EQ(a.offers.size(), 6u);
+  const std::vector<std::pair<uint8_t, uint16_t>> expected = {
+      {5, 2}, {4, 1}, {2, 1}, {3, 1}, {3, 2}, {1, 1}};
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(a.offers[i].device, Device(expected[i].first)) << i;
+    EXPECT_EQ(a.offers[i].resource, expected[i].second) << i;
+  }
+}
+
+TEST(Query, PagesWithCursorsOverMoreOffersThanOnePage) {
+  World world;
+  TestNode node(world);
+  constexpr int kOffers = 40;
+  for (int i = 0; i < kOffers; ++i) {
+    node.Send(Register(i + 1, Device(static_cast<uint8_t>(i + 1)),
+                       {Entry(1, static_cast<uint32_t>(1000 - i))}));
+  }
+  for (const auto check : {wire::CheckType::kNone, wire::CheckType::kEd25519}) {
+    const protocol::Ed25519Key key = KeyFromByte(9);
+    const size_t page_size = check == wire::CheckType::kNone ? 16 : 15;
+    std::set<protocol::DeviceId> seen;
+    uint32_t cursor = 0, last_price = 0;
+    int pages = 0;
+    do {
+      protocol::Packet p = Query(500 + pages, {Want(1)}, check);
+      std::get<protocol::QueryRequest>(p.body).cursor = cursor;
+      const auto a = node.Send(p, SourceA(), &key);
+      const auto& page = Offers(a);
+      EXPECT_EQ(page.total, static_cast<uint32_t>(kOffers));
+      EXPECT_LE(page.offers.size(), page_size);
+      if (page.next_cursor != 0) EXPECT_EQ(page.offers.size(), page_size);
+      for (const auto& o : page.offers) {
+        EXPECT_GE(o.price, last_price);
+        last_price = o.price;
+        seen.insert(o.device);
+      }
+      cursor = page.next_cursor;
+      ++pages;
+    } while (cursor != 0 && pages < 10);
+    EXPECT_EQ(seen.size(), static_cast<size_t>(kOffers));
+    EXPECT_EQ(pages, (kOffers + page_size - 1) / page_size);
+  }
+}
+
+TEST(Query, HonoursMaxResultsAndACursorPastTheEnd) {
+  World world;
+  TestNode node(world);
+  for (int i = 0; i < 5; ++i) {
+    node.Send(
+        Register(i + 1, Device(static_cast<uint8_t>(i + 1)), {Entry(1, 10)}));
+  }
+  protocol::Packet p = Query(1, {Want(1)});
+  std::get<protocol::QueryRequest>(p.body).max_results = 2;
+  const auto first = Ask(node, p);
+  EXPECT_EQ(first.offers.size(), 2u);
+  EXPECT_EQ(first.next_cursor, 2u);
+  std::get<protocol::QueryRequest>(p.body).cursor = 4;
+  const auto last = Ask(node, p);
+  EXPECT_EQ(last.offers.size(), 1u);
+  EXPECT_EQ(last.next_cursor, 0u);
+  std::get<protocol::QueryRequest>(p.body).cursor = 9;
+  const auto past = Ask(node, p);
+  EXPECT_EQ(past.offers.size(), 0u);
+  EXPECT_EQ(past.total, 5u);
+  EXPECT_EQ(past.next_cursor, 0u);
+}
+
+TEST(Query, WarmsFromTheDhtOnTheFirstQueryAndWatchesAfterwards) {
+  World world;
+  TestNode a(world, {}, protocol::NodeId{1});
+  TestNode b(world, {}, protocol::NodeId{2});
+  a.Send(Register(1, Device(1), {Entry(1, 100)}));
+  EXPECT_EQ(Ask(b, Query(0, {Want(1, 1000)})).total, 1u);
+  // Published after B warmed: B learns it from its watch.
+  a.Send(Register(2, Device(2), {Entry(1, 200)}), SourceB());
+  EXPECT_EQ(Ask(b, Query(0, {Want(1, 1000)})).total, 2u);
+  // A higher price bound is cold again and fetches more buckets.
+  a.Send(Register(3, Device(3), {Entry(1, 5'000'000)}));
+  EXPECT_EQ(Ask(b, Query(0, {Want(1)})).total, 3u);
+}
+
+TEST(Query, FlagsOnlySignedOffers) {
+  World world;
+  TestNode node(world);
+  const auto key = KeyFromByte(3);
+  node.Send(Register(1, Device(1), {Entry(1, 1)}, wire::CheckType::kEd25519),
+            SourceA(), &key);
+  node.Send(Register(2, Device(2), {Entry(1, 2)}));
+  const auto a = Ask(node, Query(0, {Want(1)}));
+  ASSERT_EQ(a.offers.size(), 2u);
+  EXPECT_EQ(a.offers[0].flags, wire::kOfferFlagSigned);
+  EXPECT_EQ(a.offers[1].flags, 0);
+}
+
+}  // namespace
+}  // namespace crsp::node::testing
