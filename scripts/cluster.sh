@@ -192,7 +192,9 @@ user_start() {
   RUN="u$$"
   MODE=loopback
   if net_probe; then MODE=netns; fi
-  EXTRA=$(printf '%q ' "$@")
+  N=$n
+  EXTRA=""
+  (($#)) && EXTRA=$(printf '%q ' "$@")
   printf 'RUN=%q\nN=%q\nMODE=%q\nEXTRA=%q\n' "$RUN" "$n" "$MODE" "$EXTRA" >"$dir/cluster.env"
   if [[ $MODE == netns ]]; then
     net_up "$RUN" "$n" >"$dir/hosts"

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -95,6 +96,14 @@ bool Cluster::StartNode(int k, std::vector<std::string> bootstrap,
   RunInNetns(host.netns,
              [&] { node = NodeProcess::Start(std::move(options)); });
   nodes_[k] = std::move(node);
+  if (nodes_[k] == nullptr) {
+    // Say why in the test's output: the node's own log.
+    std::ifstream log(StateDir(k) + "/node.log");
+    std::stringstream text;
+    text << log.rdbuf();
+    std::fprintf(stderr, "cluster: node %d did not start; its log:\n%s\n", k,
+                 text.str().c_str());
+  }
   return nodes_[k] != nullptr;
 }
 

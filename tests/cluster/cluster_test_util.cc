@@ -1,6 +1,7 @@
 #include "cluster_test_util.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace crsp::testing {
 
@@ -29,8 +30,15 @@ std::optional<bool> Serves(UdpClient& client, uint16_t resource,
 namespace {
 
 bool AllEntriesOk(const std::optional<protocol::DecodeResult>& answer) {
-  if (!answer || answer->status != wire::Status::kOk ||
+  if (!answer) {
+    std::fprintf(stderr, "no answer\n");
+    return false;
+  }
+  if (answer->status != wire::Status::kOk ||
       answer->packet.header.status != wire::Status::kOk) {
+    std::fprintf(stderr, "answer status %d, header status %d\n",
+                 static_cast<int>(answer->status),
+                 static_cast<int>(answer->packet.header.status));
     return false;
   }
   const auto* results = std::visit(

@@ -7,7 +7,7 @@
 namespace crsp::testing {
 namespace {
 
-constexpr uint16_t kResource = 0x0102;
+constexpr uint16_t kResource = 0x8102;
 
 // Every offer of `devices` is served by node k; false if any is missing.
 bool ServesAll(Cluster& cluster, int k,

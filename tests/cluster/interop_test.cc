@@ -15,7 +15,7 @@
 namespace crsp::testing {
 namespace {
 
-constexpr uint16_t kResource = 0x0104;
+constexpr uint16_t kResource = 0x8104;
 
 // OpenDHT's InfoHash::get(name): SHA-1 of the name, as 40 hex digits (the
 // form `ld` prints).

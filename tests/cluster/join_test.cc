@@ -7,7 +7,7 @@
 namespace crsp::testing {
 namespace {
 
-constexpr uint16_t kResource = 0x0101;
+constexpr uint16_t kResource = 0x8101;
 
 // Registers one offer at node `at` and expects every other node to serve it,
 // field for field, within `within` of the acknowledgement.

@@ -54,7 +54,7 @@ void ExpectAllServe(
 
 TEST(ClusterLong, TwentyNodesLoseNoneOfTwoThousandOffersWhenSevenDie) {
   constexpr int kNodes = 20;
-  const std::vector<uint16_t> resources = {0x0201, 0x0202, 0x0203, 0x0204};
+  const std::vector<uint16_t> resources = {0x8201, 0x8202, 0x8203, 0x8204};
   Cluster cluster(CRSP_NODE_BINARY, kNodes);
   ASSERT_TRUE(cluster.StartAll(kBigBudget));
 
@@ -90,7 +90,7 @@ TEST(ClusterLong, TwentyNodesLoseNoneOfTwoThousandOffersWhenSevenDie) {
 
 TEST(ClusterLong, OffersOnBothSidesOfASixtySecondPartitionReachEveryNode) {
   constexpr int kNodes = 6;
-  const std::vector<uint16_t> resources = {0x0301};
+  const std::vector<uint16_t> resources = {0x8301};
   Cluster cluster(CRSP_NODE_BINARY, kNodes);
   if (!cluster.separate_hosts()) {
     GTEST_SKIP() << "needs separate hosts: " << cluster.why_not_separate();
@@ -105,9 +105,9 @@ TEST(ClusterLong, OffersOnBothSidesOfASixtySecondPartitionReachEveryNode) {
                         : 4 + static_cast<int>(d % 3);  // side B: 4..6
     // The client host sits on side A: reach side B from inside its hosts.
     ASSERT_TRUE(RegisterOk(cluster.LocalClient(at), device,
-                           {Entry(0x0301, 100 + d)}, d))
+                           {Entry(0x8301, 100 + d)}, d))
         << "device " << d << " at node " << at;
-    wanted.insert({device, 0x0301});
+    wanted.insert({device, 0x8301});
   }
   std::this_thread::sleep_for(std::chrono::seconds(60));
   ASSERT_TRUE(cluster.Heal());

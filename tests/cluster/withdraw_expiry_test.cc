@@ -8,7 +8,7 @@
 namespace crsp::testing {
 namespace {
 
-constexpr uint16_t kResource = 0x0103;
+constexpr uint16_t kResource = 0x8103;
 
 TEST(ClusterWithdraw, AWithdrawnOfferIsGoneFromEveryNodeWithinFiveSeconds) {
   Cluster cluster(CRSP_NODE_BINARY, 5);

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -187,15 +188,26 @@ void UdpClient::Send(std::span<const std::byte> datagram) {
 
 std::optional<std::vector<std::byte>> UdpClient::Receive(
     std::chrono::milliseconds timeout) {
-  pollfd p{fd_, POLLIN, 0};
-  if (poll(&p, 1, static_cast<int>(timeout.count())) <= 0) {
-    return std::nullopt;
+  // An ICMP "port unreachable" for an earlier send (the node not bound yet)
+  // surfaces as one failed recv: wait on for the rest of the timeout instead
+  // of returning at once, so that callers' retry counts keep their meaning.
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (int i = 0; i < 100; ++i) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd p{fd_, POLLIN, 0};
+    if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) <= 0) {
+      return std::nullopt;
+    }
+    std::vector<std::byte> buf(65536);
+    ssize_t n = recv(fd_, buf.data(), buf.size(), 0);
+    if (n >= 0) {
+      buf.resize(static_cast<size_t>(n));
+      return buf;
+    }
+    if (errno != ECONNREFUSED) return std::nullopt;
   }
-  std::vector<std::byte> buf(65536);
-  ssize_t n = recv(fd_, buf.data(), buf.size(), 0);
-  if (n < 0) return std::nullopt;
-  buf.resize(static_cast<size_t>(n));
-  return buf;
+  return std::nullopt;
 }
 
 std::optional<std::vector<std::byte>> UdpClient::Exchange(
