@@ -12,6 +12,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// RSA, not EC: OpenDHT 2.4.12 verifies every value signature as
+// RSA-SHA512 (crypto.cpp, PublicKey::checkSignature), so EC-signed values
+// are refused by every node, the signer included. 2048 bits: ~60 ms to
+// generate once, ~1 ms per signature.
+::dht::crypto::Identity Generate() {
+  return ::dht::crypto::generateIdentity("crsp-node", {}, 2048);
+}
+
 ::dht::Blob ReadFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + path.string());
@@ -37,7 +45,7 @@ void WriteFile(const fs::path& path, const ::dht::Blob& data, bool secret) {
 }  // namespace
 
 ::dht::crypto::Identity LoadOrCreateIdentity(const std::string& dir) {
-  if (dir.empty()) return ::dht::crypto::generateEcIdentity("crsp-node");
+  if (dir.empty()) return Generate();
   const fs::path key_path = fs::path(dir) / "identity.key";
   const fs::path crt_path = fs::path(dir) / "identity.crt";
   try {

@@ -1,4 +1,4 @@
-// The node's OpenDHT identity (an EC key and its self-signed certificate),
+// The node's OpenDHT identity (an RSA key and its self-signed certificate),
 // kept in the state directory so that the node id and the owner of every
 // value this node put stay the same across restarts.
 #ifndef CRSP_DHT_ADAPTER_SRC_NODE_IDENTITY_H_
@@ -10,7 +10,7 @@
 
 namespace crsp::dht {
 
-// Loads <dir>/identity.key and <dir>/identity.crt, or generates an EC
+// Loads <dir>/identity.key and <dir>/identity.crt, or generates an RSA
 // identity and saves them (key file mode 0600). An empty dir: a fresh
 // identity, not saved. Throws std::runtime_error on unreadable, mismatched or
 // unwritable files (start-up only).

@@ -58,7 +58,8 @@ std::optional<OfferRecord> AcceptValue(const InfoHash& key,
                                        const ValuePtr& value, uint64_t now) {
   if (!value || !IsOfferType(value->type)) return std::nullopt;
   if (value->data.size() > kMaxRecordSize) return std::nullopt;
-  if (!value->checkSignature()) return std::nullopt;
+  // Value::checkSignature() is also true for an unsigned value.
+  if (!value->isSigned() || !value->checkSignature()) return std::nullopt;
   std::optional<OfferRecord> record = AcceptRecord(AsBytes(value->data), now);
   if (!record || !KeyHashAllowedFor(key, *record)) return std::nullopt;
   return record;
@@ -207,6 +208,11 @@ void OpenDhtDht::Impl::Start(const OpenDhtConfig& cfg) {
   }
   if (want6 && !got6) Log(DhtLogLevel::kWarning, "DHT: IPv6 bind failed");
   if (want4 && !got4) Log(DhtLogLevel::kWarning, "DHT: IPv4 bind failed");
+  if (!got4) {
+    Log(DhtLogLevel::kWarning,
+        "DHT: no IPv4 socket; OpenDHT 2.4.12 then sends this node no listen "
+        "notifications (Watch)");
+  }
 
   for (const OfferValueType& t : kOfferValueTypes) {
     ::dht::ValueType type(

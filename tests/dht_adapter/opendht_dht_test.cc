@@ -1,0 +1,272 @@
+// OpenDhtDht on real OpenDHT nodes over [::1] (ephemeral ports): publish at
+// one node, fetch and watch at another, a node alone, restart identity, and
+// hostile values put by a raw DhtRunner that must never be served.
+#include "crsp/dht_adapter/opendht_dht.h"
+
+#include <gtest/gtest.h>
+#include <opendht.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "crsp/dht_adapter/keys.h"
+#include "record_builder.h"
+
+namespace crsp::dht {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::SignedRecord;
+using testing::TestKey;
+using testing::UnsignedRecord;
+
+OpenDhtConfig LoopbackConfig(std::vector<std::string> bootstrap = {}) {
+  OpenDhtConfig c;
+  c.port = 0;
+  c.bind6 = "::1";
+  // Both families: OpenDHT 2.4.12 sends no listen notifications to a node
+  // bound to IPv6 only (measured; docs/storage.md).
+  c.bind4 = "127.0.0.1";
+  c.bootstrap = std::move(bootstrap);
+  c.state_dir = "";
+  c.persist = false;
+  return c;
+}
+
+// Polls `done` every 20 ms until it holds or `deadline` passes.
+template <typename F>
+bool WaitUntil(F done, std::chrono::milliseconds deadline) {
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < end) {
+    if (done()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return done();
+}
+
+std::pair<bool, uint16_t> PublishAndWait(Dht& dht, const OfferRecord& r) {
+  auto result = std::make_shared<std::promise<std::pair<bool, uint16_t>>>();
+  auto future = result->get_future();
+  dht.Publish(r, [result](bool ok, uint16_t n) { result->set_value({ok, n}); });
+  // put_timeout (5 s) bounds it; 10 s means the done was lost.
+  if (future.wait_for(10s) != std::future_status::ready) return {false, 999};
+  return future.get();
+}
+
+std::vector<OfferRecord> FetchAndWait(Dht& dht, uint16_t resource,
+                                      uint32_t max_price,
+                                      std::chrono::milliseconds deadline) {
+  auto result = std::make_shared<std::promise<std::vector<OfferRecord>>>();
+  auto future = result->get_future();
+  dht.Fetch(resource, max_price, deadline,
+            [result](std::vector<OfferRecord> r) { result->set_value(r); });
+  EXPECT_EQ(future.wait_for(deadline + 2s), std::future_status::ready)
+      << "Fetch missed its deadline";
+  return future.valid() && future.wait_for(0s) == std::future_status::ready
+             ? future.get()
+             : std::vector<OfferRecord>{};
+}
+
+bool Contains(const std::vector<OfferRecord>& records, const OfferRecord& r) {
+  for (const OfferRecord& x : records) {
+    if (x.offer.device == r.offer.device && x.version == r.version) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Two nodes that know each other as good peers.
+class TwoNodes : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    a_ = std::make_unique<OpenDhtDht>(LoopbackConfig());
+    b_ = std::make_unique<OpenDhtDht>(LoopbackConfig({a_->LoopbackAddress()}));
+    ASSERT_TRUE(WaitUntil(
+        [&] {
+          return a_->Info().good_peers >= 1 && b_->Info().good_peers >= 1;
+        },
+        10s))
+        << "nodes did not connect";
+  }
+  void TearDown() override {
+    if (b_) b_->Shutdown(3s);
+    if (a_) a_->Shutdown(3s);
+  }
+  std::unique_ptr<OpenDhtDht> a_, b_;
+};
+
+TEST_F(TwoNodes, ARecordPublishedAtOneIsFetchedAtTheOther) {
+  const OfferRecord r =
+      SignedRecord(UnsignedRecord(1, 500).offer, 3, TestKey());
+  const auto [ok, replicas] = PublishAndWait(*a_, r);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(replicas, 2);  // b, and a's own copy
+  std::vector<OfferRecord> got = FetchAndWait(*b_, 1, 1000, 3s);
+  ASSERT_EQ(got.size(), 1u);
+  OfferRecord expected = r;
+  expected.offer.flags = wire::kOfferFlagSigned;
+  EXPECT_EQ(got[0], expected);
+  EXPECT_GE(b_->Info().stored_values, 1u);
+  // Above the max price's buckets: not read.
+  EXPECT_TRUE(FetchAndWait(*b_, 1, 10, 3s).empty());
+}
+
+TEST_F(TwoNodes, AWatcherSeesARecordPublishedAtTheOtherNode) {
+  std::mutex mu;
+  std::vector<OfferRecord> seen;
+  b_->Watch(1, wire::kAnyPrice, [&](const OfferRecord& r) {
+    std::lock_guard lock(mu);
+    seen.push_back(r);
+  });
+  std::this_thread::sleep_for(500ms);  // let the listens reach a
+  const OfferRecord r = UnsignedRecord(2, 70000);
+  ASSERT_TRUE(PublishAndWait(*a_, r).first);
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        std::lock_guard lock(mu);
+        return Contains(seen, r);
+      },
+      5s));
+}
+
+TEST_F(TwoNodes, ARepublishReplacesTheValueAndATombstoneHidesIt) {
+  const protocol::Ed25519Key key = TestKey();
+  OfferRecord v1 = SignedRecord(UnsignedRecord(3, 100).offer, 10, key);
+  ASSERT_TRUE(PublishAndWait(*a_, v1).first);
+  const OfferRecord tomb =
+      testing::SignedTombstone(v1.offer, 11, {v1.offer.resource}, key);
+  ASSERT_TRUE(PublishAndWait(*a_, tomb).first);
+  // The same node's value id: an edit, so b holds only the tombstone.
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        std::vector<OfferRecord> got = FetchAndWait(*b_, 1, 1000, 2s);
+        return got.size() == 1 && got[0].withdrawn && got[0].version == 11;
+      },
+      8s));
+}
+
+TEST(OpenDhtDht, ANodeAlonePublishesWithOneReplicaWithoutHanging) {
+  OpenDhtDht alone(LoopbackConfig());
+  const auto start = std::chrono::steady_clock::now();
+  const OfferRecord r = UnsignedRecord(4);
+  EXPECT_EQ(PublishAndWait(alone, r), std::make_pair(true, uint16_t{1}));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 6s);
+  std::vector<OfferRecord> got = FetchAndWait(alone, 1, wire::kAnyPrice, 3s);
+  EXPECT_TRUE(Contains(got, r));
+  alone.Shutdown(3s);
+}
+
+TEST(OpenDhtDht, RefusedRecordsFailThePublishAtOnce) {
+  OpenDhtDht alone(LoopbackConfig());
+  OfferRecord expired = UnsignedRecord(4);
+  expired.offer.valid_until = testing::Now() - 1;
+  EXPECT_EQ(PublishAndWait(alone, expired), std::make_pair(false, uint16_t{0}));
+  alone.Shutdown(3s);
+}
+
+TEST(OpenDhtDht, TheNodeIdSurvivesARestartWithTheSameStateDir) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      ("crsp-dht-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  OpenDhtConfig config = LoopbackConfig();
+  config.state_dir = dir.string();
+  config.persist = true;
+  protocol::NodeId first{};
+  {
+    OpenDhtDht node(config);
+    first = node.Info().node_id;
+    node.Shutdown(3s);
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir / "identity.key"));
+  {
+    OpenDhtDht node(config);
+    EXPECT_EQ(node.Info().node_id, first);
+    node.Shutdown(3s);
+  }
+  EXPECT_NE(first, protocol::NodeId{});
+  std::filesystem::remove_all(dir);
+}
+
+TEST(OpenDhtDht, ABusyPortThrowsAtStartUp) {
+  OpenDhtDht first(LoopbackConfig());
+  OpenDhtConfig same = LoopbackConfig();
+  same.port = first.port();
+  EXPECT_THROW(OpenDhtDht second(same), std::runtime_error);
+  first.Shutdown(3s);
+}
+
+// A peer that ignores our rules: a raw DhtRunner puts values of our offer
+// types under an offer key. Only the valid one may ever be fetched.
+TEST_F(TwoNodes, HostileValuesUnderAnOfferKeyAreNeverFetched) {
+  ::dht::DhtRunner raw;
+  ::dht::DhtRunner::Config config;
+  config.dht_config.id = ::dht::crypto::generateIdentity("hostile", {}, 2048);
+  config.threaded = true;
+  sockaddr_in6 sin6{};
+  sin6.sin6_family = AF_INET6;
+  sin6.sin6_addr = in6addr_loopback;
+  config.bind6 =
+      ::dht::SockAddr(reinterpret_cast<sockaddr*>(&sin6), sizeof(sin6));
+  raw.run(config, {});
+  raw.bootstrap(a_->LoopbackAddress());
+  raw.bootstrap(b_->LoopbackAddress());
+  ASSERT_TRUE(WaitUntil(
+      [&] { return raw.getNodesStats(AF_INET6).good_nodes >= 2; }, 10s));
+
+  const OfferRecord good = UnsignedRecord(5, 300);
+  const ::dht::InfoHash key = ::dht::InfoHash::get(KeyFor(good.offer));
+  auto blob = [](const std::vector<std::byte>& b) {
+    const auto* p = reinterpret_cast<const uint8_t*>(b.data());
+    return ::dht::Blob(p, p + b.size());
+  };
+  const uint16_t type = 0x4301;  // crsp.offer.1h
+  OfferRecord expired = good;
+  expired.offer.device[1] = 0xEE;
+  expired.offer.valid_until = testing::Now() - 5;
+  OfferRecord forged = SignedRecord(good.offer, 8, TestKey());
+  forged.offer.device[1] = 0xEF;  // no longer what the seller signed
+  OfferRecord misplaced = good;   // valid, but not its device's shard
+  misplaced.offer.device[0] ^= 0x55;
+  if (ShardOf(misplaced.offer.device) == ShardOf(good.offer.device)) {
+    misplaced.offer.device[0] ^= 0x0F;
+  }
+  ASSERT_NE(ShardOf(misplaced.offer.device), ShardOf(good.offer.device));
+
+  std::atomic<int> acks{0};
+  auto put = [&](std::shared_ptr<::dht::Value> v, bool sign) {
+    auto cb = [&acks](bool, const std::vector<std::shared_ptr<::dht::Node>>&) {
+      ++acks;
+    };
+    if (sign) {
+      raw.putSigned(key, v, ::dht::DoneCallback(cb));
+    } else {
+      raw.put(key, v, ::dht::DoneCallback(cb));
+    }
+  };
+  put(std::make_shared<::dht::Value>(type, ::dht::Blob(40, 0xC1)), true);
+  put(std::make_shared<::dht::Value>(type, blob(EncodeRecord(good))), false);
+  put(std::make_shared<::dht::Value>(type, blob(EncodeRecord(expired))), true);
+  put(std::make_shared<::dht::Value>(type, blob(EncodeRecord(forged))), true);
+  put(std::make_shared<::dht::Value>(type, blob(EncodeRecord(misplaced))),
+      true);
+  // The positive control: a valid record, signed by the peer's identity.
+  put(std::make_shared<::dht::Value>(type, blob(EncodeRecord(good))), true);
+  ASSERT_TRUE(WaitUntil([&] { return acks == 6; }, 15s));
+
+  for (OpenDhtDht* node : {a_.get(), b_.get()}) {
+    std::vector<OfferRecord> got = FetchAndWait(*node, 1, 1000, 3s);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].offer.device, good.offer.device);
+  }
+  raw.shutdown({});
+  raw.join();
+}
+
+}  // namespace
+}  // namespace crsp::dht
