@@ -120,14 +120,12 @@ int ReportEntryResults(const NodeAnswer& answer, std::string_view verb,
     }
     w.EndObject();
     std::cout << w.str() << "\n";
-  } else {
+  } else if (body) {
     char rtt[32];
     std::snprintf(rtt, sizeof rtt, "%.1f ms", answer.rtt.count() / 1000.0);
     std::cout << verb << " via " << EndpointToText(answer.node) << " (" << rtt
-              << ")";
-    if (body) std::cout << ", device " << ToHex(body->device);
-    std::cout << "\n";
-    if (body) {
+              << "), device " << ToHex(body->device) << "\n";
+    {
       for (const auto& e : body->entries) {
         char line[160];
         std::snprintf(line, sizeof line, "  %-14s %-15s %u replica%s\n",

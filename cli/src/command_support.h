@@ -38,7 +38,8 @@ std::optional<protocol::Header> RequestHeader(wire::PacketKind kind,
                                               const Signer& signer,
                                               int* exit_code);
 
-// Prints a register/withdraw answer: one line per entry, or JSON. Returns
+// Prints a register/withdraw answer: one line per entry (nothing when the
+// answer has no body), or JSON. Returns
 // kExitOk when the header status is OK, else prints the status line and
 // returns kExitNodeStatus.
 int ReportEntryResults(const NodeAnswer& answer, std::string_view verb,
