@@ -191,6 +191,15 @@ TEST_F(LiveNodes, PingShowsEachNodesIdPeersAndOffers) {
   EXPECT_EQ(j["nodes"][0]["node_id"].asString().size(), 40u);
 }
 
+TEST_F(LiveNodes, EveryCheckTypeFlagGetsAnAnswer) {
+  for (const char* check :
+       {"crc", "md5", "sum", "bcc", "lrc", "parity", "none"}) {
+    RunResult r =
+        Crsp({"--node", a_->edge, "--check", check, "query", "cpu", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << check << ": " << r.err;
+  }
+}
+
 TEST_F(LiveNodes, RegisterFromFileThenQueryAsTableAndJsonThenWithdraw) {
   std::string file = DeviceFile("printer", {{"print", "0.10/page"}});
   RunResult r = Crsp({"--node", a_->edge, "register", file});
