@@ -17,7 +17,9 @@ using wire::PacketKind;
 const Ed25519Key& BenchKey() {
   static const Ed25519Key key = [] {
     Ed25519Seed seed{};
-    for (size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<uint8_t>(i);
+    for (size_t i = 0; i < seed.size(); ++i) {
+      seed[i] = static_cast<uint8_t>(i);
+    }
     return *Ed25519Key::FromSeed(seed);
   }();
   return key;

@@ -29,8 +29,12 @@ BodyStatus CheckLayout(std::span<const std::byte> bytes, uint16_t count,
   if (bytes.size() != fixed + item * size_t{count}) {
     return Fail(Status::kMalformed, "body size does not match item count");
   }
-  if (count > max_items) return Fail(Status::kTooLarge, what);
-  if (count < min_items) return Fail(Status::kInvalidField, "item count 0");
+  if (count > max_items) {
+    return Fail(Status::kTooLarge, what);
+  }
+  if (count < min_items) {
+    return Fail(Status::kInvalidField, "item count 0");
+  }
   return kOk;
 }
 
@@ -40,7 +44,9 @@ template <size_t N>
 Record<N> Next(Reader& r) {
   static constexpr std::array<std::byte, N> kZeros{};
   std::span<const std::byte> bytes = r.Take(N);
-  if (bytes.size() != N) return Record<N>(std::span(kZeros));
+  if (bytes.size() != N) {
+    return Record<N>(std::span(kZeros));
+  }
   return Record<N>(bytes.first<N>());
 }
 
@@ -94,7 +100,9 @@ BodyStatus ReadRegisterRequest(const Header& header,
       CheckLayout(bytes, header.count, wire::kResourceSetSize,
                   wire::kResourceEntrySize, wire::kMinRegisterEntries,
                   limits.max_register_entries, "too many register entries");
-  if (layout.status != Status::kOk) return layout;
+  if (layout.status != Status::kOk) {
+    return layout;
+  }
   Reader r(bytes);
   // Resource set descriptor, 40 bytes; reserved (38) is ignored.
   auto set = Next<wire::kResourceSetSize>(r);
@@ -156,7 +164,9 @@ BodyStatus ReadWithdrawRequest(const Header& header,
   BodyStatus layout = CheckLayout(
       bytes, header.count, wire::kDeviceIdSize, wire::kResourceIdSize, 0,
       limits.max_withdraw_ids, "too many withdraw ids");
-  if (layout.status != Status::kOk) return layout;
+  if (layout.status != Status::kOk) {
+    return layout;
+  }
   Reader r(bytes);
   WithdrawRequest request;
   Next<wire::kDeviceIdSize>(r).Bytes<0>(request.device);
@@ -179,7 +189,9 @@ BodyStatus ReadQueryRequest(const Header& header,
       CheckLayout(bytes, header.count, wire::kQueryDescriptorSize,
                   wire::kQueryEntrySize, wire::kMinQueryEntries,
                   limits.max_query_entries, "too many query entries");
-  if (layout.status != Status::kOk) return layout;
+  if (layout.status != Status::kOk) {
+    return layout;
+  }
   Reader r(bytes);
   auto desc = Next<wire::kQueryDescriptorSize>(r);
   QueryRequest request;

@@ -52,7 +52,9 @@ void Write(const EntryResults& r, Writer& w) {
 
 void Write(const WithdrawRequest& r, Writer& w) {
   w.Bytes(r.device);
-  for (uint16_t id : r.resources) w.U16(id);
+  for (uint16_t id : r.resources) {
+    w.U16(id);
+  }
 }
 
 void Write(const QueryRequest& q, Writer& w) {

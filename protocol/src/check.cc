@@ -73,12 +73,20 @@ bool IsKnownCheck(uint8_t check_type) {
 
 bool AppendCheck(wire::CheckType check, std::vector<std::byte>& packet,
                  const Ed25519Key* signer) {
-  if (!IsKnownCheck(static_cast<uint8_t>(check))) return false;
-  if (check == CheckType::kNone) return true;
+  if (!IsKnownCheck(static_cast<uint8_t>(check))) {
+    return false;
+  }
+  if (check == CheckType::kNone) {
+    return true;
+  }
   if (check == CheckType::kEd25519) {
-    if (signer == nullptr) return false;
+    if (signer == nullptr) {
+      return false;
+    }
     std::optional<Signature> signature = signer->Sign(packet);
-    if (!signature) return false;
+    if (!signature) {
+      return false;
+    }
     Append(packet, signer->public_key());
     Append(packet, *signature);
     return true;
@@ -91,17 +99,27 @@ bool AppendCheck(wire::CheckType check, std::vector<std::byte>& packet,
 
 bool VerifyCheck(wire::CheckType check, std::span<const std::byte> covered,
                  std::span<const std::byte> trailer, PublicKey* signer_out) {
-  if (!IsKnownCheck(static_cast<uint8_t>(check))) return false;
-  if (trailer.size() != TrailerSize(check)) return false;
-  if (check == CheckType::kNone) return true;
+  if (!IsKnownCheck(static_cast<uint8_t>(check))) {
+    return false;
+  }
+  if (trailer.size() != TrailerSize(check)) {
+    return false;
+  }
+  if (check == CheckType::kNone) {
+    return true;
+  }
   if (check == CheckType::kEd25519) {
     PublicKey key;
     Signature signature;
     std::memcpy(key.data(), trailer.data(), key.size());
     std::memcpy(signature.data(), trailer.data() + key.size(),
                 signature.size());
-    if (!Ed25519Verify(key, covered, signature)) return false;
-    if (signer_out != nullptr) *signer_out = key;
+    if (!Ed25519Verify(key, covered, signature)) {
+      return false;
+    }
+    if (signer_out != nullptr) {
+      *signer_out = key;
+    }
     return true;
   }
   uint8_t expected[16];
@@ -121,26 +139,33 @@ uint8_t Parity(std::span<const std::byte> data) {
     std::memcpy(&word, p + i, sizeof word);
     folded ^= word;
   }
-  for (; i < n; ++i) folded ^= p[i];
+  for (; i < n; ++i) {
+    folded ^= p[i];
+  }
   return static_cast<uint8_t>(std::popcount(folded) & 1);
 }
 
 uint16_t Sum16(std::span<const std::byte> data) {
   uint32_t sum = 0;
-  for (std::byte b : data) sum += static_cast<uint8_t>(b);
+  for (std::byte b : data) {
+    sum += static_cast<uint8_t>(b);
+  }
   return static_cast<uint16_t>(sum);
 }
 
 uint8_t Bcc(std::span<const std::byte> data) {
   uint8_t x = 0;
-  for (std::byte b : data) x ^= static_cast<uint8_t>(b);
+  for (std::byte b : data) {
+    x ^= static_cast<uint8_t>(b);
+  }
   return x;
 }
 
 uint8_t Lrc(std::span<const std::byte> data) {
   uint8_t sum = 0;
-  for (std::byte b : data)
+  for (std::byte b : data) {
     sum = static_cast<uint8_t>(sum + static_cast<uint8_t>(b));
+  }
   return static_cast<uint8_t>(-sum);
 }
 

@@ -94,7 +94,9 @@ DecodeResult Decode(std::span<const std::byte> datagram,
     return result;
   }
   result.check_ok = true;
-  if (h.check == wire::CheckType::kEd25519) result.signer = signer;
+  if (h.check == wire::CheckType::kEd25519) {
+    result.signer = signer;
+  }
 
   std::optional<wire::PacketKind> kind = KindOf(h.protocol, h.type);
   if (!kind) {
@@ -118,7 +120,9 @@ std::vector<std::byte> Encode(const Packet& packet, const Ed25519Key* signer) {
   size_t count = internal::ItemCount(packet.body);
   size_t total = wire::kHeaderSize + internal::BodySize(packet.body) +
                  TrailerSize(h.check);
-  if (count > UINT16_MAX || total > UINT16_MAX) return {};
+  if (count > UINT16_MAX || total > UINT16_MAX) {
+    return {};
+  }
 
   std::vector<std::byte> out;
   out.reserve(total);
@@ -133,7 +137,9 @@ std::vector<std::byte> Encode(const Packet& packet, const Ed25519Key* signer) {
   w.U8(static_cast<uint8_t>(h.status));
   w.U16(static_cast<uint16_t>(count));
   internal::WriteBody(packet.body, w);
-  if (!AppendCheck(h.check, out, signer)) return {};
+  if (!AppendCheck(h.check, out, signer)) {
+    return {};
+  }
   return out;
 }
 

@@ -15,19 +15,25 @@ bool Reader::Need(size_t n) {
 }
 
 uint8_t Reader::U8() {
-  if (!Need(1)) return 0;
+  if (!Need(1)) {
+    return 0;
+  }
   return static_cast<uint8_t>(data_[offset_ - 1]);
 }
 
 uint16_t Reader::U16() {
-  if (!Need(2)) return 0;
+  if (!Need(2)) {
+    return 0;
+  }
   const std::byte* p = data_.data() + offset_ - 2;
   return static_cast<uint16_t>((static_cast<unsigned>(p[0]) << 8) |
                                static_cast<unsigned>(p[1]));
 }
 
 uint32_t Reader::U32() {
-  if (!Need(4)) return 0;
+  if (!Need(4)) {
+    return 0;
+  }
   const std::byte* p = data_.data() + offset_ - 4;
   return (static_cast<uint32_t>(p[0]) << 24) |
          (static_cast<uint32_t>(p[1]) << 16) |
@@ -51,7 +57,9 @@ void Reader::Bytes(std::span<uint8_t> out) {
 }
 
 std::span<const std::byte> Reader::Take(size_t n) {
-  if (!Need(n)) return {};
+  if (!Need(n)) {
+    return {};
+  }
   return data_.subspan(offset_ - n, n);
 }
 
@@ -93,7 +101,9 @@ void Writer::Zeros(size_t n) { out_.insert(out_.end(), n, std::byte{0}); }
 void Writer::PatchU16(size_t offset, uint16_t v) {
   // REQUIRES (by contract): offset + 2 <= size(); a bad offset is ignored
   // rather than writing out of bounds.
-  if (offset > out_.size() || out_.size() - offset < 2) return;
+  if (offset > out_.size() || out_.size() - offset < 2) {
+    return;
+  }
   out_[offset] = static_cast<std::byte>(v >> 8);
   out_[offset + 1] = static_cast<std::byte>(v);
 }

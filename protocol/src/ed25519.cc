@@ -49,16 +49,22 @@ constexpr uint8_t kSmallOrderKeys[][wire::kEd25519PublicKeySize] = {
 // bytes 0xff, then 0x7f or 0xff): the point (0, -1) and the non-canonical
 // forms of y = 0 and y = 1.
 bool IsHighSmallOrderKey(const PublicKey& key) {
-  if (key[0] < 0xec || key[0] > 0xee) return false;
+  if (key[0] < 0xec || key[0] > 0xee) {
+    return false;
+  }
   for (size_t i = 1; i < key.size() - 1; ++i) {
-    if (key[i] != 0xff) return false;
+    if (key[i] != 0xff) {
+      return false;
+    }
   }
   return (key.back() & 0x7f) == 0x7f;
 }
 
 bool IsSmallOrderKey(const PublicKey& key) {
   for (const auto& bad : kSmallOrderKeys) {
-    if (std::memcmp(bad, key.data(), key.size()) == 0) return true;
+    if (std::memcmp(bad, key.data(), key.size()) == 0) {
+      return true;
+    }
   }
   return IsHighSmallOrderKey(key);
 }
@@ -74,7 +80,9 @@ gnutls_datum_t Datum(const void* data, size_t size) {
 struct Ed25519Key::Impl {
   gnutls_privkey_t key = nullptr;
   ~Impl() {
-    if (key != nullptr) gnutls_privkey_deinit(key);
+    if (key != nullptr) {
+      gnutls_privkey_deinit(key);
+    }
   }
 };
 
@@ -92,7 +100,9 @@ std::optional<Ed25519Key> Ed25519Key::FromSeed(const Ed25519Seed& seed) {
   gnutls_datum_t der_datum = Datum(der, sizeof der);
 
   gnutls_x509_privkey_t x509 = nullptr;
-  if (gnutls_x509_privkey_init(&x509) < 0) return std::nullopt;
+  if (gnutls_x509_privkey_init(&x509) < 0) {
+    return std::nullopt;
+  }
   int rc = gnutls_x509_privkey_import(x509, &der_datum, GNUTLS_X509_FMT_DER);
   // The seed is secret: wipe the copy whatever happened.
   gnutls_memset(der, 0, sizeof der);
@@ -113,16 +123,22 @@ std::optional<Ed25519Key> Ed25519Key::FromSeed(const Ed25519Seed& seed) {
   gnutls_ecc_curve_t curve;
   gnutls_datum_t x{}, k{};
   rc = gnutls_privkey_export_ecc_raw2(impl->key, &curve, &x, nullptr, &k, 0);
-  if (rc < 0) return std::nullopt;
+  if (rc < 0) {
+    return std::nullopt;
+  }
   PublicKey pub{};
   bool good = curve == GNUTLS_ECC_CURVE_ED25519 && x.size == pub.size();
-  if (good) std::memcpy(pub.data(), x.data, pub.size());
+  if (good) {
+    std::memcpy(pub.data(), x.data, pub.size());
+  }
   gnutls_free(x.data);
   if (k.data != nullptr) {
     gnutls_memset(k.data, 0, k.size);
     gnutls_free(k.data);
   }
-  if (!good) return std::nullopt;
+  if (!good) {
+    return std::nullopt;
+  }
   return Ed25519Key(std::move(impl), seed, pub);
 }
 
@@ -155,9 +171,13 @@ std::optional<Signature> Ed25519Key::Sign(
 
 bool Ed25519Verify(const PublicKey& key, std::span<const std::byte> message,
                    const Signature& signature) {
-  if (IsSmallOrderKey(key)) return false;
+  if (IsSmallOrderKey(key)) {
+    return false;
+  }
   gnutls_pubkey_t pub = nullptr;
-  if (gnutls_pubkey_init(&pub) < 0) return false;
+  if (gnutls_pubkey_init(&pub) < 0) {
+    return false;
+  }
   gnutls_datum_t x = Datum(key.data(), key.size());
   bool ok = false;
   if (gnutls_pubkey_import_ecc_raw(pub, GNUTLS_ECC_CURVE_ED25519, &x,

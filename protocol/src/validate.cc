@@ -15,7 +15,9 @@ wire::Status ValidateEntry(const ResourceEntry& entry) {
 
 wire::Status ValidateEntryAt(const ResourceEntry& entry, uint64_t now) {
   wire::Status status = ValidateEntry(entry);
-  if (status != wire::Status::kOk) return status;
+  if (status != wire::Status::kOk) {
+    return status;
+  }
   return entry.valid_until > now ? wire::Status::kOk
                                  : wire::Status::kInvalidField;
 }

@@ -82,8 +82,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(data),
                                    size);
   DecodeResult r = Decode(bytes);
-  if (size < crsp::wire::kTxidReadable) FUZZ_CHECK(!r.answerable);
-  if (r.status == Status::kOk) FUZZ_CHECK(r.check_ok);
+  if (size < crsp::wire::kTxidReadable) {
+    FUZZ_CHECK(!r.answerable);
+  }
+  if (r.status == Status::kOk) {
+    FUZZ_CHECK(r.check_ok);
+  }
   bool has_body = r.packet.body.index() != 0;
   if (r.status != Status::kOk && r.status != Status::kInvalidField) {
     FUZZ_CHECK(!has_body);
@@ -92,6 +96,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       (r.status == Status::kInvalidField && has_body)) {
     CheckRoundTrip(r);
   }
-  if (r.answerable && r.status != Status::kOk) CheckErrorAnswer(r);
+  if (r.answerable && r.status != Status::kOk) {
+    CheckErrorAnswer(r);
+  }
   return 0;
 }

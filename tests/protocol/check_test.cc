@@ -87,7 +87,9 @@ TEST(Check, AppendedTrailersVerifyAndDetectAChange) {
     if (check == wire::CheckType::kEd25519) {
       EXPECT_EQ(signer, key->public_key());
     }
-    if (check == wire::CheckType::kNone) continue;
+    if (check == wire::CheckType::kNone) {
+      continue;
+    }
     packet[3] ^= std::byte{0x01};
     EXPECT_FALSE(VerifyCheck(check, all.first(40), all.subspan(40)));
   }

@@ -34,7 +34,9 @@ void ExpectRefusedOrSound(const std::vector<std::byte>& bytes,
 
 TEST(ProtocolCorruption, EveryTruncationIsRefused) {
   for (const Vector& v : LoadVectors()) {
-    if (v.expect != "valid") continue;
+    if (v.expect != "valid") {
+      continue;
+    }
     SCOPED_TRACE(v.name);
     for (size_t n = 0; n < v.bytes.size(); ++n) {
       std::vector<std::byte> cut(v.bytes.begin(), v.bytes.begin() + n);
@@ -49,7 +51,9 @@ TEST(ProtocolCorruption, EveryTruncationIsRefused) {
 TEST(ProtocolCorruption, EveryAlteredByteIsRefusedOrStillChecks) {
   int accepted = 0;
   for (const Vector& v : LoadVectors()) {
-    if (v.expect != "valid") continue;
+    if (v.expect != "valid") {
+      continue;
+    }
     SCOPED_TRACE(v.name);
     for (size_t i = 0; i < v.bytes.size(); ++i) {
       for (uint8_t mask :
@@ -58,7 +62,9 @@ TEST(ProtocolCorruption, EveryAlteredByteIsRefusedOrStillChecks) {
         bad[i] ^= static_cast<std::byte>(mask);
         DecodeResult r = Decode(bad);
         ExpectRefusedOrSound(bad, r);
-        if (r.status == wire::Status::kOk) ++accepted;
+        if (r.status == wire::Status::kOk) {
+          ++accepted;
+        }
       }
     }
   }
@@ -69,7 +75,9 @@ TEST(ProtocolCorruption, EveryAlteredByteIsRefusedOrStillChecks) {
 
 TEST(ProtocolCorruption, StrongChecksRefuseEverySingleByteChange) {
   for (const Vector& v : LoadVectors()) {
-    if (v.expect != "valid") continue;
+    if (v.expect != "valid") {
+      continue;
+    }
     auto check = static_cast<wire::CheckType>(v.check_type.value_or(0));
     if (check != wire::CheckType::kMd5 && check != wire::CheckType::kCrc32 &&
         check != wire::CheckType::kEd25519) {

@@ -9,7 +9,9 @@ namespace {
 
 std::vector<std::byte> Bytes(std::initializer_list<int> values) {
   std::vector<std::byte> out;
-  for (int v : values) out.push_back(static_cast<std::byte>(v));
+  for (int v : values) {
+    out.push_back(static_cast<std::byte>(v));
+  }
   return out;
 }
 

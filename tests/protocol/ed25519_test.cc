@@ -14,7 +14,9 @@ std::span<const std::byte> Text(std::string_view s) {
 
 Ed25519Seed CountingSeed() {
   Ed25519Seed seed;
-  for (size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<uint8_t>(i);
+  for (size_t i = 0; i < seed.size(); ++i) {
+    seed[i] = static_cast<uint8_t>(i);
+  }
   return seed;
 }
 
@@ -80,14 +82,19 @@ TEST(Ed25519, KeyMovesAndSignsConcurrently) {
   ASSERT_TRUE(want);
   std::vector<std::thread> threads;
   std::atomic<int> good{0};
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 50; ++i) {
-        if (key.Sign(Text("same")) == want) ++good;
+        if (key.Sign(Text("same")) == want) {
+          ++good;
+        }
       }
     });
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads) {
+    t.join();
+  }
   EXPECT_EQ(good.load(), 200);
 }
 

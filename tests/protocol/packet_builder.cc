@@ -13,7 +13,9 @@ using wire::PacketKind;
 template <size_t N>
 std::array<uint8_t, N> RandomBytes(std::mt19937_64& rng) {
   std::array<uint8_t, N> out;
-  for (uint8_t& b : out) b = static_cast<uint8_t>(rng());
+  for (uint8_t& b : out) {
+    b = static_cast<uint8_t>(rng());
+  }
   return out;
 }
 
@@ -75,7 +77,9 @@ Body RandomBody(PacketKind kind, std::mt19937_64& rng) {
       r.set.contact = RandomBytes<wire::kIpv6Size>(rng);
       r.set.contact_port = static_cast<uint16_t>(rng());
       size_t n = Uniform<size_t>(rng, 1, wire::kMaxRegisterEntries);
-      for (size_t i = 0; i < n; ++i) r.entries.push_back(RandomEntry(rng));
+      for (size_t i = 0; i < n; ++i) {
+        r.entries.push_back(RandomEntry(rng));
+      }
       return r;
     }
     case PacketKind::kRegisterAnswer:
@@ -84,7 +88,9 @@ Body RandomBody(PacketKind kind, std::mt19937_64& rng) {
       WithdrawRequest w;
       w.device = RandomBytes<wire::kDeviceIdSize>(rng);
       size_t n = Uniform<size_t>(rng, 0, wire::kMaxWithdrawIds);
-      for (size_t i = 0; i < n; ++i) w.resources.push_back(RandomResource(rng));
+      for (size_t i = 0; i < n; ++i) {
+        w.resources.push_back(RandomResource(rng));
+      }
       return w;
     }
     case PacketKind::kWithdrawAnswer:
@@ -143,7 +149,9 @@ Body RandomBody(PacketKind kind, std::mt19937_64& rng) {
 const Ed25519Key& TestKey() {
   static const Ed25519Key key = [] {
     Ed25519Seed seed;
-    for (size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<uint8_t>(i);
+    for (size_t i = 0; i < seed.size(); ++i) {
+      seed[i] = static_cast<uint8_t>(i);
+    }
     return *Ed25519Key::FromSeed(seed);
   }();
   return key;

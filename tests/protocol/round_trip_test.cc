@@ -25,12 +25,24 @@ Header ExpectedHeader(const Packet& sent, size_t size, size_t count) {
 }
 
 size_t CountOf(const Body& body) {
-  if (auto* r = std::get_if<RegisterRequest>(&body)) return r->entries.size();
-  if (auto* r = std::get_if<RegisterAnswer>(&body)) return r->entries.size();
-  if (auto* r = std::get_if<WithdrawAnswer>(&body)) return r->entries.size();
-  if (auto* w = std::get_if<WithdrawRequest>(&body)) return w->resources.size();
-  if (auto* q = std::get_if<QueryRequest>(&body)) return q->entries.size();
-  if (auto* a = std::get_if<QueryAnswer>(&body)) return a->offers.size();
+  if (auto* r = std::get_if<RegisterRequest>(&body)) {
+    return r->entries.size();
+  }
+  if (auto* r = std::get_if<RegisterAnswer>(&body)) {
+    return r->entries.size();
+  }
+  if (auto* r = std::get_if<WithdrawAnswer>(&body)) {
+    return r->entries.size();
+  }
+  if (auto* w = std::get_if<WithdrawRequest>(&body)) {
+    return w->resources.size();
+  }
+  if (auto* q = std::get_if<QueryRequest>(&body)) {
+    return q->entries.size();
+  }
+  if (auto* a = std::get_if<QueryAnswer>(&body)) {
+    return a->offers.size();
+  }
   return 0;
 }
 
@@ -64,7 +76,9 @@ TEST(ProtocolRoundTrip, RandomPacketsOfEveryKindAndCheckTypeSurvive) {
 TEST(ProtocolRoundTrip, ErrorAnswersOfEveryRequestDecodeAsBareStatus) {
   std::mt19937_64 rng(7);
   for (wire::PacketKind kind : kAllKinds) {
-    if (static_cast<uint8_t>(kind) % 2 == 1) continue;  // answers
+    if (static_cast<uint8_t>(kind) % 2 == 1) {
+      continue;  // answers
+    }
     for (uint8_t c = 0; c <= wire::kMaxKnownCheckType; ++c) {
       Packet request = RandomPacket(kind, static_cast<wire::CheckType>(c), rng);
       Packet answer = ErrorAnswer(request.header, wire::Status::kRateLimited);

@@ -10,7 +10,9 @@ namespace crsp::protocol::testing {
 namespace {
 
 std::optional<int64_t> IntField(const Json::Value& v, const char* name) {
-  if (!v.isMember(name) || !v[name].isIntegral()) return std::nullopt;
+  if (!v.isMember(name) || !v[name].isIntegral()) {
+    return std::nullopt;
+  }
   return v[name].asInt64();
 }
 

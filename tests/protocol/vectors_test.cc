@@ -17,7 +17,9 @@ using testing::Vector;
 TEST(ProtocolVectors, ValidOnesDecodeToTheFieldsTheyList) {
   int seen = 0;
   for (const Vector& v : LoadVectors()) {
-    if (v.expect != "valid") continue;
+    if (v.expect != "valid") {
+      continue;
+    }
     ++seen;
     SCOPED_TRACE(v.name);
     DecodeResult r = Decode(v.bytes);
@@ -53,7 +55,9 @@ TEST(ProtocolVectors, ValidOnesDecodeToTheFieldsTheyList) {
 
 TEST(ProtocolVectors, ValidOnesReEncodeByteForByte) {
   for (const Vector& v : LoadVectors()) {
-    if (v.expect != "valid") continue;
+    if (v.expect != "valid") {
+      continue;
+    }
     SCOPED_TRACE(v.name);
     DecodeResult r = Decode(v.bytes);
     ASSERT_EQ(r.status, wire::Status::kOk);
@@ -70,7 +74,9 @@ TEST(ProtocolVectors, ValidOnesReEncodeByteForByte) {
 
 TEST(ProtocolVectors, SignedOneCannotBeEncodedWithoutItsKey) {
   for (const Vector& v : LoadVectors()) {
-    if (!v.seed) continue;
+    if (!v.seed) {
+      continue;
+    }
     DecodeResult r = Decode(v.bytes);
     EXPECT_TRUE(Encode(r.packet).empty());
   }
@@ -80,7 +86,9 @@ TEST(ProtocolVectors, BadOnesYieldTheirAnswerStatus) {
   const uint64_t now = static_cast<uint64_t>(std::time(nullptr));
   int seen = 0;
   for (const Vector& v : LoadVectors()) {
-    if (v.expect != "answer") continue;
+    if (v.expect != "answer") {
+      continue;
+    }
     ++seen;
     SCOPED_TRACE(v.name);
     ASSERT_TRUE(v.answer_status.has_value());
@@ -115,7 +123,9 @@ TEST(ProtocolVectors, BadOnesYieldTheirAnswerStatus) {
 TEST(ProtocolVectors, NoAnswerOnesAreNotAnswerable) {
   int seen = 0;
   for (const Vector& v : LoadVectors()) {
-    if (v.expect != "no_answer") continue;
+    if (v.expect != "no_answer") {
+      continue;
+    }
     ++seen;
     SCOPED_TRACE(v.name);
     DecodeResult r = Decode(v.bytes);
@@ -127,7 +137,9 @@ TEST(ProtocolVectors, NoAnswerOnesAreNotAnswerable) {
 
 TEST(ProtocolVectors, RegisterVectorsCarryTheDescribedOffers) {
   for (const Vector& v : LoadVectors()) {
-    if (v.name != "register_check5") continue;
+    if (v.name != "register_check5") {
+      continue;
+    }
     DecodeResult r = Decode(v.bytes);
     const auto& request = std::get<RegisterRequest>(r.packet.body);
     EXPECT_EQ(request.set.device_kind, 1);
