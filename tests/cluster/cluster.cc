@@ -4,12 +4,14 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
+#include "crsp/protocol/codec.h"
 #include "netns.h"
 
 namespace crsp::testing {
@@ -122,6 +124,42 @@ bool Cluster::StartAll(std::vector<std::string> extra_args, bool chain) {
   for (std::thread& t : starters) t.join();
   for (int k = 2; k <= hosts_; ++k) {
     if (!ok[k]) return false;
+  }
+  return WaitJoined();
+}
+
+bool Cluster::WaitJoined(std::chrono::milliseconds within) {
+  std::vector<int> running;
+  for (const auto& [k, node] : nodes_) {
+    if (node) running.push_back(k);
+  }
+  const uint32_t wanted =
+      std::min<uint32_t>(static_cast<uint32_t>(running.size()) - 1, 8);
+  auto deadline = std::chrono::steady_clock::now() + within;
+  protocol::Packet ping{protocol::HeaderFor(wire::PacketKind::kPingRequest, 7,
+                                            wire::CheckType::kCrc32),
+                        protocol::PingRequest{}};
+  std::vector<std::byte> bytes = protocol::Encode(ping);
+  for (int k : running) {
+    uint32_t peers = 0;
+    for (int i = 0; i < 600; ++i) {
+      auto answer =
+          Client(k).Exchange(bytes, std::chrono::milliseconds(500), 1);
+      if (answer) {
+        protocol::DecodeResult r = protocol::Decode(*answer);
+        if (const auto* body =
+                std::get_if<protocol::PingAnswer>(&r.packet.body)) {
+          peers = body->peers;
+          if (peers >= wanted) break;
+        }
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        std::fprintf(stderr, "cluster: node %d sees %u of %u peers\n", k, peers,
+                     wanted);
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   }
   return true;
 }

@@ -16,6 +16,7 @@
 #define CRSP_TESTS_CLUSTER_CLUSTER_H_
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -51,8 +52,13 @@ class Cluster {
   bool StartNode(int k, std::vector<std::string> bootstrap,
                  std::vector<std::string> extra_args = {});
   // Starts host 1 alone, then hosts 2..last in parallel bootstrapped to
-  // host 1 (or, with `chain`, each to the previous host).
+  // host 1 (or, with `chain`, each to the previous host), then waits until
+  // they have joined (WaitJoined).
   bool StartAll(std::vector<std::string> extra_args = {}, bool chain = false);
+  // Waits (bounded by `within`) until every running node's ping reports at
+  // least min(running - 1, 8) good DHT peers: OpenDHT needs confirmed peers
+  // before a put can be acknowledged by anyone but the putter.
+  bool WaitJoined(std::chrono::milliseconds within = std::chrono::seconds(30));
 
   // "[fd00:c5a5:G::K]:4222", or "[::1]:PORT" on loopback.
   std::string DhtEndpoint(int k) const;
