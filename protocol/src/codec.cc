@@ -26,8 +26,11 @@ void Set(DecodeResult& result, Status status, std::string_view detail) {
 // end read as zero.
 Header ReadHeader(std::span<const std::byte> datagram, uint8_t& check_byte) {
   std::array<std::byte, wire::kHeaderSize> bytes{};
-  std::memcpy(bytes.data(), datagram.data(),
-              std::min(datagram.size(), bytes.size()));
+  // An empty span may have a null data(), which memcpy must not see.
+  if (!datagram.empty()) {
+    std::memcpy(bytes.data(), datagram.data(),
+                std::min(datagram.size(), bytes.size()));
+  }
   internal::Record<wire::kHeaderSize> rec(bytes);
   Header h;
   h.version = rec.U16<wire::kOffVersion>();

@@ -33,6 +33,14 @@ TEST(ProtocolDecodeOrder, FewerThanTwelveBytesGetNoAnswer) {
   EXPECT_EQ(r.status, Status::kMalformed);
 }
 
+TEST(ProtocolDecodeOrder, EmptyDatagramGetsNoAnswer) {
+  // A default span has a null data(): UBSan builds check nothing copies it.
+  DecodeResult r = Decode(std::span<const std::byte>{});
+  EXPECT_FALSE(r.answerable);
+  EXPECT_EQ(r.status, Status::kMalformed);
+  EXPECT_EQ(r.packet.header.txid, 0u);
+}
+
 TEST(ProtocolDecodeOrder, TwelveToFifteenBytesAreMalformedButAnswered) {
   for (size_t n = 12; n < 16; ++n) {
     std::vector<std::byte> bytes = Sample(PacketKind::kPingRequest);
