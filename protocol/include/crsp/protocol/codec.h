@@ -37,16 +37,17 @@ struct DecodeLimits {
 
 struct DecodeResult {
   // kOk when the packet parsed, its check held and every field is valid.
-  // kInvalidField with `packet.body` set when only fields failed: for a
-  // register request, ValidateEntry tells which entries.
+  // kInvalidField with `packet.body` set only when the faults are inside
+  // register entries (ValidateEntry tells which; the node answers per
+  // entry); any other INVALID_FIELD carries no body (answer ErrorAnswer).
   wire::Status status = wire::Status::kMalformed;
   // A short static description of the first failure ("" when kOk).
   std::string_view detail;
   // False when no answer may be sent: fewer than 12 bytes, or the packet is
   // itself an answer (even packet type).
   bool answerable = false;
-  // Header fields as far as they could be read; body set when the layout
-  // parsed (status kOk or kInvalidField).
+  // Header fields as far as they could be read; body set when the status
+  // is kOk, or kInvalidField from register entries (above).
   Packet packet;
   // Check type 7: the key in the trailer, set once the signature verified.
   std::optional<PublicKey> signer;
