@@ -2,11 +2,12 @@
 # Builds every fuzz target with clang's libFuzzer under ASan and UBSan and
 # runs each for SECONDS (default 60), starting from its committed corpus.
 # New inputs go to a scratch directory; a crash leaves its input in
-# build-fuzz/artifacts/ and fails the script. Usage: scripts/fuzz.sh [SECONDS]
+# build-sanitize/artifacts/ and fails the script; the build directory is
+# the one scripts/sanitize.sh uses. Usage: scripts/fuzz.sh [SECONDS]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
-build=${CRSP_FUZZ_BUILD_DIR:-$root/build-fuzz}
+build=${CRSP_SANITIZE_BUILD_DIR:-$root/build-sanitize}
 "$root/scripts/install-deps.sh"
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja \
   -DCRSP_BUILD_FUZZ=ON -DCRSP_SANITIZE=ON -DCRSP_BUILD_BENCH=OFF \
