@@ -53,6 +53,7 @@ TEST(ClusterInterop, StockDhtnodeBootstrapsTheClusterAndStoresOffers) {
   for (int k = 2; k <= 4; ++k) {
     ASSERT_TRUE(cluster.StartNode(k, {cluster.DhtEndpoint(1)})) << k;
   }
+  ASSERT_TRUE(cluster.WaitJoined());
 
   protocol::DeviceId device = DeviceNumber(1, 0x40);
   protocol::ResourceEntry entry = Entry(kResource, 900);
