@@ -133,8 +133,11 @@ bool Cluster::WaitJoined(std::chrono::milliseconds within) {
   for (const auto& [k, node] : nodes_) {
     if (node) running.push_back(k);
   }
-  const uint32_t wanted =
+  // Half the possible peers (at least one): OpenDHT does not keep every
+  // peer "good" at all times, and half suffice for a put to be confirmed.
+  const uint32_t possible =
       std::min<uint32_t>(static_cast<uint32_t>(running.size()) - 1, 8);
+  const uint32_t wanted = std::max<uint32_t>(1, (possible + 1) / 2);
   auto deadline = std::chrono::steady_clock::now() + within;
   protocol::Packet ping{protocol::HeaderFor(wire::PacketKind::kPingRequest, 7,
                                             wire::CheckType::kCrc32),

@@ -56,8 +56,8 @@ class Cluster {
   // they have joined (WaitJoined).
   bool StartAll(std::vector<std::string> extra_args = {}, bool chain = false);
   // Waits (bounded by `within`) until every running node's ping reports at
-  // least min(running - 1, 8) good DHT peers: OpenDHT needs confirmed peers
-  // before a put can be acknowledged by anyone but the putter.
+  // least half of min(running - 1, 8) good DHT peers (at least one): OpenDHT
+  // needs confirmed peers before anyone but the putter acknowledges a put.
   bool WaitJoined(std::chrono::milliseconds within = std::chrono::seconds(30));
 
   // "[fd00:c5a5:G::K]:4222", or "[::1]:PORT" on loopback.
