@@ -60,7 +60,7 @@ void WriteFile(const fs::path& path, const ::dht::Blob& data, bool secret) {
       }
       return {key, crt};
     }
-    ::dht::crypto::Identity id = ::dht::crypto::generateEcIdentity("crsp-node");
+    ::dht::crypto::Identity id = Generate();
     WriteFile(key_path, id.first->serialize(), /*secret=*/true);
     ::dht::Blob crt;
     id.second->pack(crt);
