@@ -69,9 +69,18 @@ void InMemoryDht::Publish(const OfferRecord& record, PutDone done) {
           ValueIdFor(record.offer.device, record.offer.resource, node_id_);
       // Older keys of this offer keep a copy of the newest version, so a
       // reader of an older price's bucket still sees it is outdated.
-      for (const std::string& k : keys) {
-        store_[k][id] = bytes;
-        for (RecordSeen& seen : WatchersOfLocked(k)) watchers.push_back(seen);
+      for (const std::string& k : keys) store_[k][id] = bytes;
+      // Each watcher once, even when several of the keys are its.
+      for (const Watcher& w : watchers_) {
+        for (const std::string& k : keys) {
+          uint16_t resource = 0;
+          uint32_t bucket = 0, shard = 0;
+          if (ParseKeyName(k, &resource, &bucket, &shard) &&
+              resource == w.resource && bucket <= w.max_bucket) {
+            watchers.push_back(w.seen);
+            break;
+          }
+        }
       }
     }
   }

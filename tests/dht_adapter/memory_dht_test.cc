@@ -127,6 +127,18 @@ TEST_F(MemoryDht, WatchSeesStoredAndNewRecordsOfItsResourceAndPrices) {
   EXPECT_EQ(seen[1].offer.device[0], 2);
 }
 
+TEST_F(MemoryDht, AWatcherSeesARepublishUnderTwoKeysOnce) {
+  OfferRecord r = UnsignedRecord(1, 100);
+  ASSERT_TRUE(Publish(r).first);
+  int seen = 0;
+  dht_.Watch(1, wire::kAnyPrice, [&](const OfferRecord&) { ++seen; });
+  ASSERT_EQ(seen, 1);
+  r.offer.price = 100000;  // another bucket: stored under both keys
+  r.version = 2;
+  ASSERT_TRUE(Publish(r).first);
+  EXPECT_EQ(seen, 2);
+}
+
 TEST_F(MemoryDht, FailPutsAndShutdownRefusePublishes) {
   dht_.SetFailPuts(true);
   EXPECT_FALSE(Publish(UnsignedRecord(1)).first);

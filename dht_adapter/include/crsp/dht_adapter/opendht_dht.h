@@ -1,6 +1,11 @@
 // Dht on a real OpenDHT node (dht::DhtRunner), the node's production DHT.
 // docs/storage.md describes what it stores and how; no OpenDHT type appears
 // here.
+//
+// Threads: every callback (done, seen) runs on one thread of the adapter's
+// own, never on OpenDHT's; callbacks may call Publish, Fetch, Watch and Info,
+// but not Shutdown or the destructor (they join that thread). Watch, like
+// OpenDHT's listen, also reports the values already stored.
 #ifndef CRSP_DHT_ADAPTER_OPENDHT_DHT_H_
 #define CRSP_DHT_ADAPTER_OPENDHT_DHT_H_
 
@@ -61,6 +66,7 @@ class OpenDhtDht final : public Dht {
   // the state dir, the identity or the bind fails (start-up only).
   OpenDhtDht(const OpenDhtConfig& config, DhtLogger logger = {});
   // Shuts down with a 5 s bound if Shutdown was not called.
+  // REQUIRES: not called from a callback of this instance.
   ~OpenDhtDht() override;
 
   OpenDhtDht(const OpenDhtDht&) = delete;
@@ -71,6 +77,10 @@ class OpenDhtDht final : public Dht {
              std::chrono::milliseconds deadline, FetchDone done) override;
   void Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) override;
   DhtInfo Info() const override;
+  // Waits for OpenDHT's shutdown (which saves dht.state when persisting) at
+  // most `timeout`, then stops; every pending done is then called (puts
+  // with false, fetches with what arrived). Later calls fail at once.
+  // REQUIRES: not called from a callback of this instance.
   void Shutdown(std::chrono::milliseconds timeout) override;
 
   // The bound UDP port (IPv6 if bound, else IPv4).
