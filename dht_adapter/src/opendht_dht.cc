@@ -184,6 +184,7 @@ void OpenDhtDht::Impl::Start(const OpenDhtConfig& cfg) {
   node.max_req_per_sec = static_cast<ssize_t>(cfg.max_req_per_sec);
   node.max_peer_req_per_sec = static_cast<ssize_t>(cfg.max_peer_req_per_sec);
   node.maintain_storage = cfg.maintain_storage;
+  node.public_stable = cfg.public_stable;
   if (cfg.persist && !cfg.state_dir.empty()) {
     node.persist_path =
         (std::filesystem::path(cfg.state_dir) / "dht.state").string();

@@ -46,6 +46,11 @@ struct OpenDhtConfig {
   // OpenDHT re-announces the values it stores to the nodes now closest to
   // their keys, so copies survive the death of the nodes that held them.
   bool maintain_storage = true;
+  // OpenDHT's mode for stable server nodes: listens are refreshed every
+  // 5 min instead of 30 s (a Watch of a whole resource holds 1,408 listens,
+  // each refreshed on up to 8 nodes), and a failed search is not taken as a
+  // connectivity change.
+  bool public_stable = true;
   // OpenDHT network id: nodes only talk to nodes of the same network.
   uint32_t network = 0;
   // Application deadlines: Publish gives up (done(false, 0)) after
