@@ -75,7 +75,11 @@ std::optional<protocol::DecodeResult> Ask(UdpClient& client,
   // Registers wait for the DHT: give them time before resending.
   auto answer = client.Exchange(bytes, std::chrono::milliseconds(3000), 3);
   if (!answer) return std::nullopt;
-  return protocol::Decode(*answer);
+  protocol::DecodeResult decoded = protocol::Decode(*answer);
+  // Answers from a node always decode; the node's verdict is in the
+  // header's status.
+  if (decoded.status != wire::Status::kOk) return std::nullopt;
+  return decoded;
 }
 
 std::unique_ptr<NodeProcess> StartNode(const std::string& state_dir,
@@ -102,7 +106,10 @@ std::optional<std::vector<protocol::Offer>> QueryAll(UdpClient& client,
     protocol::QueryEntry entry;
     entry.resource = resource;
     auto answer = Ask(client, Query({entry}, 1000 + page, cursor));
-    if (!answer || answer->status != wire::Status::kOk) return std::nullopt;
+    if (!answer || answer->status != wire::Status::kOk ||
+        answer->packet.header.status != wire::Status::kOk) {
+      return std::nullopt;
+    }
     const auto* body = std::get_if<protocol::QueryAnswer>(&answer->packet.body);
     if (body == nullptr) return std::nullopt;
     offers.insert(offers.end(), body->offers.begin(), body->offers.end());

@@ -34,7 +34,8 @@ protocol::Packet Ping(uint32_t txid,
                       wire::CheckType check = wire::CheckType::kCrc32);
 
 // Encodes (signing with `signer` for check type 7), exchanges with
-// retries, and decodes the answer. nullopt when nothing came back.
+// retries, and decodes the answer. nullopt when nothing (decodable) came
+// back; the node's status is packet.header.status.
 std::optional<protocol::DecodeResult> Ask(
     UdpClient& client, const protocol::Packet& request,
     const protocol::Ed25519Key* signer = nullptr);
