@@ -123,6 +123,7 @@ int Query(const Common& c, int max_results, double seconds,
   std::stringstream ws(windows);
   for (std::string item; std::getline(ws, item, ',');) {
     o.window = std::stoi(item);
+    Drain(fd);
     LoadResult r = RunLoad(fd, requests, o);
     Emit(c.label, "w" + item + ".answers_per_sec", r.answers_per_sec);
     Emit(c.label, "w" + item + ".p50_us", r.p50_us);
@@ -139,6 +140,7 @@ int Query(const Common& c, int max_results, double seconds,
   Emit(c.label, "peak_window", best_window);
   o.window = 1024;
   o.rate = peak / 2;
+  Drain(fd);
   LoadResult half = RunLoad(fd, requests, o);
   Emit(c.label, "half.rate", o.rate);
   Emit(c.label, "half.answers_per_sec", half.answers_per_sec);
@@ -181,8 +183,8 @@ int main(int argc, char** argv) {
   check->add_option("--expect", expect)->required();
   int max_results = 10;
   double seconds = 5;
-  std::string windows = "8,32,128";
-  double timeout_ms = 500;
+  std::string windows = "4,16,64";
+  double timeout_ms = 2000;
   auto* query = app.add_subcommand("query", "peak and half-peak latency");
   common(query);
   query->add_option("--max-results", max_results);

@@ -138,4 +138,19 @@ LoadResult RunLoad(int fd, const std::vector<std::vector<std::byte>>& requests,
   return r;
 }
 
+size_t Drain(int fd, int quiet_ms, int max_ms) {
+  std::array<std::byte, 2048> buf{};
+  size_t dropped = 0;
+  const uint64_t end = NowNanos() + uint64_t(max_ms) * 1'000'000;
+  uint64_t last = NowNanos();
+  while (NowNanos() < end &&
+         NowNanos() - last < uint64_t(quiet_ms) * 1'000'000) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    while (recv(fd, buf.data(), buf.size(), MSG_DONTWAIT) >= 0) ++dropped;
+    last = NowNanos();
+  }
+  return dropped;
+}
+
 }  // namespace crsp::bench

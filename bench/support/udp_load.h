@@ -17,8 +17,8 @@ struct LoadOptions {
   double rate = 0;     // requests/s; 0: as many as the window allows
   double seconds = 5;  // measured time, after the warm-up
   double warmup_seconds = 0.5;
-  uint64_t timeout_nanos = 500'000'000;  // then a request counts as lost
-  bool busy_poll = true;                 // false: poll() when idle
+  uint64_t timeout_nanos = 2'000'000'000;  // then a request counts as lost
+  bool busy_poll = true;                   // false: poll() when idle
 };
 
 struct LoadResult {
@@ -40,6 +40,11 @@ struct LoadResult {
 // non-blocking UDP socket.
 LoadResult RunLoad(int fd, const std::vector<std::vector<std::byte>>& requests,
                    const LoadOptions& options);
+
+// Reads and drops datagrams until none came for `quiet_ms` (at most
+// `max_ms`): the server's backlog of an earlier step is gone. Returns how
+// many were dropped.
+size_t Drain(int fd, int quiet_ms = 300, int max_ms = 30000);
 
 }  // namespace crsp::bench
 
