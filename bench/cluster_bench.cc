@@ -146,6 +146,18 @@ void Visibility(Cluster& c, const Settings& s, const std::string& phase,
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     if (!seen) ++missed;
+    // The acknowledgement may come after the offer is visible elsewhere.
+    for (uint64_t end = t0 + 10'000'000'000; !ack && NowNanos() < end;) {
+      pollfd p{reg_fd, POLLIN, 0};
+      poll(&p, 1, 5);
+      ssize_t n = recv(reg_fd, buf.data(), buf.size(), MSG_DONTWAIT);
+      if (n <= 0) continue;
+      auto d = protocol::Decode(std::span(buf.data(), size_t(n)));
+      if (d.packet.header.txid == reg_txid) {
+        ack = true;
+        acked.Add(NowNanos() - t0);
+      }
+    }
   }
   Emit(s.label, phase + ".probes", s.probes);
   Emit(s.label, phase + ".missed", missed);

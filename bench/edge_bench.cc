@@ -33,6 +33,7 @@ struct Common {
   uint16_t first_resource = 0;
   int cpu = -1;
   uint8_t tag = 1;
+  uint32_t first_device = 0;
 };
 
 sockaddr_in6 Target(const std::string& text) {
@@ -51,7 +52,7 @@ int Register(const Common& c, size_t devices, int window, double rate) {
   o.rate = rate;
   RegisterResult r = RunRegistrations(
       fd, {Target(c.target)}, devices,
-      [&](uint32_t i) { return RegisterBytes(w, i, i); }, o);
+      [&](uint32_t i) { return RegisterBytes(w, c.first_device + i, i); }, o);
   Emit(c.label, "requests", double(r.requests));
   Emit(c.label, "entries_ok", double(r.entries_ok));
   Emit(c.label, "entries_failed", double(r.entries_failed));
@@ -168,6 +169,7 @@ int main(int argc, char** argv) {
                     "offset of the first resource id");
     sub->add_option("--cpu", c.cpu, "CPU to pin to");
     sub->add_option("--tag", c.tag, "device id tag of this run");
+    sub->add_option("--first-device", c.first_device, "number of device 0");
   };
   size_t devices = 0;
   int window = 64;

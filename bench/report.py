@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""Turns bench/run's figures (label.key=value lines) into the generated part
+of BENCHMARKS.md: the machine, the date, the commands, each figure next to
+its baseline of the same run, the ratio and the goal. Text between the
+markers is replaced; everything else in the file (the hand-written analysis)
+is kept."""
+import argparse
+import json
+import os
+import re
+import subprocess
+
+BEGIN = "<!-- bench/run: begin (generated, do not edit by hand) -->"
+END = "<!-- bench/run: end -->"
+
+
+def read_results(path):
+    figures, commands = {}, []
+    for line in open(path):
+        line = line.rstrip("\n")
+        if line.startswith("cmd="):
+            commands.append(line[4:])
+        elif "=" in line:
+            k, v = line.split("=", 1)
+            try:
+                figures[k] = float(v)
+            except ValueError:
+                figures[k] = v
+    return figures, commands
+
+
+def machine():
+    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    info = dict(re.findall(r"^([^:]+):\s+(.*)$", lscpu, re.M))
+    mem_kb = int(re.search(r"MemTotal:\s+(\d+)", open("/proc/meminfo").read())[1])
+    return (f"`{info.get('Model name', '?')}`, {info.get('CPU(s)', '?')} CPUs "
+            f"({info.get('Core(s) per socket', '?')} cores per socket x "
+            f"{info.get('Socket(s)', '?')} sockets, "
+            f"{info.get('Thread(s) per core', '?')} threads per core), "
+            f"{mem_kb / 1024 / 1024:.1f} GiB memory, "
+            f"kernel {os.uname().release}")
+
+
+def num(x, digits=3):
+    if x is None or x == "":
+        return "n/a"
+    if isinstance(x, str):
+        return x
+    if abs(x) >= 1e6:
+        return f"{x / 1e6:.2f} M"
+    if abs(x) >= 1e4:
+        return f"{x / 1e3:.1f} k"
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    return f"{x:.{digits}g}"
+
+
+def ratio(a, b):
+    if a is None or b in (None, 0) or isinstance(a, str) or isinstance(b, str):
+        return None
+    return a / b
+
+
+def verdict(ok):
+    return "n/a" if ok is None else ("**met**" if ok else "**missed**")
+
+
+def codec_rows(path):
+    if not path or not os.path.exists(path):
+        return {}
+    data = json.load(open(path))
+    rows = {}
+    for b in data.get("benchmarks", []):
+        name = re.sub(r"/min_time:[^/]*$", "", b.get("run_name", b["name"]))
+        rows[name] = b.get("items_per_second")
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--codec")
+    ap.add_argument("--profiles")
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    f, commands = read_results(args.results)
+    g = f.get
+    codec = codec_rows(args.codec)
+    out = []
+    w = out.append
+    quick = g("note.run.quick") == 1
+    w(BEGIN)
+    w("")
+    w("## Results of `bench/run`" + (" --quick (small sizes, not judged)" if quick else ""))
+    w("")
+    w(f"- Machine: {machine()}.")
+    w(f"- Date: {g('note.run.date')}; the run took {num(g('note.run.seconds'))} s.")
+    w(f"- Load average (1, 5, 15 min) before: {g('note.run.load_before')}, after: "
+      f"{g('note.run.load_after')}. The machine's 2 cores are shared with other "
+      "engineers' builds and tests, so absolute figures are noisy; ratios are "
+      "taken within one run and hold better.")
+    w("- Pinning: the server under test (crsp-node, echo server, etcd) on CPU 0, "
+      "the load generator on CPU 1 (`taskset`/`sched_setaffinity`).")
+    w("")
+
+    # Summary.
+    crsp_q = g("crsp.query.peak_answers_per_sec")
+    echo_q = g("echo.query.peak_answers_per_sec")
+    etcd_page = g("etcd.query_page.answers_per_sec")
+    etcd_full = g("etcd.query_full.answers_per_sec")
+    etcd_best = max([x for x in (etcd_page, etcd_full) if isinstance(x, float)],
+                    default=None)
+    crsp_reg = g("crsp.register.offers_per_sec")
+    etcd_reg = g("etcd.register.offers_per_sec")
+    mem_per_offer = None
+    if g("note.mem.rss_full_kb") and g("note.mem.offers"):
+        mem_per_offer = (g("note.mem.rss_full_kb") - g("note.mem.rss_empty_kb")) \
+            * 1024 / g("note.mem.offers")
+    reg_decode = codec.get("BM_Decode/2/5")
+    r_echo = ratio(crsp_q, echo_q)
+    r_etcd_q = ratio(crsp_q, etcd_best)
+    r_etcd_r = ratio(crsp_reg, etcd_reg)
+    w("### Summary")
+    w("")
+    w("| # | figure | measured | baseline (same run) | ratio | goal | |")
+    w("|---|---|---:|---:|---:|---|---|")
+    w(f"| 1 | register decode + CRC-32, packets/s, one core | {num(reg_decode)} | | | >= 5 M/s | "
+      f"{verdict(None if reg_decode is None else reg_decode >= 5e6)} |")
+    w(f"| 2 | edge queries (10 results), answers/s, peak | {num(crsp_q)} | echo server {num(echo_q)} | "
+      f"{num(r_echo)} | >= 0.5 x echo | {verdict(None if r_echo is None else r_echo >= 0.5)} |")
+    w(f"| 3 | queries/s vs etcd (best of its two methods) | {num(crsp_q)} | etcd {num(etcd_best)} | "
+      f"{num(r_etcd_q)} | >= 10 x etcd | {verdict(None if r_etcd_q is None else r_etcd_q >= 10)} |")
+    w(f"| 3 | durable registrations (offers)/s, one node vs etcd | {num(crsp_reg)} | etcd {num(etcd_reg)} | "
+      f"{num(r_etcd_r)} | >= 1 x etcd | {verdict(None if r_etcd_r is None else r_etcd_r >= 1)} |")
+    for n in (5, 20):
+        for phase, goal in (("idle", 50), ("loaded", 250)):
+            p99 = g(f"c{n}.{phase}.visible_p99_ms")
+            if p99 is None:
+                continue
+            judged = goal if n == 20 else None
+            w(f"| 4 | {n} nodes, {phase}: register -> visible elsewhere, p50 / p99 ms | "
+              f"{num(g(f'c{n}.{phase}.visible_p50_ms'))} / {num(p99)} | | | "
+              f"{'p99 <= %d ms at 20 nodes' % goal if judged else '(goal is at 20 nodes)'} | "
+              f"{verdict(p99 <= judged) if judged else ''} |")
+    dur = g("c5.durable.offers_per_sec")
+    w(f"| 4 | durable registrations (offers)/s across 5 nodes | {num(dur)} | | | >= 2,000/s | "
+      f"{verdict(None if dur is None else dur >= 2000)} |")
+    w(f"| 5 | resident memory per stored offer ({num(g('note.mem.offers'))} offers), bytes | "
+      f"{num(mem_per_offer)} | | | <= 1.5 KB | "
+      f"{verdict(None if mem_per_offer is None else mem_per_offer <= 1536)} |")
+    wp99 = g("c5.scale.warm_p99_us")
+    w(f"| 6 | {num(g('c5.scale.register.offers_ok'))} offers of one resource id, 5 nodes: "
+      f"cold query ms; warm p50 / p99 us | {num(g('c5.scale.cold_ms'))}; "
+      f"{num(g('c5.scale.warm_p50_us'))} / {num(wp99)} | | | warm p99 < 1 ms | "
+      f"{verdict(None if wp99 is None else wp99 < 1000)} |")
+    w("")
+
+    # 1. Codec
+    w("### 1. Codec (`codec_bench`, this run)")
+    w("")
+    names = ["ping request", "ping answer", "register request (2 entries)",
+             "register answer (2)", "withdraw request (1 id)", "withdraw answer (1)",
+             "query request (2 entries)", "query answer (15 offers)"]
+    for op in ("Decode", "Encode"):
+        w(f"{op} (+ verify / + check), packets/s of one core, by check type 0..7:")
+        w("")
+        w("| packet | " + " | ".join(str(c) for c in range(8)) + " |")
+        w("|---|" + "---:|" * 8)
+        for k, name in enumerate(names):
+            cells = [num(codec.get(f"BM_{op}/{k}/{c}")) for c in range(8)]
+            w(f"| {name} | " + " | ".join(cells) + " |")
+        w("")
+
+    # 2. Edge
+    w("### 2. Edge query throughput: one warm node vs the echo server")
+    w("")
+    w("| server | window | answers/s | p50 us | p99 us | lost |")
+    w("|---|---:|---:|---:|---:|---:|")
+    for who in ("crsp", "echo"):
+        for win in ("4", "16", "64"):
+            k = f"{who}.query.w{win}"
+            if g(k + ".answers_per_sec") is None:
+                continue
+            w(f"| {who} | {win} | {num(g(k + '.answers_per_sec'))} | {num(g(k + '.p50_us'))} | "
+              f"{num(g(k + '.p99_us'))} | {num(g(k + '.lost'))} |")
+    w("")
+    w("At 50% of each server's own peak (open loop, up to 1,024 in flight):")
+    w("")
+    w("| server | rate/s | answers/s | p50 us | p99 us | p99.9 us | lost |")
+    w("|---|---:|---:|---:|---:|---:|---:|")
+    for who in ("crsp", "echo"):
+        k = f"{who}.query.half"
+        w(f"| {who} | {num(g(k + '.rate'))} | {num(g(k + '.answers_per_sec'))} | "
+          f"{num(g(k + '.p50_us'))} | {num(g(k + '.p99_us'))} | {num(g(k + '.p999_us'))} | "
+          f"{num(g(k + '.lost'))} |")
+    w("")
+    w(f"Answer size {num(g('crsp.query.answer_bytes'))} bytes (10 offers, CRC-32), "
+      "the echo server answers the same size. Registration of the offers at the node: "
+      f"{num(crsp_reg)} offers/s ({num(g('crsp.register.requests_per_sec'))} requests of 4 "
+      f"entries/s, 64 in flight, ack p50 {num(g('crsp.register.ack_p50_ms'))} ms, "
+      f"p99 {num(g('crsp.register.ack_p99_ms'))} ms).")
+    w("")
+
+    # 3. etcd
+    w("### 3. The same job on etcd")
+    w("")
+    if g("note.etcd.skipped"):
+        w("Skipped in this run (etcd or libcurl could not be installed).")
+    else:
+        w(f"etcd {g('note.etcd.version')} (Debian), one member on loopback, data dir on the "
+          "same disk as the node's state.")
+        w("")
+        w("| job | CRSP | etcd | CRSP / etcd |")
+        w("|---|---:|---:|---:|")
+        w(f"| durable offers/s (4 per request / txn, 64 in flight) | {num(crsp_reg)} | "
+          f"{num(etcd_reg)} | {num(r_etcd_r)} |")
+        w(f"| register ack p50 / p99 ms | {num(g('crsp.register.ack_p50_ms'))} / "
+          f"{num(g('crsp.register.ack_p99_ms'))} | {num(g('etcd.register.ack_p50_ms'))} / "
+          f"{num(g('etcd.register.ack_p99_ms'))} | |")
+        w(f"| queries/s, etcd reads one page of 10 keys (best shot) | {num(crsp_q)} | "
+          f"{num(etcd_page)} | {num(ratio(crsp_q, etcd_page))} |")
+        w(f"| queries/s, etcd reads the whole prefix (the issue's method; gives the total) | "
+          f"{num(crsp_q)} | {num(etcd_full)} | {num(ratio(crsp_q, etcd_full))} |")
+        w(f"| etcd query p50 / p99 us (page; whole prefix), 16 in flight | | "
+          f"{num(g('etcd.query_page.p50_us'))} / {num(g('etcd.query_page.p99_us'))}; "
+          f"{num(g('etcd.query_full.p50_us'))} / {num(g('etcd.query_full.p99_us'))} | |")
+    w("")
+
+    # 4 and 6. Clusters
+    w("### 4. Clusters (namespace harness, one host per node)")
+    w("")
+    w("| nodes | phase | probes | missed | visible p50 ms | p99 ms | max ms | register ack p50 / p99 ms | load achieved offers/s |")
+    w("|---:|---|---:|---:|---:|---:|---:|---|---:|")
+    for n in (5, 20):
+        for phase in ("idle", "loaded"):
+            k = f"c{n}.{phase}"
+            if g(k + ".probes") is None:
+                continue
+            load = g(k + ".load.offers_per_sec") if phase == "loaded" else None
+            w(f"| {n} | {phase} | {num(g(k + '.probes'))} | {num(g(k + '.missed'))} | "
+              f"{num(g(k + '.visible_p50_ms'))} | {num(g(k + '.visible_p99_ms'))} | "
+              f"{num(g(k + '.visible_max_ms'))} | {num(g(k + '.ack_p50_ms'))} / "
+              f"{num(g(k + '.ack_p99_ms'))} | {num(load) if load else ''} |")
+    w("")
+    w(f"Separate hosts (namespaces): {'yes' if g('c5.separate_hosts') == 1 else 'no (loopback fallback)'}. "
+      f"Durable registrations across 5 nodes: {num(dur)} offers/s "
+      f"({num(g('c5.durable.offers_ok'))} offers OK, {num(g('c5.durable.offers_failed'))} failed, "
+      f"{num(g('c5.durable.unanswered'))} unanswered; ack p50 {num(g('c5.durable.ack_p50_ms'))} ms, "
+      f"p99 {num(g('c5.durable.ack_p99_ms'))} ms).")
+    w("")
+    w("### 5. Memory")
+    w("")
+    if mem_per_offer is not None:
+        w(f"VmRSS of the node with its 4 resource ids warm and no offers: "
+          f"{num(g('note.mem.rss_empty_kb'))} kB; holding {num(g('note.mem.offers'))} offers: "
+          f"{num(g('note.mem.rss_full_kb'))} kB; **{num(mem_per_offer)} bytes per offer**.")
+    w("")
+    w("### 6. One resource id at scale (5 nodes)")
+    w("")
+    w(f"{num(g('c5.scale.register.offers_ok'))} offers registered across the 5 nodes at "
+      f"{num(g('c5.scale.register.offers_per_sec'))} offers/s. First query at node 5 "
+      f"(never asked before: cold): {num(g('c5.scale.cold_ms'))} ms, total "
+      f"{num(g('c5.scale.cold_total'))}; once warm the total is "
+      f"{num(g('c5.scale.warm_total'))}. Warm queries one at a time: p50 "
+      f"{num(g('c5.scale.warm_p50_us'))} us, p99 {num(g('c5.scale.warm_p99_us'))} us "
+      f"({num(g('c5.scale.warm_per_sec_one_in_flight'))}/s).")
+    w("")
+    if args.profiles:
+        for name, what in (("query", "during the query load (window 16)"),
+                           ("register", "during registrations (64 in flight)")):
+            path = os.path.join(args.profiles, f"profile-{name}.txt")
+            if os.path.exists(path) and os.path.getsize(path) > 0:
+                w(f"Profile of crsp-node {what}: `perf record -e cpu-clock -g`, "
+                  "self time by library and symbol:")
+                w("")
+                w("```")
+                for line in open(path):
+                    w(line.rstrip())
+                w("```")
+                w("")
+    w("### Commands of this run")
+    w("")
+    w("```")
+    for c in commands:
+        w(re.sub(r"/var/tmp/crsp-bench\.\w+", "$work", c))
+    w("```")
+    w("")
+    w(END)
+    text = "\n".join(out) + "\n"
+    if os.path.exists(args.out):
+        old = open(args.out).read()
+        if BEGIN in old and END in old:
+            text = old[:old.index(BEGIN)] + text + old[old.index(END) + len(END) + 1:]
+        elif not quick:
+            text = old.rstrip("\n") + "\n\n" + text
+    open(args.out, "w").write(text)
+
+
+if __name__ == "__main__":
+    main()
