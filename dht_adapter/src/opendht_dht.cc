@@ -32,6 +32,11 @@ namespace {
 using ::dht::InfoHash;
 using ValuePtr = std::shared_ptr<::dht::Value>;
 
+// A failed put confirmation while peers exist is retried after 200 ms,
+// 400 ms, ... (at most 5 tries, about 2 s: inside the node's 3 s wait).
+constexpr int kMaxPutAttempts = 5;
+constexpr std::chrono::milliseconds kPutRetryStep{200};
+
 uint64_t NowSeconds() {
   return static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::seconds>(
@@ -108,6 +113,12 @@ std::shared_ptr<::dht::Logger> MakeLogger(const DhtLogger& logger) {
 struct PutOp {
   Dht::PutDone done;
   std::atomic<bool> finished{false};
+  // Puts the primary key's value (again). A fresh node's first put can
+  // fail at once while its peers are still being confirmed (seen on
+  // loopback: the IPv4 search expires, the IPv6 one is just starting), so
+  // a failure with good peers is retried until put_timeout.
+  std::function<void()> put_primary;
+  int attempts = 1;
   void Finish(bool ok, size_t replicas) {
     if (finished.exchange(true)) return;
     done(ok, static_cast<uint16_t>(std::min<size_t>(replicas, UINT16_MAX)));
@@ -247,8 +258,17 @@ void OpenDhtDht::Impl::OnPutDone(const std::shared_ptr<PutOp>& op, bool ok,
   }
   // A node alone reports failure yet stores the value locally
   // (OPENDHT-NOTES.md): count itself once the local copy is confirmed.
-  if (stopped || GoodPeers() != 0) {
+  if (stopped) {
     op->Finish(false, 0);
+    return;
+  }
+  if (GoodPeers() != 0) {
+    if (op->attempts >= kMaxPutAttempts || op->finished) {
+      op->Finish(false, 0);
+      return;
+    }
+    ++op->attempts;
+    tasks.PostAfter(kPutRetryStep * op->attempts, op->put_primary);
     return;
   }
   auto found = std::make_shared<std::atomic<bool>>(false);
@@ -426,16 +446,19 @@ void OpenDhtDht::Publish(const OfferRecord& record, PutDone done) {
       reinterpret_cast<const uint8_t*>(bytes.data()),
       reinterpret_cast<const uint8_t*>(bytes.data()) + bytes.size());
   std::weak_ptr<Impl> weak = impl_;
-  for (const std::string& name : keys) {
-    const InfoHash key = InfoHash::get(name);
-    auto value = std::make_shared<::dht::Value>(type.id, data, id);
+  // Weak: the op must not own a function that owns the op.
+  std::weak_ptr<PutOp> weak_op = op;
+  op->put_primary = [weak, weak_op, key = InfoHash::get(primary),
+                     type_id = type.id, id, data] {
+    auto self = weak.lock();
+    auto op = weak_op.lock();
+    if (!self || !op || op->finished) return;
+    auto value = std::make_shared<::dht::Value>(type_id, data, id);
     value->user_type = "crsp/offer";
-    const bool is_primary = name == primary;
-    impl_->runner.putSigned(
+    self->runner.putSigned(
         key, value,
         ::dht::DoneCallback(
-            [weak, op, is_primary, key, id, data](bool ok, const auto& nodes) {
-              if (!is_primary) return;
+            [weak, op, key, id, data](bool ok, const auto& nodes) {
               if (auto self = weak.lock()) {
                 const size_t n = nodes.size();
                 self->tasks.Post([self, op, ok, n, key, id, data] {
@@ -444,6 +467,14 @@ void OpenDhtDht::Publish(const OfferRecord& record, PutDone done) {
               }
             }),
         /*permanent=*/true);
+  };
+  op->put_primary();
+  for (const std::string& name : keys) {
+    if (name == primary) continue;
+    auto value = std::make_shared<::dht::Value>(type.id, data, id);
+    value->user_type = "crsp/offer";
+    impl_->runner.putSigned(InfoHash::get(name), value, ::dht::DoneCallback{},
+                            /*permanent=*/true);
   }
   impl_->CancelAtExpiry(offer, record.offer.valid_until, id);
 }
