@@ -224,6 +224,21 @@ void NodeImpl::SendRateLimited(const Request& request) {
 }
 
 void NodeImpl::HandlePing(Request& request) {
+  // A ping answer's size is known in advance: take it from the budget
+  // before asking the DHT, since Info() may wait for OpenDHT's thread and a
+  // flood of pings must not make the node do that work.
+  const protocol::Header header =
+      protocol::AnswerHeaderFor(request.decoded.packet.header, wire::Status::kOk);
+  const size_t size = wire::kHeaderSize + wire::kPingAnswerBodySize +
+                      protocol::TrailerSize(header.check);
+  {
+    std::unique_lock lock(mu_);
+    if (!limiter_.TryConsume(request.prefix, size, Now())) {
+      lock.unlock();
+      SendRateLimited(request);
+      return;
+    }
+  }
   const dht::DhtInfo info = dht_->Info();
   protocol::PingAnswer ping;
   ping.node_id = info.node_id;
@@ -232,10 +247,7 @@ void NodeImpl::HandlePing(Request& request) {
   const uint64_t now = Now();
   ping.uptime = static_cast<uint32_t>(now > started_ ? now - started_ : 0);
   ping.offers = static_cast<uint32_t>(offer_count());
-  protocol::Packet answer{protocol::AnswerHeaderFor(
-                              request.decoded.packet.header, wire::Status::kOk),
-                          ping};
-  Send(request, answer);
+  Send(request, protocol::Packet{header, ping}, /*charged=*/true);
 }
 
 void NodeImpl::Tick() {
