@@ -6,6 +6,23 @@
 #include "crsp/protocol/wire.h"
 
 namespace crsp::node {
+namespace {
+
+// Answer order within one resource id: (price, valid from, device bytes).
+// Devices are unique per resource id, so the order is total.
+bool RankedBefore(const RankedOffer& a, const RankedOffer& b) {
+  if (a.price != b.price) return a.price < b.price;
+  if (a.valid_from != b.valid_from) return a.valid_from < b.valid_from;
+  return a.indexed->record.offer.device < b.indexed->record.offer.device;
+}
+
+RankedOffer RankOf(const IndexedOffer& indexed) {
+  const protocol::Offer& o = indexed.record.offer;
+  return RankedOffer{o.price,    o.quantity, o.valid_from, o.valid_until,
+                     o.currency, o.unit,     &indexed};
+}
+
+}  // namespace
 
 Owner OwnerOf(const dht::OfferRecord& record) {
   Owner owner;
@@ -36,8 +53,9 @@ OfferIndex::Applied OfferIndex::Apply(const dht::OfferRecord& record,
   const Key key{record.offer.resource, record.offer.device};
   auto it = by_key_.find(key);
   if (it == by_key_.end()) {
-    by_key_.emplace(key, std::move(incoming));
+    it = by_key_.emplace(key, std::move(incoming)).first;
     by_device_[key.second].insert(key.first);
+    Rank(it->second);
     return Applied::kInserted;
   }
   const IndexedOffer& existing = it->second;
@@ -45,7 +63,9 @@ OfferIndex::Applied OfferIndex::Apply(const dht::OfferRecord& record,
                         ? record.version > existing.record.version
                         : !existing.live(now);
   if (!wins) return Applied::kStale;
+  Unrank(it->second);
   it->second = std::move(incoming);
+  Rank(it->second);
   return Applied::kReplaced;
 }
 
@@ -67,6 +87,32 @@ std::vector<const IndexedOffer*> OfferIndex::OfDevice(
   return out;
 }
 
+std::span<const RankedOffer> OfferIndex::Ranked(uint16_t resource) const {
+  auto it = ranked_.find(resource);
+  if (it == ranked_.end()) return {};
+  return it->second;
+}
+
+void OfferIndex::Rank(const IndexedOffer& offer) {
+  if (offer.record.withdrawn) return;
+  std::vector<RankedOffer>& ranked = ranked_[offer.record.offer.resource];
+  const RankedOffer entry = RankOf(offer);
+  ranked.insert(
+      std::upper_bound(ranked.begin(), ranked.end(), entry, RankedBefore),
+      entry);
+}
+
+void OfferIndex::Unrank(const IndexedOffer& offer) {
+  if (offer.record.withdrawn) return;
+  auto list = ranked_.find(offer.record.offer.resource);
+  if (list == ranked_.end()) return;
+  std::vector<RankedOffer>& ranked = list->second;
+  auto at = std::lower_bound(ranked.begin(), ranked.end(), RankOf(offer),
+                             RankedBefore);
+  if (at != ranked.end() && at->indexed == &offer) ranked.erase(at);
+  if (ranked.empty()) ranked_.erase(list);
+}
+
 void OfferIndex::Erase(std::map<Key, IndexedOffer>::iterator it) {
   auto dev = by_device_.find(it->first.second);
   if (dev != by_device_.end()) {
@@ -77,6 +123,13 @@ void OfferIndex::Erase(std::map<Key, IndexedOffer>::iterator it) {
 }
 
 size_t OfferIndex::Expire(uint64_t now) {
+  // One pass per array (erasing one at a time would move it once per
+  // expired offer), before by_key_ frees what the arrays point to.
+  for (auto list = ranked_.begin(); list != ranked_.end();) {
+    std::erase_if(list->second,
+                  [now](const RankedOffer& r) { return r.valid_until <= now; });
+    list = list->second.empty() ? ranked_.erase(list) : std::next(list);
+  }
   size_t dropped = 0;
   for (auto it = by_key_.begin(); it != by_key_.end();) {
     auto next = std::next(it);

@@ -4,6 +4,12 @@
 // withdraws read it; nothing here touches the DHT. Not thread-safe: the
 // node calls it under its lock.
 //
+// Besides the versions by key, the index keeps per resource id its offers
+// (tombstones excluded) in a contiguous array already in answer order
+// (price, valid from, device), with the fields a query filters on copied
+// in: a query walks it from the front and stops early, instead of walking
+// a tree and sorting every match (docs/node.md "Queries").
+//
 // Which version wins (every node applies the same rule, docs/node.md):
 //  - a record that is expired or fails dht::VerifyRecordSignature is
 //    refused;
@@ -19,6 +25,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -53,6 +60,20 @@ struct IndexedOffer {
   }
 };
 
+// One not-withdrawn offer of a resource id in answer order. The filtered
+// fields are copies, so a scan reads one array; `indexed` gives the device
+// (to break ties) and the offer to answer with. Expired offers stay until
+// OfferIndex::Expire: a reader checks valid_until.
+struct RankedOffer {
+  uint32_t price;
+  uint32_t quantity;
+  uint64_t valid_from;
+  uint64_t valid_until;
+  uint16_t currency;
+  uint8_t unit;
+  const IndexedOffer* indexed;
+};
+
 class OfferIndex {
  public:
   enum class Applied { kInserted, kReplaced, kStale, kRefused };
@@ -74,16 +95,25 @@ class OfferIndex {
     }
   }
 
+  // The not-withdrawn offers of `resource`, ascending by (price, valid
+  // from, device bytes). Valid until the next Apply or Expire.
+  std::span<const RankedOffer> Ranked(uint16_t resource) const;
+
   // Drops every version past its valid_until; returns how many.
   size_t Expire(uint64_t now);
   size_t size() const { return by_key_.size(); }
 
  private:
   using Key = std::pair<uint16_t, protocol::DeviceId>;
+  // Only for expired versions (Expire has taken them out of ranked_).
   void Erase(std::map<Key, IndexedOffer>::iterator it);
+  // Keep ranked_ in step with one entry of by_key_ (no-ops for tombstones).
+  void Rank(const IndexedOffer& offer);
+  void Unrank(const IndexedOffer& offer);
 
-  std::map<Key, IndexedOffer> by_key_;
+  std::map<Key, IndexedOffer> by_key_;  // nodes never move: ranked_ points in
   std::map<protocol::DeviceId, std::set<uint16_t>> by_device_;
+  std::map<uint16_t, std::vector<RankedOffer>> ranked_;
 };
 
 }  // namespace crsp::node
