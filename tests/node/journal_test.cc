@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 
 #include "node_harness.h"
 #include "node_key.h"
@@ -117,6 +120,107 @@ TEST(Journal, RoundTripsFramesAndCompacts) {
   Journal::Open(dir, &back);
   ASSERT_EQ(back.size(), 2u);
   EXPECT_EQ(back[1], e);
+}
+
+JournalEntry EntryOf(uint8_t device, uint64_t version) {
+  JournalEntry e;
+  e.record.offer.device = Device(device);
+  e.record.offer.resource = 1;
+  e.record.offer.valid_until = kStart + 10;
+  e.record.version = version;
+  e.source = SourceA().address;
+  return e;
+}
+
+TEST(Journal, ReportsEveryWriteDurableInWriteOrder) {
+  World world;
+  TestNode node(world);  // just for a directory
+  node.node().Shutdown(std::chrono::milliseconds(0));
+  const std::string dir = (node.dir() / "j").string();
+  std::filesystem::create_directory(dir);
+  constexpr int kWrites = 40;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<int> order;
+  int synced = 0;
+  {
+    auto j = Journal::Open(dir, nullptr);
+    // Written back to back: most of them land while a sync runs and share
+    // the next one.
+    for (int i = 0; i < kWrites; ++i) {
+      ASSERT_TRUE(
+          j->Write(std::vector<JournalEntry>{EntryOf(1, i)}, [&, i](bool ok) {
+            std::lock_guard lock(mu);
+            order.push_back(i);
+            synced += ok;
+            cv.notify_all();
+          }));
+    }
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10),
+                            [&] { return order.size() == kWrites; }));
+  }
+  EXPECT_EQ(synced, kWrites);
+  for (int i = 0; i < kWrites; ++i) EXPECT_EQ(order[i], i);
+  std::vector<JournalEntry> back;
+  Journal::Open(dir, &back);
+  ASSERT_EQ(back.size(), static_cast<size_t>(kWrites));
+  EXPECT_EQ(back.back(), EntryOf(1, kWrites - 1));
+}
+
+TEST(Journal, ClosingSyncsAndReportsWritesStillWaiting) {
+  World world;
+  TestNode node(world);
+  node.node().Shutdown(std::chrono::milliseconds(0));
+  const std::string dir = (node.dir() / "j").string();
+  std::filesystem::create_directory(dir);
+  std::atomic<int> synced{0};
+  {
+    auto j = Journal::Open(dir, nullptr);
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE(j->Write(std::vector<JournalEntry>{EntryOf(2, i)},
+                           [&synced](bool ok) { synced += ok; }));
+    }
+  }  // no wait: the destructor runs the last sync and its callbacks
+  EXPECT_EQ(synced.load(), 5);
+  std::vector<JournalEntry> back;
+  Journal::Open(dir, &back);
+  EXPECT_EQ(back.size(), 5u);
+}
+
+// The daemon's mode: answers come from the journal's thread, once synced
+// and confirmed; the records survive a restart.
+TEST(Journal, GroupCommitAnswersOnceSyncedAndKeepsOffersOverRestart) {
+  World world;
+  NodeConfig config;
+  config.group_commit = true;
+  TestNode node(world, config);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<protocol::DecodeResult> answers;
+  constexpr int kRequests = 20;
+  for (int i = 0; i < kRequests; ++i) {
+    node.node().HandleDatagram(
+        Bytes(Register(i + 1, Device(static_cast<uint8_t>(i + 1)),
+                       {Entry(1, static_cast<uint32_t>(100 + i))})),
+        SourceA(), [&](std::vector<std::byte> answer) {
+          std::lock_guard lock(mu);
+          answers.push_back(protocol::Decode(answer));
+          cv.notify_all();
+        });
+  }
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10),
+                            [&] { return answers.size() == kRequests; }));
+    for (const auto& a : answers) {
+      EXPECT_EQ(a.packet.header.status, Status::kOk);
+    }
+  }
+  world.dht = std::make_shared<dht::InMemoryDht>(world.clock());  // empty DHT
+  node.Restart();
+  EXPECT_EQ(node.node().offer_count(), static_cast<size_t>(kRequests));
+  EXPECT_EQ(world.dht->StoredValues(), static_cast<size_t>(kRequests));
 }
 
 TEST(NodeKey, IsCreatedOnceWithMode0600) {

@@ -165,6 +165,55 @@ TEST(Register, AnswersStorageFailedWhenTheDhtDoesNotConfirmInTime) {
   EXPECT_EQ(answers.size(), 1u);
 }
 
+TEST(Register, AnswersRateLimitedAtOncePastTheBoundOnPendingWrites) {
+  World world;
+  NodeConfig config;
+  config.limits.max_pending_writes = 2;
+  TestNode node(world, config);
+  world.hold_puts = true;
+  std::vector<std::vector<std::byte>> first;
+  node.node().HandleDatagram(
+      Bytes(Register(1, Device(1), {Entry(1, 250), Entry(4, 12)})), SourceA(),
+      [&](std::vector<std::byte> a) { first.push_back(std::move(a)); });
+  ASSERT_TRUE(first.empty());
+  ASSERT_EQ(world.held.size(), 2u);
+  // Two records wait for the DHT: the next register and withdraw are
+  // refused without being journalled or published.
+  const auto refused = node.Send(Register(2, Device(2), {Entry(1, 9)}));
+  EXPECT_EQ(refused.packet.header.status, Status::kRateLimited);
+  EXPECT_EQ(node.Send(Withdraw(3, Device(1), {1})).packet.header.status,
+            Status::kRateLimited);
+  EXPECT_EQ(world.held.size(), 2u);
+  world.hold_puts = false;
+  world.ReleaseHeld(true);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(protocol::Decode(first[0]).packet.header.status, Status::kOk);
+  // Settled: room again.
+  EXPECT_EQ(
+      node.Send(Register(4, Device(2), {Entry(1, 9)})).packet.header.status,
+      Status::kOk);
+}
+
+TEST(Register, FreesPendingWritesThatTimedOut) {
+  World world;
+  NodeConfig config;
+  config.limits.max_pending_writes = 1;
+  TestNode node(world, config);
+  world.hold_puts = true;
+  std::vector<std::vector<std::byte>> answers;
+  node.node().HandleDatagram(
+      Bytes(Register(1, Device(1), {Entry(1, 250)})), SourceA(),
+      [&](std::vector<std::byte> a) { answers.push_back(std::move(a)); });
+  *world.now += 3;
+  node.node().Tick();  // STORAGE_FAILED: no longer pending
+  ASSERT_EQ(answers.size(), 1u);
+  world.hold_puts = false;
+  EXPECT_EQ(
+      node.Send(Register(2, Device(2), {Entry(1, 9)})).packet.header.status,
+      Status::kOk);
+  world.ReleaseHeld(true);
+}
+
 TEST(Register, RefusesPastTheDeviceQuota) {
   World world;
   NodeConfig config;

@@ -56,6 +56,7 @@ std::string LoadConfigFile(const std::string& path, NodeConfig& config) {
     Read<int64_t>(*l, "offers_per_source", lim.offers_per_source, error);
     Read<int64_t>(*l, "offers_per_device", lim.offers_per_device, error);
     Read<int64_t>(*l, "max_offers", lim.max_offers, error);
+    Read<int64_t>(*l, "max_pending_writes", lim.max_pending_writes, error);
     Read<int64_t>(*l, "dht_max_req_per_sec", lim.dht_max_req_per_sec, error);
     Read<int64_t>(*l, "dht_max_peer_req_per_sec", lim.dht_max_peer_req_per_sec,
                   error);
@@ -122,6 +123,11 @@ ParsedOptions ParseOptions(int argc, const char* const* argv) {
   auto* max_offers = app.add_option("--max-offers", lim.max_offers,
                                     "Offers this node accepts in total")
                          ->default_str(std::to_string(lim.max_offers));
+  auto* max_pending =
+      app.add_option("--max-pending-writes", lim.max_pending_writes,
+                     "Offers and withdrawals awaiting the DHT, at most; "
+                     "past it registers are RATE_LIMITED at once")
+          ->default_str(std::to_string(lim.max_pending_writes));
   auto* dht_req =
       app.add_option("--dht-max-req-per-sec", lim.dht_max_req_per_sec,
                      "OpenDHT requests/s this node serves (-1: no limit)")
@@ -142,6 +148,9 @@ ParsedOptions ParseOptions(int argc, const char* const* argv) {
   }
 
   NodeConfig& config = out.config;
+  // A daemon serves many clients at once: one journal sync for all the
+  // writes that arrive while the previous one runs.
+  config.group_commit = true;
   if (!config_path.empty()) {
     std::string error = LoadConfigFile(config_path, config);
     if (!error.empty()) {
@@ -170,6 +179,9 @@ ParsedOptions ParseOptions(int argc, const char* const* argv) {
   if (given(per_device))
     config.limits.offers_per_device = lim.offers_per_device;
   if (given(max_offers)) config.limits.max_offers = lim.max_offers;
+  if (given(max_pending)) {
+    config.limits.max_pending_writes = lim.max_pending_writes;
+  }
   if (given(dht_req))
     config.limits.dht_max_req_per_sec = lim.dht_max_req_per_sec;
   if (given(dht_peer_req)) {

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <future>
 #include <stdexcept>
 
 #include "crsp/protocol/check.h"
@@ -110,23 +111,72 @@ std::unique_ptr<Journal> Journal::Open(const std::string& dir,
 }
 
 Journal::Journal(std::string dir, int fd, uint64_t frames)
-    : dir_(std::move(dir)), fd_(fd), frames_(frames) {}
+    : dir_(std::move(dir)),
+      fd_(fd),
+      frames_(frames),
+      syncer_([this] { SyncLoop(); }) {}
 
 Journal::~Journal() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_one();
+  syncer_.join();  // the loop drains `waiting_` before it ends
   if (fd_ >= 0) ::close(fd_);
 }
 
-bool Journal::Append(std::span<const JournalEntry> batch) {
-  if (fd_ < 0) return false;
+uint64_t Journal::frames() const {
+  std::lock_guard lock(mu_);
+  return frames_;
+}
+
+void Journal::SyncLoop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    wake_.wait(lock, [this] { return stop_ || !waiting_.empty(); });
+    if (waiting_.empty()) return;  // stopping, nothing left
+    // Everything in `waiting_` was written before this point, so one sync
+    // begun now covers it all; later writes wait for the next round.
+    std::vector<Durable> batch = std::move(waiting_);
+    waiting_.clear();
+    // A duplicate, so Rewrite may replace fd_ meanwhile (it makes the new
+    // file durable itself, the writes of `batch` included).
+    const int fd = fd_ >= 0 && !failed_ ? ::dup(fd_) : -1;
+    lock.unlock();
+    const bool synced = fd >= 0 && ::fdatasync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+    lock.lock();
+    if (!synced) failed_ = true;
+    lock.unlock();
+    for (Durable& done : batch) done(synced);
+    lock.lock();
+  }
+}
+
+bool Journal::Write(std::span<const JournalEntry> batch, Durable done) {
   std::vector<std::byte> bytes;
   for (const JournalEntry& entry : batch) {
     const std::vector<std::byte> frame = Frame(entry);
     bytes.insert(bytes.end(), frame.begin(), frame.end());
   }
-  // One write and one fsync per batch (one request).
-  if (!WriteAll(fd_, bytes) || ::fdatasync(fd_) != 0) return false;
-  frames_ += batch.size();
+  {
+    std::lock_guard lock(mu_);
+    if (fd_ < 0 || failed_ || !WriteAll(fd_, bytes)) return false;
+    frames_ += batch.size();
+    waiting_.push_back(std::move(done));
+  }
+  wake_.notify_one();
   return true;
+}
+
+bool Journal::Append(std::span<const JournalEntry> batch) {
+  std::promise<bool> synced;
+  std::future<bool> result = synced.get_future();
+  if (!Write(batch, [&synced](bool ok) { synced.set_value(ok); })) {
+    return false;
+  }
+  return result.get();
 }
 
 bool Journal::Rewrite(std::span<const JournalEntry> live) {
@@ -152,6 +202,7 @@ bool Journal::Rewrite(std::span<const JournalEntry> live) {
   }
   SyncDirectory(dir_);
   const int new_fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
+  std::lock_guard lock(mu_);
   if (new_fd < 0) {
     // The rewritten file is in place; appends can no longer be made.
     ::close(fd_);
@@ -161,6 +212,7 @@ bool Journal::Rewrite(std::span<const JournalEntry> live) {
   ::close(fd_);
   fd_ = new_fd;
   frames_ = live.size();
+  failed_ = false;  // a fresh, fsync'd file: writes can be trusted again
   return true;
 }
 

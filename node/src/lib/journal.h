@@ -8,13 +8,22 @@
 //   payload:  u8 format (1) | 16-byte source address | dht::EncodeRecord
 // A reader checks length, then CRC, then decodes; the first frame that fails
 // (a torn write at the tail) ends the journal and is cut off.
+//
+// Group commit: Write appends at once and leaves the fdatasync to a thread
+// of the journal's own; every write made while a sync runs is covered by
+// the next single sync, so the request thread never waits for the disk and
+// N concurrent writes cost one sync, not N.
 #ifndef CRSP_NODE_JOURNAL_H_
 #define CRSP_NODE_JOURNAL_H_
 
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "crsp/dht_adapter/offer_record.h"
@@ -41,28 +50,52 @@ class Journal {
   static std::unique_ptr<Journal> Open(const std::string& dir,
                                        std::vector<JournalEntry>* entries,
                                        uint64_t* dropped_bytes = nullptr);
+  // Syncs what was written and calls the outstanding Durable callbacks
+  // first (so it must not run under a lock those callbacks take).
   ~Journal();
 
-  // Appends `batch` and fsyncs. False when writing or syncing failed; the
-  // caller must then not acknowledge these entries.
+  // Called once per Write, from the journal's sync thread, in write order:
+  // true once an fdatasync begun after the write returned (the frames are
+  // on disk), false when that sync failed.
+  using Durable = std::function<void(bool synced)>;
+
+  // Appends `batch` now (one write(2), no sync) and has `done` called when
+  // it is durable. False, and `done` never called, when the write failed
+  // or an earlier sync failed (after a failed fdatasync the kernel may have
+  // dropped written pages, so nothing written since can be trusted: the
+  // journal refuses writes until reopened). Calls of Write, Append and
+  // Rewrite must not overlap (the node makes them under its lock).
+  bool Write(std::span<const JournalEntry> batch, Durable done);
+
+  // Write, then wait for its sync. False when writing or syncing failed;
+  // the caller must then not acknowledge these entries.
   bool Append(std::span<const JournalEntry> batch);
 
   // Replaces the journal by exactly `live` (compaction): written to a
   // temporary file, fsync'd, renamed over the journal, directory fsync'd.
+  // `live` must include the records of writes still waiting for their sync
+  // (the node's local records do), since they were written to the old file.
   bool Rewrite(std::span<const JournalEntry> live);
 
   // Frames in the file now (for the compaction decision).
-  uint64_t frames() const { return frames_; }
+  uint64_t frames() const;
 
   // Encodes one frame (exposed for tests that corrupt journals).
   static std::vector<std::byte> Frame(const JournalEntry& entry);
 
  private:
   Journal(std::string dir, int fd, uint64_t frames);
+  void SyncLoop();
 
-  std::string dir_;
+  const std::string dir_;
+  mutable std::mutex mu_;  // guards everything below but syncer_
+  std::condition_variable wake_;
   int fd_;
   uint64_t frames_;
+  std::vector<Durable> waiting_;  // written, no sync begun since
+  bool failed_ = false;           // a sync failed: no more writes
+  bool stop_ = false;
+  std::thread syncer_;  // last: started once the rest is set up
 };
 
 }  // namespace crsp::node

@@ -299,7 +299,11 @@ void NodeImpl::Shutdown(std::chrono::milliseconds timeout) {
   if (in_flight_ != 0) {
     spdlog::warn("shutdown: {} requests still wait for the DHT", in_flight_);
   }
-  journal_.reset();
+  // Closed without the lock: closing runs the journal's last sync
+  // callbacks, which take it.
+  std::unique_ptr<Journal> journal = std::move(journal_);
+  lock.unlock();
+  journal.reset();
 }
 
 }  // namespace crsp::node

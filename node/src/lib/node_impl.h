@@ -106,6 +106,14 @@ class NodeImpl final : public Node {
   // settled. Called with `lock` held; releases it.
   void CommitAndPublish(std::unique_lock<std::mutex>& lock,
                         std::shared_ptr<PendingWrite> op);
+  // Once the journal synced `op`'s records: publishes them (or, when the
+  // sync failed, answers STORAGE_FAILED). Called with `lock` held; releases
+  // it.
+  void PublishSynced(std::unique_lock<std::mutex>& lock,
+                     const std::shared_ptr<PendingWrite>& op, bool synced);
+  // Answers every entry not settled yet STORAGE_FAILED and ends `op`.
+  // Called with `lock` held; releases it.
+  void FailAll(std::unique_lock<std::mutex>& lock, PendingWrite& op);
   void OnPublished(const std::shared_ptr<PendingWrite>& op, size_t job, bool ok,
                    uint16_t replicas);
   // Builds the answer of a settled op; returns the replies to call.
@@ -144,6 +152,8 @@ class NodeImpl final : public Node {
   std::map<uint16_t, uint32_t> watched_;
   std::list<std::weak_ptr<PendingWrite>> pending_;
   size_t in_flight_ = 0;  // pending writes and cold queries
+  // Records of pending writes not settled yet (Limits::max_pending_writes).
+  size_t pending_records_ = 0;
   size_t retries_in_flight_ = 0;
   uint64_t last_retry_ = 0;
   bool stopping_ = false;

@@ -71,6 +71,18 @@ bool NodeImpl::AdmitWrite(std::unique_lock<std::mutex>& lock, Request& request,
     SendError(request, wire::Status::kNotAuthorized, true);
     return false;
   }
+  // Admission: past the bound, the DHT could not confirm this request
+  // within kPublishTimeoutSec anyway; refusing now is cheap and keeps the
+  // accepted ones within it. (A resend of a pending request was answered
+  // above: it adds no work.)
+  if (pending_records_ >= config_.limits.max_pending_writes) {
+    lock.unlock();
+    spdlog::debug("from {}: {} writes pending, RATE_LIMITED",
+                  AddressString(request.from.address),
+                  config_.limits.max_pending_writes);
+    SendError(request, wire::Status::kRateLimited, true);
+    return false;
+  }
   if (signer) *cached = cache_.Start(device, header.txid, request.datagram);
   return true;
 }
@@ -82,23 +94,7 @@ void NodeImpl::CommitAndPublish(std::unique_lock<std::mutex>& lock,
   for (const Job& job : op->jobs) {
     batch.push_back({job.record, op->request.from.address});
   }
-  if (!batch.empty() && (!journal_ || !journal_->Append(batch))) {
-    spdlog::error("journal append failed: {} records answered STORAGE_FAILED",
-                  batch.size());
-    for (Job& job : op->jobs) {
-      job.done = true;
-      for (size_t e : job.entries) {
-        op->results.entries[e].status = wire::Status::kStorageFailed;
-      }
-    }
-    op->jobs.clear();
-  }
-  for (const JournalEntry& entry : batch) {
-    if (op->jobs.empty()) break;
-    local_.Put(entry);
-    index_.Apply(entry.record, now);
-  }
-  if (op->jobs.empty()) {
+  if (batch.empty()) {
     std::vector<std::byte> bytes;
     std::vector<ReplyFn> replies = FinishLocked(*op, &bytes);
     lock.unlock();
@@ -107,10 +103,51 @@ void NodeImpl::CommitAndPublish(std::unique_lock<std::mutex>& lock,
     }
     return;
   }
-  op->outstanding = op->jobs.size();
-  op->started = now;
-  pending_.push_back(op);
   ++in_flight_;
+  pending_records_ += op->jobs.size();
+  bool written = false;
+  if (config_.group_commit) {
+    // Written now, synced by the journal's thread with every other write
+    // made meanwhile; the DHT is asked once that sync returned.
+    written = journal_ && journal_->Write(batch, [this, op](bool synced) {
+      std::unique_lock lock(mu_);
+      PublishSynced(lock, op, synced);
+    });
+  } else {
+    written = journal_ && journal_->Append(batch);
+  }
+  if (!written) {
+    spdlog::error("journal write failed: {} records answered STORAGE_FAILED",
+                  batch.size());
+    FailAll(lock, *op);
+    return;
+  }
+  // Applied at once, before the sync: later requests (ownership, versions,
+  // quotas) must see it, and queries may serve it as they serve records the
+  // DHT has not confirmed yet. Only the answer waits for durability.
+  for (const JournalEntry& entry : batch) {
+    local_.Put(entry);
+    index_.Apply(entry.record, now);
+  }
+  if (config_.group_commit) {
+    lock.unlock();
+  } else {
+    PublishSynced(lock, op, true);
+  }
+}
+
+void NodeImpl::PublishSynced(std::unique_lock<std::mutex>& lock,
+                             const std::shared_ptr<PendingWrite>& op,
+                             bool synced) {
+  if (!synced) {
+    spdlog::error("journal sync failed: {} records answered STORAGE_FAILED",
+                  op->jobs.size());
+    FailAll(lock, *op);
+    return;
+  }
+  op->outstanding = op->jobs.size();
+  op->started = Now();
+  pending_.push_back(op);
   // Copies: callbacks may settle `op` (and the Tick timeout may too) while
   // this loop still runs.
   std::vector<dht::OfferRecord> records;
@@ -123,6 +160,25 @@ void NodeImpl::CommitAndPublish(std::unique_lock<std::mutex>& lock,
   }
 }
 
+void NodeImpl::FailAll(std::unique_lock<std::mutex>& lock, PendingWrite& op) {
+  for (Job& job : op.jobs) {
+    if (job.done) continue;
+    job.done = true;
+    --pending_records_;
+    for (size_t e : job.entries) {
+      op.results.entries[e].status = wire::Status::kStorageFailed;
+    }
+  }
+  std::vector<std::byte> bytes;
+  std::vector<ReplyFn> replies = FinishLocked(op, &bytes);
+  --in_flight_;
+  idle_.notify_all();
+  lock.unlock();
+  if (!bytes.empty()) {
+    for (ReplyFn& reply : replies) reply(bytes);
+  }
+}
+
 void NodeImpl::OnPublished(const std::shared_ptr<PendingWrite>& op,
                            size_t job_index, bool ok, uint16_t replicas) {
   std::vector<std::byte> bytes;
@@ -132,6 +188,7 @@ void NodeImpl::OnPublished(const std::shared_ptr<PendingWrite>& op,
     Job& job = op->jobs[job_index];
     if (op->settled || job.done) return;
     job.done = true;
+    --pending_records_;
     for (size_t e : job.entries) {
       op->results.entries[e].status =
           ok ? wire::Status::kOk : wire::Status::kStorageFailed;

@@ -26,11 +26,11 @@ TEST(NodeOptions, NoFlagsGiveTheEmbeddedDefaults) {
 }
 
 TEST(NodeOptions, FlagsSetEverySetting) {
-  ParsedOptions o =
-      Parse({"--listen", "[::1]:9000", "--dht-port", "5000", "--bootstrap",
-             "[fd00::1]:4222", "--bootstrap", "10.0.0.1:4222", "--state-dir",
-             "/tmp/x", "--require-signed", "--log-level", "debug",
-             "--answer-budget", "1000", "--offers-per-device", "3"});
+  ParsedOptions o = Parse(
+      {"--listen", "[::1]:9000", "--dht-port", "5000", "--bootstrap",
+       "[fd00::1]:4222", "--bootstrap", "10.0.0.1:4222", "--state-dir",
+       "/tmp/x", "--require-signed", "--log-level", "debug", "--answer-budget",
+       "1000", "--offers-per-device", "3", "--max-pending-writes", "64"});
   ASSERT_FALSE(o.exit_now) << o.message;
   EXPECT_EQ(o.config.listen, "[::1]:9000");
   EXPECT_EQ(o.config.dht_port, 5000);
@@ -41,6 +41,8 @@ TEST(NodeOptions, FlagsSetEverySetting) {
   EXPECT_EQ(o.config.log_level, "debug");
   EXPECT_EQ(o.config.limits.answer_bytes_per_sec, 1000u);
   EXPECT_EQ(o.config.limits.offers_per_device, 3u);
+  EXPECT_EQ(o.config.limits.max_pending_writes, 64u);
+  EXPECT_TRUE(o.config.group_commit);
 }
 
 TEST(NodeOptions, ConfigFileIsReadAndFlagsOverrideIt) {
@@ -51,7 +53,8 @@ TEST(NodeOptions, ConfigFileIsReadAndFlagsOverrideIt) {
                          "bootstrap = [\"[::1]:4222\"]\n"
                          "require_signed = true\n"
                          "[limits]\n"
-                         "offers_per_source = 12\n";
+                         "offers_per_source = 12\n"
+                         "max_pending_writes = 100\n";
   ParsedOptions o = Parse({"--config", path.c_str(), "--dht-port", "4400"});
   ASSERT_FALSE(o.exit_now) << o.message;
   EXPECT_EQ(o.config.listen, "[::1]:7500");
@@ -59,6 +62,7 @@ TEST(NodeOptions, ConfigFileIsReadAndFlagsOverrideIt) {
   EXPECT_EQ(o.config.bootstrap, std::vector<std::string>{"[::1]:4222"});
   EXPECT_TRUE(o.config.require_signed);
   EXPECT_EQ(o.config.limits.offers_per_source, 12u);
+  EXPECT_EQ(o.config.limits.max_pending_writes, 100u);
 }
 
 TEST(NodeOptions, BrokenConfigFileIsAUsageErrorNamingTheProblem) {
@@ -85,7 +89,7 @@ TEST(NodeOptions, HelpDocumentsEveryFlag) {
        {"--listen", "--dht-port", "--bootstrap", "--state-dir",
         "--require-signed", "--log-level", "--config", "--answer-budget",
         "--answer-burst", "--offers-per-source", "--offers-per-device",
-        "--max-offers", "--dht-max-req-per-sec",
+        "--max-offers", "--max-pending-writes", "--dht-max-req-per-sec",
         "--dht-max-peer-req-per-sec"}) {
     EXPECT_NE(o.message.find(flag), std::string::npos) << flag;
   }

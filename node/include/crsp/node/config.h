@@ -23,6 +23,12 @@ struct Limits {
   uint32_t offers_per_device = 256;
   // Offers this node accepts in total (its own journal).
   uint32_t max_offers = 1000000;
+  // Records (offers and tombstones) accepted but not yet confirmed by the
+  // DHT nor failed, at most. A register or withdraw arriving past it is
+  // answered RATE_LIMITED at once: it could not be published within the
+  // 3 s publish timeout anyway, and refusing early keeps the requests
+  // already accepted within it.
+  uint32_t max_pending_writes = 2048;
   // OpenDHT's own request limits (-1: none). A cluster on one host shares
   // one IP, so the per-peer default of 1,024/s is raised deliberately.
   int32_t dht_max_req_per_sec = 65536;
@@ -41,6 +47,14 @@ struct NodeConfig {
   std::string state_dir = DefaultStateDir();
   // Answer every unsigned register or withdraw with NOT_AUTHORIZED.
   bool require_signed = false;
+  // Group commit: journal syncs run on a thread of the journal's own, one
+  // fdatasync covering every write made while the previous one ran, and
+  // answers to registers and withdraws come from that thread. Off, the
+  // thread that calls HandleDatagram syncs each request itself (one sync
+  // per request, answers before HandleDatagram returns when the DHT
+  // confirms inline, as InMemoryDht does: tests and the fuzz target).
+  // crsp-node turns it on.
+  bool group_commit = false;
   Limits limits;
   // trace, debug, info, warn, error, off.
   std::string log_level = "info";
