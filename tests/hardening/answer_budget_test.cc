@@ -134,7 +134,6 @@ TEST_F(AnswerBudget, FloodingSourceGetsOnlySmallRateLimitedAnswers) {
   auto pong = Ask(served, Ping(9));
   ASSERT_TRUE(pong);
   EXPECT_EQ(pong->packet.header.status, Status::kOk);
-
 }
 
 TEST_F(AnswerBudget, BudgetRefillsAfterTheFloodStops) {
@@ -143,8 +142,8 @@ TEST_F(AnswerBudget, BudgetRefillsAfterTheFloodStops) {
   for (int i = 0; i < 50; ++i) flooder.Send(request);
   int limited = 0;
   while (auto answer = flooder.Receive(300ms)) {
-    limited += protocol::Decode(*answer).packet.header.status ==
-               Status::kRateLimited;
+    limited +=
+        protocol::Decode(*answer).packet.header.status == Status::kRateLimited;
   }
   ASSERT_GT(limited, 0);
   // 1000 bytes/s refill: one full answer (~750 bytes) fits again within

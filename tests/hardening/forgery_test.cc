@@ -50,23 +50,23 @@ constexpr CheckType kSigned = CheckType::kEd25519;
 TEST_F(ForgeryTest, SignedOfferCannotBeChangedOrWithdrawnByAnotherKey) {
   UdpClient client(node_->edge_port());
   const auto device = Device(11);
-  ASSERT_EQ(Verdict(client,
-                    Register(device, {Entry(wire::kResourceCpu, 500)}, 100,
-                             kSigned),
-                    &*owner_),
-            Status::kOk);
+  ASSERT_EQ(
+      Verdict(client,
+              Register(device, {Entry(wire::kResourceCpu, 500)}, 100, kSigned),
+              &*owner_),
+      Status::kOk);
   // Another key, a higher txid: still not the owner.
-  EXPECT_EQ(Verdict(client,
-                    Register(device, {Entry(wire::kResourceCpu, 1)}, 200,
-                             kSigned),
-                    &*thief_),
-            Status::kNotAuthorized);
+  EXPECT_EQ(
+      Verdict(client,
+              Register(device, {Entry(wire::kResourceCpu, 1)}, 200, kSigned),
+              &*thief_),
+      Status::kNotAuthorized);
   EXPECT_EQ(Verdict(client, Withdraw(device, {}, 201, kSigned), &*thief_),
             Status::kNotAuthorized);
-  EXPECT_EQ(Verdict(client,
-                    Withdraw(device, {wire::kResourceCpu}, 202, kSigned),
-                    &*thief_),
-            Status::kNotAuthorized);
+  EXPECT_EQ(
+      Verdict(client, Withdraw(device, {wire::kResourceCpu}, 202, kSigned),
+              &*thief_),
+      Status::kNotAuthorized);
   auto offers = CpuOffers(client);
   ASSERT_EQ(offers.size(), 1u);
   EXPECT_EQ(offers[0].price, 500u);
@@ -76,17 +76,16 @@ TEST_F(ForgeryTest, SignedOfferCannotBeChangedOrWithdrawnByAnotherKey) {
 TEST_F(ForgeryTest, SignedOfferCannotBeChangedOrWithdrawnUnsigned) {
   UdpClient client(node_->edge_port());
   const auto device = Device(12);
-  ASSERT_EQ(Verdict(client,
-                    Register(device, {Entry(wire::kResourceCpu, 500)}, 100,
-                             kSigned),
-                    &*owner_),
-            Status::kOk);
+  ASSERT_EQ(
+      Verdict(client,
+              Register(device, {Entry(wire::kResourceCpu, 500)}, 100, kSigned),
+              &*owner_),
+      Status::kOk);
   // From the very address that registered it, but without the key.
-  for (CheckType check : {CheckType::kNone, CheckType::kCrc32,
-                          CheckType::kMd5}) {
-    EXPECT_EQ(Verdict(client,
-                      Register(device, {Entry(wire::kResourceCpu, 1)}, 300,
-                               check)),
+  for (CheckType check :
+       {CheckType::kNone, CheckType::kCrc32, CheckType::kMd5}) {
+    EXPECT_EQ(Verdict(client, Register(device, {Entry(wire::kResourceCpu, 1)},
+                                       300, check)),
               Status::kNotAuthorized);
     EXPECT_EQ(Verdict(client, Withdraw(device, {}, 301, check)),
               Status::kNotAuthorized);
@@ -110,11 +109,11 @@ TEST_F(ForgeryTest, ReplayedOlderSignedRequestIsRefused) {
   auto withdrawn = client.Exchange(old_withdraw, std::chrono::seconds(3));
   ASSERT_TRUE(withdrawn);
   ASSERT_EQ(protocol::Decode(*withdrawn).packet.header.status, Status::kOk);
-  ASSERT_EQ(Verdict(client,
-                    Register(device, {Entry(wire::kResourceCpu, 600)}, 200,
-                             kSigned),
-                    &*owner_),
-            Status::kOk);
+  ASSERT_EQ(
+      Verdict(client,
+              Register(device, {Entry(wire::kResourceCpu, 600)}, 200, kSigned),
+              &*owner_),
+      Status::kOk);
 
   // The recorded old register and withdraw, byte for byte: lower txids.
   auto replayed = client.Exchange(old_register, std::chrono::seconds(3));
@@ -145,11 +144,11 @@ TEST_F(ForgeryTest, ExactResendGetsTheIdenticalAnswerAndOtherBytesDoNot) {
   EXPECT_EQ(*again, *first);  // the cached answer, byte for byte
 
   // Same txid, other content, validly signed by the owner: not a resend.
-  EXPECT_EQ(Verdict(client,
-                    Register(device, {Entry(wire::kResourceCpu, 1)}, 100,
-                             kSigned),
-                    &*owner_),
-            Status::kNotAuthorized);
+  EXPECT_EQ(
+      Verdict(client,
+              Register(device, {Entry(wire::kResourceCpu, 1)}, 100, kSigned),
+              &*owner_),
+      Status::kNotAuthorized);
   auto offers = CpuOffers(client);
   ASSERT_EQ(offers.size(), 1u);
   EXPECT_EQ(offers[0].price, 500u);
@@ -173,15 +172,15 @@ TEST_F(ForgeryTest, UnsignedOfferCannotBeWithdrawnFromAnotherAddress) {
   UdpClient owner(node_->edge_port());
   UdpClient other(node_->edge_port(), /*ipv4=*/true);
   const auto device = Device(16);
-  ASSERT_EQ(Verdict(owner, Register(device, {Entry(wire::kResourceCpu, 700),
-                                             Entry(wire::kResourceMemory, 70)},
+  ASSERT_EQ(Verdict(owner, Register(device,
+                                    {Entry(wire::kResourceCpu, 700),
+                                     Entry(wire::kResourceMemory, 70)},
                                     1)),
             Status::kOk);
   EXPECT_EQ(Verdict(other, Withdraw(device, {wire::kResourceCpu}, 2)),
             Status::kNotAuthorized);
   EXPECT_EQ(Verdict(other, Withdraw(device, {}, 3)), Status::kNotAuthorized);
-  EXPECT_EQ(Verdict(other,
-                    Register(device, {Entry(wire::kResourceCpu, 1)}, 4)),
+  EXPECT_EQ(Verdict(other, Register(device, {Entry(wire::kResourceCpu, 1)}, 4)),
             Status::kNotAuthorized);
   // Signing does not help a stranger take over an unsigned device.
   EXPECT_EQ(Verdict(other, Withdraw(device, {}, 5, kSigned), &*thief_),

@@ -130,7 +130,8 @@ bool WaitForDhtPeers(UdpClient& client, uint32_t peers,
   while (std::chrono::steady_clock::now() < end) {
     auto answer = Ask(client, Ping(1));
     if (answer) {
-      const auto* body = std::get_if<protocol::PingAnswer>(&answer->packet.body);
+      const auto* body =
+          std::get_if<protocol::PingAnswer>(&answer->packet.body);
       if (body != nullptr && body->peers >= peers) return true;
     }
     std::this_thread::sleep_for(200ms);
@@ -174,9 +175,9 @@ TEST_F(HostileDhtPeer, NodesServeOnlyTheRealOffersAndStayUp) {
   const auto signed_device = Device(31), unsigned_device = Device(32);
   const auto signed_entry = Entry(wire::kResourceCpu, 500);
   const auto unsigned_entry = Entry(wire::kResourceCpu, 700);
-  const auto real_request = RegisterWithContact(
-      signed_device, signed_entry, 1000, kRealContact,
-      wire::CheckType::kEd25519);
+  const auto real_request =
+      RegisterWithContact(signed_device, signed_entry, 1000, kRealContact,
+                          wire::CheckType::kEd25519);
   auto reg = Ask(at_a, real_request, &*owner);
   ASSERT_TRUE(reg);
   ASSERT_EQ(reg->packet.header.status, Status::kOk) << a->Log();
@@ -279,9 +280,9 @@ TEST_F(HostileDhtPeer, NodesServeOnlyTheRealOffersAndStayUp) {
   expected_signed.flags = wire::kOfferFlagSigned;
   Offer expected_unsigned = stored_unsigned->offer;
   expected_unsigned.flags = 0;
-  EXPECT_EQ(expected_unsigned.contact,
-            (protocol::Ipv6Address{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                   0, 1}));
+  EXPECT_EQ(
+      expected_unsigned.contact,
+      (protocol::Ipv6Address{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}));
   EXPECT_EQ(expected_unsigned.price, 700u);
   struct Named {
     const char* name;
@@ -293,8 +294,8 @@ TEST_F(HostileDhtPeer, NodesServeOnlyTheRealOffersAndStayUp) {
     SCOPED_TRACE(n.name);
     std::vector<Offer> offers = WaitForOffers(*n.client, 2, 10s);
     ASSERT_EQ(offers.size(), 2u) << n.node->Log();
-    const Offer& first = offers[0].device == signed_device ? offers[0]
-                                                           : offers[1];
+    const Offer& first =
+        offers[0].device == signed_device ? offers[0] : offers[1];
     const Offer& second = &first == &offers[0] ? offers[1] : offers[0];
     EXPECT_EQ(first, expected_signed);
     EXPECT_EQ(second, expected_unsigned);
@@ -304,9 +305,9 @@ TEST_F(HostileDhtPeer, NodesServeOnlyTheRealOffersAndStayUp) {
   }
 
   // The real owner can still change its offer, and every node follows.
-  auto update = RegisterWithContact(signed_device,
-                                    Entry(wire::kResourceCpu, 450), 7000,
-                                    kRealContact, wire::CheckType::kEd25519);
+  auto update =
+      RegisterWithContact(signed_device, Entry(wire::kResourceCpu, 450), 7000,
+                          kRealContact, wire::CheckType::kEd25519);
   reg = Ask(at_a, update, &*owner);
   ASSERT_TRUE(reg);
   EXPECT_EQ(reg->packet.header.status, Status::kOk);

@@ -114,16 +114,17 @@ std::vector<std::vector<std::byte>> HostilePeer::Get(
   auto future = done->get_future();
   impl_->runner.get(
       ::dht::InfoHash::get(key_name),
-      ::dht::GetCallback([found, mu](
-                             const std::vector<std::shared_ptr<::dht::Value>>&
-                                 values) {
-        std::lock_guard lock(*mu);
-        for (const auto& v : values) {
-          const auto* p = reinterpret_cast<const std::byte*>(v->data.data());
-          found->emplace_back(p, p + v->data.size());
-        }
-        return true;
-      }),
+      ::dht::GetCallback(
+          [found,
+           mu](const std::vector<std::shared_ptr<::dht::Value>>& values) {
+            std::lock_guard lock(*mu);
+            for (const auto& v : values) {
+              const auto* p =
+                  reinterpret_cast<const std::byte*>(v->data.data());
+              found->emplace_back(p, p + v->data.size());
+            }
+            return true;
+          }),
       ::dht::DoneCallbackSimple([done](bool) { done->set_value(); }));
   if (future.wait_for(deadline) != std::future_status::ready) return {};
   std::lock_guard lock(*mu);

@@ -18,9 +18,9 @@ class HostilePeer {
  public:
   // How a value is put.
   enum class Signing {
-    kSigned,         // putSigned with the peer's own identity
-    kUnsigned,       // a plain put: no owner, no signature
-    kBadSignature,   // signed, then its data changed: does not verify
+    kSigned,        // putSigned with the peer's own identity
+    kUnsigned,      // a plain put: no owner, no signature
+    kBadSignature,  // signed, then its data changed: does not verify
   };
 
   // Binds [::1] and 127.0.0.1 on ephemeral ports and bootstraps to

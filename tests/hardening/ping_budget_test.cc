@@ -55,10 +55,10 @@ TEST(PingBudget, PingsPastTheBudgetNeverAskTheDht) {
   context.clock = [] { return uint64_t{1'800'000'000}; };  // time stands
   auto node = node::Node::Create(config, std::move(context));
 
-  const auto ping = protocol::Encode(
-      {protocol::HeaderFor(wire::PacketKind::kPingRequest, 1,
-                           wire::CheckType::kCrc32),
-       protocol::PingRequest{}});
+  const auto ping =
+      protocol::Encode({protocol::HeaderFor(wire::PacketKind::kPingRequest, 1,
+                                            wire::CheckType::kCrc32),
+                        protocol::PingRequest{}});
   node::Sender from;
   from.address = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
   int ok = 0, limited = 0;

@@ -16,16 +16,18 @@ namespace {
 // it costs the same keys and makes the whole bucket warm.
 uint32_t BucketTop(uint32_t price) {
   const uint32_t bucket = dht::PriceBucket(price);
-  uint32_t lo = price, hi = UINT32_MAX;
+  // 64-bit: in 32 bits, hi - lo + 1 wraps to 0 for price 0 and the search
+  // never ends (a query with max price 0 hung the node).
+  uint64_t lo = price, hi = UINT32_MAX;
   while (lo < hi) {  // largest p with PriceBucket(p) == bucket
-    const uint32_t mid = lo + (hi - lo + 1) / 2;
-    if (dht::PriceBucket(mid) == bucket) {
+    const uint64_t mid = lo + (hi - lo + 1) / 2;
+    if (dht::PriceBucket(static_cast<uint32_t>(mid)) == bucket) {
       lo = mid;
     } else {
       hi = mid - 1;
     }
   }
-  return lo;
+  return static_cast<uint32_t>(lo);
 }
 
 }  // namespace
