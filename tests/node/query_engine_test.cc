@@ -146,6 +146,30 @@ TEST(QueryEngine, NeverServesWithdrawnReplacedOrExpiredVersions) {
   EXPECT_EQ(a.offers[0].price, 500u);
   EXPECT_EQ(index.Expire(kStart + 5), 1u);
   EXPECT_EQ(index.Ranked(7).size(), 1u);
+  EXPECT_EQ(index.Ranked(8).size(), 0u);
+}
+
+TEST(QueryEngine, PagesThroughThousandsOfOffersOfOneId) {
+  OfferIndex index;
+  std::vector<dht::OfferRecord> known;
+  for (uint32_t d = 0; d < 3000; ++d) {
+    auto r = Record(0, 9, 100 + (d * 7919) % 500);
+    for (int i = 0; i < 4; ++i) {
+      r.offer.device[i] = static_cast<uint8_t>(d >> (8 * i));
+    }
+    index.Apply(r, kStart);
+    known.push_back(r);
+  }
+  protocol::QueryRequest query = Request({Want(9, 400), Want(3)}, 0, 0);
+  for (uint32_t cursor : {0u, 15u, 1000u, 2390u, 2399u, 2400u, 5000u}) {
+    query.cursor = cursor;
+    const protocol::QueryAnswer want =
+        Reference(index, known, query, kStart, 15);
+    const protocol::QueryAnswer got = RunQuery(index, query, kStart, 15);
+    EXPECT_EQ(got.total, want.total);
+    EXPECT_EQ(got.next_cursor, want.next_cursor) << cursor;
+    EXPECT_EQ(Ids(got), Ids(want)) << cursor;
+  }
 }
 
 TEST(QueryEngine, AgreesWithAPlainMergeAndSortOnRandomIndexes) {

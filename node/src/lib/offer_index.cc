@@ -8,14 +8,6 @@
 namespace crsp::node {
 namespace {
 
-// Answer order within one resource id: (price, valid from, device bytes).
-// Devices are unique per resource id, so the order is total.
-bool RankedBefore(const RankedOffer& a, const RankedOffer& b) {
-  if (a.price != b.price) return a.price < b.price;
-  if (a.valid_from != b.valid_from) return a.valid_from < b.valid_from;
-  return a.indexed->record.offer.device < b.indexed->record.offer.device;
-}
-
 RankedOffer RankOf(const IndexedOffer& indexed) {
   const protocol::Offer& o = indexed.record.offer;
   return RankedOffer{o.price,    o.quantity, o.valid_from, o.valid_until,
@@ -87,30 +79,23 @@ std::vector<const IndexedOffer*> OfferIndex::OfDevice(
   return out;
 }
 
-std::span<const RankedOffer> OfferIndex::Ranked(uint16_t resource) const {
+const RankedOffers& OfferIndex::Ranked(uint16_t resource) const {
+  static const RankedOffers kNone;
   auto it = ranked_.find(resource);
-  if (it == ranked_.end()) return {};
-  return it->second;
+  return it == ranked_.end() ? kNone : it->second;
 }
 
 void OfferIndex::Rank(const IndexedOffer& offer) {
   if (offer.record.withdrawn) return;
-  std::vector<RankedOffer>& ranked = ranked_[offer.record.offer.resource];
-  const RankedOffer entry = RankOf(offer);
-  ranked.insert(
-      std::upper_bound(ranked.begin(), ranked.end(), entry, RankedBefore),
-      entry);
+  ranked_[offer.record.offer.resource].Insert(RankOf(offer));
 }
 
 void OfferIndex::Unrank(const IndexedOffer& offer) {
   if (offer.record.withdrawn) return;
   auto list = ranked_.find(offer.record.offer.resource);
   if (list == ranked_.end()) return;
-  std::vector<RankedOffer>& ranked = list->second;
-  auto at = std::lower_bound(ranked.begin(), ranked.end(), RankOf(offer),
-                             RankedBefore);
-  if (at != ranked.end() && at->indexed == &offer) ranked.erase(at);
-  if (ranked.empty()) ranked_.erase(list);
+  list->second.Erase(RankOf(offer));
+  if (list->second.empty()) ranked_.erase(list);
 }
 
 void OfferIndex::Erase(std::map<Key, IndexedOffer>::iterator it) {
@@ -123,11 +108,11 @@ void OfferIndex::Erase(std::map<Key, IndexedOffer>::iterator it) {
 }
 
 size_t OfferIndex::Expire(uint64_t now) {
-  // One pass per array (erasing one at a time would move it once per
-  // expired offer), before by_key_ frees what the arrays point to.
+  // One pass per resource id (erasing one at a time would move a block
+  // once per expired offer), before by_key_ frees what the entries point to.
   for (auto list = ranked_.begin(); list != ranked_.end();) {
-    std::erase_if(list->second,
-                  [now](const RankedOffer& r) { return r.valid_until <= now; });
+    list->second.EraseIf(
+        [now](const RankedOffer& r) { return r.valid_until <= now; });
     list = list->second.empty() ? ranked_.erase(list) : std::next(list);
   }
   size_t dropped = 0;

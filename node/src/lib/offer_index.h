@@ -5,10 +5,9 @@
 // node calls it under its lock.
 //
 // Besides the versions by key, the index keeps per resource id its offers
-// (tombstones excluded) in a contiguous array already in answer order
-// (price, valid from, device), with the fields a query filters on copied
-// in: a query walks it from the front and stops early, instead of walking
-// a tree and sorting every match (docs/node.md "Queries").
+// (tombstones excluded) already in answer order (RankedOffers): a query
+// walks them from the front and stops early, instead of walking a tree and
+// sorting every match.
 //
 // Which version wins (every node applies the same rule, docs/node.md):
 //  - a record that is expired or fails dht::VerifyRecordSignature is
@@ -25,12 +24,12 @@
 #include <map>
 #include <optional>
 #include <set>
-#include <span>
 #include <utility>
 #include <vector>
 
 #include "crsp/dht_adapter/offer_record.h"
 #include "crsp/protocol/packets.h"
+#include "ranked_offers.h"
 
 namespace crsp::node {
 
@@ -60,20 +59,6 @@ struct IndexedOffer {
   }
 };
 
-// One not-withdrawn offer of a resource id in answer order. The filtered
-// fields are copies, so a scan reads one array; `indexed` gives the device
-// (to break ties) and the offer to answer with. Expired offers stay until
-// OfferIndex::Expire: a reader checks valid_until.
-struct RankedOffer {
-  uint32_t price;
-  uint32_t quantity;
-  uint64_t valid_from;
-  uint64_t valid_until;
-  uint16_t currency;
-  uint8_t unit;
-  const IndexedOffer* indexed;
-};
-
 class OfferIndex {
  public:
   enum class Applied { kInserted, kReplaced, kStale, kRefused };
@@ -95,9 +80,9 @@ class OfferIndex {
     }
   }
 
-  // The not-withdrawn offers of `resource`, ascending by (price, valid
-  // from, device bytes). Valid until the next Apply or Expire.
-  std::span<const RankedOffer> Ranked(uint16_t resource) const;
+  // The not-withdrawn offers of `resource` in answer order (possibly
+  // empty). Valid until the next Apply or Expire.
+  const RankedOffers& Ranked(uint16_t resource) const;
 
   // Drops every version past its valid_until; returns how many.
   size_t Expire(uint64_t now);
@@ -113,7 +98,7 @@ class OfferIndex {
 
   std::map<Key, IndexedOffer> by_key_;  // nodes never move: ranked_ points in
   std::map<protocol::DeviceId, std::set<uint16_t>> by_device_;
-  std::map<uint16_t, std::vector<RankedOffer>> ranked_;
+  std::map<uint16_t, RankedOffers> ranked_;
 };
 
 }  // namespace crsp::node

@@ -9,43 +9,55 @@
 namespace crsp::node {
 namespace {
 
-// The filter of one entry, over protocol::Offer or RankedOffer (same field
-// names), so the answer path and Matches cannot disagree. `from` is the
-// query's wanted from, or now.
-template <typename O>
-bool FieldsMatch(const O& o, const protocol::QueryEntry& entry,
-                 const protocol::QueryRequest& query, uint64_t from,
-                 uint64_t now) {
-  return (entry.unit == wire::kAnyBillingUnit || o.unit == entry.unit) &&
-         o.price <= entry.max_price && o.quantity >= entry.min_quantity &&
-         (query.currency == 0 || o.currency == query.currency) &&
-         o.valid_until > now && o.valid_from <= from && from < o.valid_until &&
-         (query.wanted_until == 0 || o.valid_until >= query.wanted_until);
-}
+// The filter of one query entry (PROTOCOL.md "Query request"), over
+// protocol::Offer or RankedOffer (same field names), so the answer path and
+// Matches cannot disagree. Plain values, so a scan keeps them in registers.
+struct Filter {
+  Filter(const protocol::QueryEntry& entry, const protocol::QueryRequest& query,
+         uint64_t now)
+      : unit(entry.unit),
+        currency(query.currency),
+        max_price(entry.max_price),
+        min_quantity(entry.min_quantity),
+        from(query.wanted_from != 0 ? query.wanted_from : now),
+        now(now),
+        wanted_until(query.wanted_until) {}
+
+  template <typename O>
+  bool operator()(const O& o) const {
+    return (unit == wire::kAnyBillingUnit || o.unit == unit) &&
+           o.price <= max_price && o.quantity >= min_quantity &&
+           (currency == 0 || o.currency == currency) && o.valid_until > now &&
+           o.valid_from <= from && from < o.valid_until &&
+           (wanted_until == 0 || o.valid_until >= wanted_until);
+  }
+
+  uint8_t unit;
+  uint16_t currency;
+  uint32_t max_price;
+  uint32_t min_quantity;
+  uint64_t from;  // wanted from, or now
+  uint64_t now;
+  uint64_t wanted_until;
+};
 
 // The matches of every entry naming one resource id, in answer order: a
-// walk of the index's ranked array. Offers of different resource ids are
+// walk of the index's RankedOffers. Offers of different resource ids are
 // different offers, so streams never share one; an offer matching two
 // entries of the same id is one match of its stream.
 class Stream {
  public:
-  Stream(uint16_t resource, std::span<const RankedOffer> ranked,
+  Stream(uint16_t resource, const RankedOffers& ranked,
          const protocol::QueryRequest& query, uint64_t now)
       : resource_(resource),
-        query_(query),
-        now_(now),
-        from_(query.wanted_from != 0 ? query.wanted_from : now) {
-    uint32_t max_price = 0;
+        ranked_(ranked),
+        pos_(ranked.begin()),
+        end_(ranked.end()) {
     for (const protocol::QueryEntry& entry : query.entries) {
       if (entry.resource != resource) continue;
-      entries_.push_back(&entry);
-      max_price = std::max(max_price, entry.max_price);
+      filters_.emplace_back(entry, query, now);
+      max_price_ = std::max(max_price_, entry.max_price);
     }
-    // Sorted by price: nothing past the highest wanted price can match.
-    pos_ = ranked.data();
-    end_ = std::partition_point(
-        ranked.data(), ranked.data() + ranked.size(),
-        [max_price](const RankedOffer& r) { return r.price <= max_price; });
     SkipToMatch();
   }
 
@@ -58,29 +70,50 @@ class Stream {
   }
   // Matches from the head on (the head included), consuming none.
   size_t CountRest() const {
+    if (done()) return 0;
     size_t n = 0;
-    for (const RankedOffer* p = pos_; p != end_; ++p) n += Match(*p);
+    const uint32_t max_price = max_price_;
+    if (filters_.size() == 1) {  // the common case, without the inner loop
+      const Filter filter = filters_[0];
+      ranked_.Walk(pos_, [&](const RankedOffer& r) {
+        if (r.price > max_price) return false;
+        n += filter(r);
+        return true;
+      });
+    } else {
+      ranked_.Walk(pos_, [&](const RankedOffer& r) {
+        if (r.price > max_price) return false;
+        n += Match(r);
+        return true;
+      });
+    }
     return n;
   }
 
  private:
   bool Match(const RankedOffer& r) const {
-    for (const protocol::QueryEntry* entry : entries_) {
-      if (FieldsMatch(r, *entry, query_, from_, now_)) return true;
+    for (const Filter& filter : filters_) {
+      if (filter(r)) return true;
     }
     return false;
   }
+  // Sorted by price: past the highest wanted price nothing can match.
   void SkipToMatch() {
-    while (pos_ != end_ && !Match(*pos_)) ++pos_;
+    while (pos_ != end_ && !Match(*pos_)) {
+      if (pos_->price > max_price_) {
+        pos_ = end_;
+        return;
+      }
+      ++pos_;
+    }
   }
 
   uint16_t resource_;
-  const protocol::QueryRequest& query_;
-  uint64_t now_;
-  uint64_t from_;
-  std::vector<const protocol::QueryEntry*> entries_;
-  const RankedOffer* pos_;
-  const RankedOffer* end_;
+  const RankedOffers& ranked_;
+  uint32_t max_price_ = 0;
+  std::vector<Filter> filters_;
+  RankedOffers::Iterator pos_;
+  RankedOffers::Iterator end_;
 };
 
 // Answer order across streams: (price, valid from, device, resource).
@@ -89,8 +122,8 @@ bool Before(const Stream& a, const Stream& b) {
   const RankedOffer& y = b.head();
   if (x.price != y.price) return x.price < y.price;
   if (x.valid_from != y.valid_from) return x.valid_from < y.valid_from;
-  const protocol::DeviceId& dx = x.indexed->record.offer.device;
-  const protocol::DeviceId& dy = y.indexed->record.offer.device;
+  const protocol::DeviceId& dx = x.device();
+  const protocol::DeviceId& dy = y.device();
   if (dx != dy) return dx < dy;
   return a.resource() < b.resource();
 }
@@ -114,9 +147,7 @@ wire::Status ValidateQueryAt(const protocol::QueryRequest& query,
 
 bool Matches(const protocol::Offer& offer, const protocol::QueryEntry& entry,
              const protocol::QueryRequest& query, uint64_t now) {
-  const uint64_t from = query.wanted_from != 0 ? query.wanted_from : now;
-  return offer.resource == entry.resource &&
-         FieldsMatch(offer, entry, query, from, now);
+  return offer.resource == entry.resource && Filter(entry, query, now)(offer);
 }
 
 protocol::QueryAnswer RunQuery(const OfferIndex& index,
