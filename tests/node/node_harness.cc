@@ -24,9 +24,11 @@ class SharedDht final : public dht::Dht {
   }
   void Fetch(uint16_t resource, uint32_t max_price,
              std::chrono::milliseconds deadline, FetchDone done) override {
+    ++world_.fetches;
     world_.dht->Fetch(resource, max_price, deadline, std::move(done));
   }
   void Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) override {
+    ++world_.watches;
     world_.dht->Watch(resource, max_price, std::move(seen));
   }
   dht::DhtInfo Info() const override {

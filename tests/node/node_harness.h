@@ -31,6 +31,9 @@ struct World {
   // delivered.
   bool hold_puts = false;
   std::vector<std::function<void()>> held;
+  // Fetch and Watch calls the nodes made.
+  size_t fetches = 0;
+  size_t watches = 0;
   void ReleaseHeld(bool ok);
   Clock clock() const;
 };

@@ -32,6 +32,13 @@ namespace crsp::node {
 inline constexpr uint64_t kPublishTimeoutSec = 3;
 // Deadline of a cold fetch of a query.
 inline constexpr std::chrono::milliseconds kColdFetchDeadline{1500};
+// What queries may make the node do in the DHT, so that queries for many
+// (e.g. random private-use) resource ids cannot grow it without bound: at
+// most this many resource ids watched (a watch listens on up to 1,408 keys)
+// and this many cold fetches at once. Past them a query is answered from
+// what the node holds; an unwatched resource id is fetched again each time.
+inline constexpr size_t kMaxWatchedResources = 256;
+inline constexpr size_t kMaxColdFetches = 8;
 // Seconds between re-publications of records the DHT did not confirm.
 inline constexpr uint64_t kRetryIntervalSec = 30;
 inline constexpr size_t kAnswerCacheSize = 4096;
@@ -150,6 +157,7 @@ class NodeImpl final : public Node {
   // Highest price bucket per resource id whose keys are fetched and watched.
   std::map<uint16_t, uint32_t> warm_;
   std::map<uint16_t, uint32_t> watched_;
+  size_t cold_fetches_ = 0;  // at most kMaxColdFetches
   std::list<std::weak_ptr<PendingWrite>> pending_;
   size_t in_flight_ = 0;  // pending writes and cold queries
   // Records of pending writes not settled yet (Limits::max_pending_writes).

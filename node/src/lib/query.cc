@@ -52,8 +52,21 @@ void NodeImpl::HandleQuery(Request& request) {
         top = std::max(top, BucketTop(entry.max_price));
       }
     }
+    if (!cold.empty() && cold_fetches_ + cold.size() > kMaxColdFetches) {
+      // Too many cold fetches at once: answer from what is held now.
+      spdlog::debug("query txid {}: {} cold resource id(s) not fetched, {} "
+                    "fetches running",
+                    request.decoded.packet.header.txid, cold.size(),
+                    cold_fetches_);
+      cold.clear();
+    }
+    cold_fetches_ += cold.size();
   }
   if (ValidateQueryAt(query, now) != wire::Status::kOk) {
+    if (!cold.empty()) {
+      std::lock_guard lock(mu_);
+      cold_fetches_ -= cold.size();
+    }
     SendError(request, wire::Status::kInvalidField);
     return;
   }
@@ -75,7 +88,9 @@ void NodeImpl::HandleQuery(Request& request) {
     {
       std::lock_guard lock(mu_);
       auto watched = watched_.find(resource);
-      watch = watched == watched_.end() || watched->second < bucket;
+      watch = watched == watched_.end()
+                  ? watched_.size() < kMaxWatchedResources
+                  : watched->second < bucket;
       if (watch) watched_[resource] = bucket;
     }
     // Watch first: nothing published between the fetch and the watch is
@@ -96,8 +111,12 @@ void NodeImpl::HandleQuery(Request& request) {
                     for (const dht::OfferRecord& record : records) {
                       index_.Apply(record, at);
                     }
-                    uint32_t& warm = warm_[resource];
-                    warm = std::max(warm, bucket);
+                    --cold_fetches_;
+                    // Warm only while watched: an unwatched copy goes stale.
+                    if (watched_.count(resource) != 0) {
+                      uint32_t& warm = warm_[resource];
+                      warm = std::max(warm, bucket);
+                    }
                     last = --pending->outstanding == 0;
                     if (last) {
                       --in_flight_;
