@@ -33,8 +33,8 @@ using ::dht::InfoHash;
 using ValuePtr = std::shared_ptr<::dht::Value>;
 
 // A failed put confirmation while peers exist is retried after 200 ms,
-// 400 ms, ... (at most 5 tries, about 2 s: inside the node's 3 s wait).
-constexpr int kMaxPutAttempts = 5;
+// 400 ms, ... up to 1 s apart, until put_timeout ends the put.
+constexpr int kMaxRetryStepFactor = 5;
 constexpr std::chrono::milliseconds kPutRetryStep{200};
 
 uint64_t NowSeconds() {
@@ -263,11 +263,8 @@ void OpenDhtDht::Impl::OnPutDone(const std::shared_ptr<PutOp>& op, bool ok,
     return;
   }
   if (GoodPeers() != 0) {
-    if (op->attempts >= kMaxPutAttempts || op->finished) {
-      op->Finish(false, 0);
-      return;
-    }
-    ++op->attempts;
+    if (op->finished) return;  // put_timeout came first
+    op->attempts = std::min(op->attempts + 1, kMaxRetryStepFactor);
     tasks.PostAfter(kPutRetryStep * op->attempts, op->put_primary);
     return;
   }

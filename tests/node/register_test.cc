@@ -154,7 +154,7 @@ TEST(Register, AnswersStorageFailedWhenTheDhtDoesNotConfirmInTime) {
       [&](std::vector<std::byte> a) { answers.push_back(std::move(a)); });
   node.node().Tick();
   EXPECT_TRUE(answers.empty());
-  *world.now += 3;
+  *world.now += 5;  // kPublishTimeoutSec
   node.node().Tick();
   ASSERT_EQ(answers.size(), 1u);
   EXPECT_EQ(protocol::Decode(answers[0]).packet.header.status,
@@ -204,7 +204,7 @@ TEST(Register, FreesPendingWritesThatTimedOut) {
   node.node().HandleDatagram(
       Bytes(Register(1, Device(1), {Entry(1, 250)})), SourceA(),
       [&](std::vector<std::byte> a) { answers.push_back(std::move(a)); });
-  *world.now += 3;
+  *world.now += 5;  // kPublishTimeoutSec
   node.node().Tick();  // STORAGE_FAILED: no longer pending
   ASSERT_EQ(answers.size(), 1u);
   world.hold_puts = false;

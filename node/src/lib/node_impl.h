@@ -28,8 +28,9 @@
 namespace crsp::node {
 
 // Seconds a register or withdraw waits for the DHT before its pending
-// entries are answered STORAGE_FAILED (clients retry for ~7.5 s).
-inline constexpr uint64_t kPublishTimeoutSec = 3;
+// entries are answered STORAGE_FAILED: inside the 7.5 s a client retries
+// (500 ms doubling, 4 tries), with room for a slow (sanitized, loaded) node.
+inline constexpr uint64_t kPublishTimeoutSec = 5;
 // Deadline of a cold fetch of a query.
 inline constexpr std::chrono::milliseconds kColdFetchDeadline{1500};
 // What queries may make the node do in the DHT, so that queries for many

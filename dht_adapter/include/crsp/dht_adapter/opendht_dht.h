@@ -55,7 +55,7 @@ struct OpenDhtConfig {
   uint32_t network = 0;
   // Application deadlines: Publish gives up (done(false, 0)) after
   // put_timeout; Fetch runs at most `fetch_parallelism` gets at once.
-  std::chrono::milliseconds put_timeout{5000};
+  std::chrono::milliseconds put_timeout{4500};
   uint32_t fetch_parallelism = 32;
 };
 
