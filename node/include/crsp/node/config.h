@@ -26,7 +26,7 @@ struct Limits {
   // Records (offers and tombstones) accepted but not yet confirmed by the
   // DHT nor failed, at most. A register or withdraw arriving past it is
   // answered RATE_LIMITED at once: it could not be published within the
-  // 3 s publish timeout anyway, and refusing early keeps the requests
+  // publish timeout anyway, and refusing early keeps the requests
   // already accepted within it.
   uint32_t max_pending_writes = 1024;
   // OpenDHT's own request limits (-1: none). A cluster on one host shares
