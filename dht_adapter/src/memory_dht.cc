@@ -111,7 +111,7 @@ void InMemoryDht::Fetch(uint16_t resource, uint32_t max_price,
       }
     }
   }
-  done(std::move(records));
+  done(std::move(records), /*complete=*/true);
 }
 
 void InMemoryDht::Watch(uint16_t resource, uint32_t max_price,
@@ -119,7 +119,9 @@ void InMemoryDht::Watch(uint16_t resource, uint32_t max_price,
   // Like OpenDHT's listen, a new watcher first sees what is stored.
   std::vector<OfferRecord> existing;
   Fetch(resource, max_price, std::chrono::milliseconds(0),
-        [&existing](std::vector<OfferRecord> r) { existing = std::move(r); });
+        [&existing](std::vector<OfferRecord> r, bool) {
+          existing = std::move(r);
+        });
   {
     std::lock_guard lock(mu_);
     watchers_.push_back({resource, PriceBucket(max_price), seen});

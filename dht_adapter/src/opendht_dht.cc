@@ -319,11 +319,13 @@ void OpenDhtDht::Impl::CancelAtExpiry(
 
 void OpenDhtDht::Impl::StartGets(const std::shared_ptr<FetchOp>& op) {
   std::vector<InfoHash> to_start;
+  bool complete = false;
   {
     std::lock_guard lock(mu);
     if (op->finished) return;
     if (stopped || (op->next == op->keys.size() && op->outstanding == 0)) {
       op->finished = true;
+      complete = !stopped;
     } else {
       while (op->outstanding <
                  std::max<uint32_t>(config.fetch_parallelism, 1) &&
@@ -336,7 +338,7 @@ void OpenDhtDht::Impl::StartGets(const std::shared_ptr<FetchOp>& op) {
   if (to_start.empty()) {
     if (op->finished && op->done) {
       auto done = std::move(op->done);
-      done(std::move(op->records));
+      done(std::move(op->records), complete);
     }
     return;
   }
@@ -494,7 +496,7 @@ void OpenDhtDht::Fetch(uint16_t resource, uint32_t max_price,
       op->finished = true;
     }
     auto done = std::move(op->done);
-    done(std::move(op->records));
+    done(std::move(op->records), /*complete=*/false);
   });
   impl_->StartGets(op);
 }

@@ -20,9 +20,10 @@ class MemoryDht : public ::testing::Test {
     std::vector<OfferRecord> out;
     bool called = false;
     dht_.Fetch(resource, max_price, std::chrono::milliseconds(0),
-               [&](std::vector<OfferRecord> r) {
+               [&](std::vector<OfferRecord> r, bool complete) {
                  out = std::move(r);
                  called = true;
+                 EXPECT_TRUE(complete);  // nothing in memory is late
                });
     EXPECT_TRUE(called);
     return out;

@@ -62,8 +62,9 @@ std::vector<OfferRecord> FetchAndWait(Dht& dht, uint16_t resource,
                                       std::chrono::milliseconds deadline) {
   auto result = std::make_shared<std::promise<std::vector<OfferRecord>>>();
   auto future = result->get_future();
-  dht.Fetch(resource, max_price, deadline,
-            [result](std::vector<OfferRecord> r) { result->set_value(r); });
+  dht.Fetch(
+      resource, max_price, deadline,
+      [result](std::vector<OfferRecord> r, bool) { result->set_value(r); });
   EXPECT_EQ(future.wait_for(deadline + 2s), std::future_status::ready)
       << "Fetch missed its deadline";
   return future.valid() && future.wait_for(0s) == std::future_status::ready

@@ -25,7 +25,12 @@ class SharedDht final : public dht::Dht {
   void Fetch(uint16_t resource, uint32_t max_price,
              std::chrono::milliseconds deadline, FetchDone done) override {
     ++world_.fetches;
-    world_.dht->Fetch(resource, max_price, deadline, std::move(done));
+    world_.dht->Fetch(
+        resource, max_price, deadline,
+        [this, done = std::move(done)](std::vector<dht::OfferRecord> records,
+                                       bool complete) {
+          done(std::move(records), complete && !world_.fetches_incomplete);
+        });
   }
   void Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) override {
     ++world_.watches;

@@ -34,6 +34,8 @@ struct World {
   // Fetch and Watch calls the nodes made.
   size_t fetches = 0;
   size_t watches = 0;
+  // While true, fetches report that not every key answered in time.
+  bool fetches_incomplete = false;
   void ReleaseHeld(bool ok);
   Clock clock() const;
 };

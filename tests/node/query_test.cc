@@ -201,6 +201,21 @@ TEST(Query, WatchesABoundedNumberOfResourceIdsAndStillAnswersTheRest) {
   EXPECT_EQ(world.fetches, fetches);
 }
 
+TEST(Query, APartialColdFetchIsFetchedAgainUntilComplete) {
+  World world;
+  TestNode a(world, {}, protocol::NodeId{1});
+  TestNode b(world, {}, protocol::NodeId{2});
+  a.Send(Register(1, Device(1), {Entry(1, 100)}));
+  world.fetches_incomplete = true;  // some keys missed the deadline
+  EXPECT_EQ(Ask(b, Query(0, {Want(1, 1000)})).total, 1u);
+  EXPECT_EQ(Ask(b, Query(0, {Want(1, 1000)})).total, 1u);
+  EXPECT_EQ(world.fetches, 2u);  // not warm: fetched again
+  world.fetches_incomplete = false;
+  EXPECT_EQ(Ask(b, Query(0, {Want(1, 1000)})).total, 1u);
+  EXPECT_EQ(Ask(b, Query(0, {Want(1, 1000)})).total, 1u);
+  EXPECT_EQ(world.fetches, 3u);  // complete once: warm from then on
+}
+
 TEST(Query, FlagsOnlySignedOffers) {
   World world;
   TestNode node(world);

@@ -54,10 +54,10 @@ void NodeImpl::HandleQuery(Request& request) {
     }
     if (!cold.empty() && cold_fetches_ + cold.size() > kMaxColdFetches) {
       // Too many cold fetches at once: answer from what is held now.
-      spdlog::debug("query txid {}: {} cold resource id(s) not fetched, {} "
-                    "fetches running",
-                    request.decoded.packet.header.txid, cold.size(),
-                    cold_fetches_);
+      spdlog::debug(
+          "query txid {}: {} cold resource id(s) not fetched, {} "
+          "fetches running",
+          request.decoded.packet.header.txid, cold.size(), cold_fetches_);
       cold.clear();
     }
     cold_fetches_ += cold.size();
@@ -88,9 +88,8 @@ void NodeImpl::HandleQuery(Request& request) {
     {
       std::lock_guard lock(mu_);
       auto watched = watched_.find(resource);
-      watch = watched == watched_.end()
-                  ? watched_.size() < kMaxWatchedResources
-                  : watched->second < bucket;
+      watch = watched == watched_.end() ? watched_.size() < kMaxWatchedResources
+                                        : watched->second < bucket;
       if (watch) watched_[resource] = bucket;
     }
     // Watch first: nothing published between the fetch and the watch is
@@ -102,8 +101,8 @@ void NodeImpl::HandleQuery(Request& request) {
       });
     }
     dht_->Fetch(resource, max_price, kColdFetchDeadline,
-                [this, pending, resource = resource,
-                 bucket](std::vector<dht::OfferRecord> records) {
+                [this, pending, resource = resource, bucket](
+                    std::vector<dht::OfferRecord> records, bool complete) {
                   bool last;
                   {
                     std::lock_guard lock(mu_);
@@ -112,8 +111,11 @@ void NodeImpl::HandleQuery(Request& request) {
                       index_.Apply(record, at);
                     }
                     --cold_fetches_;
-                    // Warm only while watched: an unwatched copy goes stale.
-                    if (watched_.count(resource) != 0) {
+                    // Warm only when every key answered (a partial fetch
+                    // is fetched again by the next query; what arrived
+                    // stays) and while watched (an unwatched copy goes
+                    // stale).
+                    if (complete && watched_.count(resource) != 0) {
                       uint32_t& warm = warm_[resource];
                       warm = std::max(warm, bucket);
                     }

@@ -27,7 +27,10 @@ struct DhtInfo {
 class Dht {
  public:
   using PutDone = std::function<void(bool ok, uint16_t replicas)>;
-  using FetchDone = std::function<void(std::vector<OfferRecord> records)>;
+  // `complete`: every key answered before the deadline (else `records`
+  // holds only what arrived by then).
+  using FetchDone =
+      std::function<void(std::vector<OfferRecord> records, bool complete)>;
   using RecordSeen = std::function<void(const OfferRecord& record)>;
 
   virtual ~Dht() = default;
