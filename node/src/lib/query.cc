@@ -44,6 +44,11 @@ void NodeImpl::HandleQuery(Request& request) {
       SendRateLimited(request);
       return;
     }
+    if (ValidateQueryAt(query, now) != wire::Status::kOk) {
+      lock.unlock();
+      SendError(request, wire::Status::kInvalidField);
+      return;
+    }
     for (const protocol::QueryEntry& entry : query.entries) {
       const uint32_t bucket = dht::PriceBucket(entry.max_price);
       auto warm = warm_.find(entry.resource);
@@ -61,14 +66,6 @@ void NodeImpl::HandleQuery(Request& request) {
       cold.clear();
     }
     cold_fetches_ += cold.size();
-  }
-  if (ValidateQueryAt(query, now) != wire::Status::kOk) {
-    if (!cold.empty()) {
-      std::lock_guard lock(mu_);
-      cold_fetches_ -= cold.size();
-    }
-    SendError(request, wire::Status::kInvalidField);
-    return;
   }
   if (cold.empty()) {
     AnswerQuery(request);
