@@ -213,9 +213,25 @@ std::optional<std::vector<std::byte>> UdpClient::Receive(
 std::optional<std::vector<std::byte>> UdpClient::Exchange(
     std::span<const std::byte> datagram, std::chrono::milliseconds timeout,
     int tries) {
+  // An answer to an earlier exchange (a resend's second answer) may still
+  // be queued: skip datagrams whose transaction id is not the request's.
+  const bool has_txid = datagram.size() >= wire::kTxidReadable;
+  auto same_txid = [&](const std::vector<std::byte>& answer) {
+    return !has_txid || answer.size() < wire::kTxidReadable ||
+           std::memcmp(answer.data() + wire::kOffTxid,
+                       datagram.data() + wire::kOffTxid, 4) == 0;
+  };
   for (int i = 0; i < tries; ++i) {
     Send(datagram);
-    if (auto answer = Receive(timeout)) return answer;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (int skipped = 0; skipped < 1000; ++skipped) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      std::optional<std::vector<std::byte>> answer = Receive(left);
+      if (!answer) break;
+      if (same_txid(*answer)) return answer;
+    }
   }
   return std::nullopt;
 }

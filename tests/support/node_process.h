@@ -94,7 +94,8 @@ class UdpClient {
   std::optional<std::vector<std::byte>> Receive(
       std::chrono::milliseconds timeout);
   // Sends and waits for an answer, resending (same bytes) up to `tries`
-  // times with `timeout` each.
+  // times with `timeout` each. Datagrams carrying another transaction id
+  // (late answers to earlier exchanges) are skipped.
   std::optional<std::vector<std::byte>> Exchange(
       std::span<const std::byte> datagram,
       std::chrono::milliseconds timeout = std::chrono::milliseconds(1000),

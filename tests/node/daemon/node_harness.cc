@@ -1,5 +1,6 @@
 #include "node_harness.h"
 
+#include <atomic>
 #include <chrono>
 
 namespace crsp::testing {
@@ -105,7 +106,10 @@ std::optional<std::vector<protocol::Offer>> QueryAll(UdpClient& client,
   for (int page = 0; page < 1000; ++page) {
     protocol::QueryEntry entry;
     entry.resource = resource;
-    auto answer = Ask(client, Query({entry}, 1000 + page, cursor));
+    // A fresh transaction id per page: a late answer to an earlier
+    // query can never be taken for this one.
+    static std::atomic<uint32_t> next_txid{0x40000000};
+    auto answer = Ask(client, Query({entry}, next_txid++, cursor));
     if (!answer || answer->status != wire::Status::kOk ||
         answer->packet.header.status != wire::Status::kOk) {
       return std::nullopt;
