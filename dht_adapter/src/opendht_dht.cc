@@ -36,6 +36,15 @@ using ValuePtr = std::shared_ptr<::dht::Value>;
 // 400 ms, ... up to 1 s apart, until put_timeout ends the put.
 constexpr int kMaxRetryStepFactor = 5;
 constexpr std::chrono::milliseconds kPutRetryStep{200};
+// The user type of every offer value.
+constexpr std::string_view kOfferUserType = "crsp/offer";
+// The pace of a re-read of watched keys: gets started per second, and at
+// most this many at once. A watch without price limit is 1,408 keys, so a
+// re-read of one resource id takes about 44 s and adds about 32 gets/s.
+constexpr size_t kSweepGetsPerSecond = 32;
+constexpr size_t kSweepParallelism = 8;
+// A new Watch's keys are read again this long after its listens start.
+constexpr std::chrono::milliseconds kWatchSettleTime{5000};
 
 uint64_t NowSeconds() {
   return static_cast<uint64_t>(
@@ -183,7 +192,29 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   void OnValues(const InfoHash& key, const std::vector<ValuePtr>& values);
   void CancelAtExpiry(const std::pair<protocol::DeviceId, uint16_t>& offer,
                       uint64_t valid_until, uint64_t id);
+  void Refresh(std::chrono::milliseconds next);
+  void OnPeerPing(const std::string& peer, bool ok);
+  void SweepSoon(std::chrono::milliseconds delay);
+  void SweepNext();
   uint32_t GoodPeers() const;
+
+  // The re-read of watched keys (Sweep*); touched on the task thread only.
+  struct Sweep {
+    std::vector<InfoHash> keys;
+    size_t next = 0;
+    size_t outstanding = 0;
+    // Gets started in the current one-second window; paused: a task will
+    // go on when the window ends.
+    std::chrono::steady_clock::time_point window_start{};
+    size_t window_gets = 0;
+    bool paused = false;
+  };
+  std::unique_ptr<Sweep> sweep;
+  bool sweep_again = false;
+  bool sweep_scheduled = false;
+  std::chrono::steady_clock::time_point last_sweep{};
+  uint32_t peers_low = 0;  // fewest good peers seen since the last sweep
+  std::map<std::string, bool> peer_answered;  // by configured peer, last ping
 };
 
 void OpenDhtDht::Impl::Start(const OpenDhtConfig& cfg) {
@@ -242,6 +273,175 @@ void OpenDhtDht::Impl::Start(const OpenDhtConfig& cfg) {
   }
   node_id = runner.getNodeId();
   for (const std::string& peer : cfg.bootstrap) runner.bootstrap(peer);
+  if (cfg.refresh_interval.count() > 0) {
+    // The first refreshes come soon: a node started together with its
+    // peers often first hears of only one of them.
+    std::weak_ptr<Impl> weak = weak_from_this();
+    tasks.PostAfter(std::chrono::seconds(2), [weak] {
+      if (auto self = weak.lock()) self->Refresh(std::chrono::seconds(4));
+    });
+  }
+}
+
+// Kademlia's join lookup, repeated. OpenDHT pings its bootstrap peers only
+// while it has no peer at all and looks its own id up once, so a node that
+// joined while the cluster was forming can know a single peer for minutes,
+// and the two halves of a healed partition never meet again: each half
+// keeps good peers of its own. Pinging the configured peers and looking up
+// our own id puts the nodes that answer into the routing table and into
+// every running search (Dht::onNewNode), so puts, gets and listens reach
+// the nodes closest to their keys again. A node with no peer at all skips
+// the lookup (it would only fail).
+void OpenDhtDht::Impl::Refresh(std::chrono::milliseconds next) {
+  if (stopped) return;
+  for (const std::string& peer : config.bootstrap) {
+    const auto [host, service] = ::dht::splitPort(peer);
+    std::vector<::dht::SockAddr> addresses;
+    try {
+      addresses = ::dht::SockAddr::resolve(host, service);
+    } catch (const std::exception&) {
+      // Unresolvable now; tried again at the next refresh.
+    }
+    std::weak_ptr<Impl> weak = weak_from_this();
+    for (::dht::SockAddr& address : addresses) {
+      runner.bootstrap(std::move(address), [weak, peer](bool ok) {
+        if (auto self = weak.lock()) {
+          self->tasks.Post([self, peer, ok] { self->OnPeerPing(peer, ok); });
+        }
+      });
+    }
+  }
+  const ::dht::NodeStats v4 = runner.getNodesStats(AF_INET);
+  const ::dht::NodeStats v6 = runner.getNodesStats(AF_INET6);
+  if (v4.good_nodes + v4.dubious_nodes + v6.good_nodes + v6.dubious_nodes > 0) {
+    runner.get(node_id, ::dht::GetCallback([](const std::vector<ValuePtr>&) {
+                 return false;  // no value wanted: the walk is the point
+               }),
+               ::dht::DoneCallbackSimple([](bool) {}));
+  }
+  // Many peers regained (a healed partition, a cluster back from a
+  // restart): the values stored meanwhile on the nodes now reachable come
+  // in by a re-read, not by listens that were set up without those nodes.
+  const uint32_t good = v4.good_nodes + v6.good_nodes;
+  peers_low = std::min(peers_low, good);
+  const auto now = std::chrono::steady_clock::now();
+  if (good >= peers_low + 2 && good >= peers_low + peers_low / 2) {
+    SweepSoon(std::chrono::milliseconds(0));
+  } else if (config.resync_interval.count() > 0 &&
+             now - last_sweep >= config.resync_interval) {
+    SweepSoon(std::chrono::milliseconds(0));
+  }
+  std::weak_ptr<Impl> weak = weak_from_this();
+  const std::chrono::milliseconds after =
+      std::min<std::chrono::milliseconds>(next * 2, config.refresh_interval);
+  tasks.PostAfter(next, [weak, after] {
+    if (auto self = weak.lock()) self->Refresh(after);
+  });
+}
+
+// A configured peer that answers again after it did not is the one sign of
+// a healed partition this node is sure to get (its routing table may still
+// hold the other side's nodes as good, or as expired). OpenDHT's
+// connectivityChanged gives every node it gave up on another chance, and a
+// re-read makes listens and announces reach the other side again.
+void OpenDhtDht::Impl::OnPeerPing(const std::string& peer, bool ok) {
+  auto [it, first] = peer_answered.emplace(peer, ok);
+  const bool back = !first && ok && !it->second;
+  it->second = ok;
+  if (!back || stopped) return;
+  Log(DhtLogLevel::kWarning, "DHT: bootstrap peer " + peer +
+                                 " answers again; re-reading watched keys");
+  runner.connectivityChanged();
+  SweepSoon(std::chrono::seconds(1));
+}
+
+// Watch re-reads what it listens to: OpenDHT's listen is best effort (a
+// listen set up while a key's closest nodes were unknown, busy or cut off
+// stays on the nodes it found until the listen is refreshed, minutes later),
+// so a sweep gets every listened key again and reports what it finds like
+// a listen would. One sweep at a time, paced (kSweepGetsPerSecond); asked
+// for again while running, it runs once more after.
+void OpenDhtDht::Impl::SweepSoon(std::chrono::milliseconds delay) {
+  if (stopped) return;
+  if (sweep) {
+    sweep_again = true;
+    return;
+  }
+  if (sweep_scheduled) return;
+  sweep_scheduled = true;
+  std::weak_ptr<Impl> weak = weak_from_this();
+  tasks.PostAfter(delay, [weak] {
+    auto self = weak.lock();
+    if (!self || self->stopped) return;
+    self->sweep_scheduled = false;
+    if (self->sweep) {
+      self->sweep_again = true;
+      return;
+    }
+    auto sweep = std::make_unique<Sweep>();
+    {
+      std::lock_guard lock(self->mu);
+      sweep->keys.reserve(self->listened.size());
+      for (const auto& entry : self->listened)
+        sweep->keys.push_back(entry.first);
+    }
+    self->last_sweep = std::chrono::steady_clock::now();
+    self->peers_low = self->GoodPeers();
+    if (sweep->keys.empty()) return;
+    self->sweep = std::move(sweep);
+    self->SweepNext();
+  });
+}
+
+void OpenDhtDht::Impl::SweepNext() {
+  std::weak_ptr<Impl> weak = weak_from_this();
+  const auto now = std::chrono::steady_clock::now();
+  if (now - sweep->window_start >= std::chrono::seconds(1)) {
+    sweep->window_start = now;
+    sweep->window_gets = 0;
+  }
+  while (!stopped && sweep->outstanding < kSweepParallelism &&
+         sweep->next < sweep->keys.size()) {
+    if (sweep->window_gets == kSweepGetsPerSecond) {
+      if (!sweep->paused) {
+        sweep->paused = true;
+        tasks.PostAt(sweep->window_start + std::chrono::seconds(1), [weak] {
+          auto self = weak.lock();
+          if (!self || !self->sweep) return;
+          self->sweep->paused = false;
+          self->SweepNext();
+        });
+      }
+      return;
+    }
+    ++sweep->window_gets;
+    const InfoHash key = sweep->keys[sweep->next++];
+    ++sweep->outstanding;
+    runner.get(
+        key, ::dht::GetCallback([weak, key](const std::vector<ValuePtr>& vals) {
+          if (auto self = weak.lock()) {
+            self->tasks.Post([self, key, vals] { self->OnValues(key, vals); });
+          }
+          return true;
+        }),
+        ::dht::DoneCallbackSimple([weak](bool) {
+          if (auto self = weak.lock()) {
+            self->tasks.Post([self] {
+              if (!self->sweep) return;
+              --self->sweep->outstanding;
+              self->SweepNext();
+            });
+          }
+        }));
+  }
+  if (sweep->outstanding == 0 && !sweep->paused &&
+      (stopped || sweep->next == sweep->keys.size())) {
+    sweep.reset();
+    if (sweep_again) {
+      sweep_again = false;
+      SweepSoon(std::chrono::milliseconds(0));
+    }
+  }
 }
 
 uint32_t OpenDhtDht::Impl::GoodPeers() const {
@@ -373,7 +573,12 @@ void OpenDhtDht::Impl::StartGets(const std::shared_ptr<FetchOp>& op) {
               self->StartGets(op);
             });
           }
-        }));
+        }),
+        ::dht::Value::Filter{},
+        // The listens' clause: a key a synced listen covers is answered
+        // from that listen's cache, at no cost (a query's deadline is
+        // short); re-reads, without it, ask the nodes.
+        ::dht::Where().userType(kOfferUserType));
   }
 }
 
@@ -453,7 +658,7 @@ void OpenDhtDht::Publish(const OfferRecord& record, PutDone done) {
     auto op = weak_op.lock();
     if (!self || !op || op->finished) return;
     auto value = std::make_shared<::dht::Value>(type_id, data, id);
-    value->user_type = "crsp/offer";
+    value->user_type = kOfferUserType;
     self->runner.putSigned(
         key, value,
         ::dht::DoneCallback(
@@ -471,7 +676,7 @@ void OpenDhtDht::Publish(const OfferRecord& record, PutDone done) {
   for (const std::string& name : keys) {
     if (name == primary) continue;
     auto value = std::make_shared<::dht::Value>(type.id, data, id);
-    value->user_type = "crsp/offer";
+    value->user_type = kOfferUserType;
     impl_->runner.putSigned(InfoHash::get(name), value, ::dht::DoneCallback{},
                             /*permanent=*/true);
   }
@@ -521,16 +726,33 @@ void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) {
   for (const auto& [key, bucket] : to_listen) {
     // The token is only needed to cancel; listens end with the runner.
     impl_->runner.listen(
-        key, ::dht::ValueCallback([weak, key = key](
-                                      const std::vector<ValuePtr>& vals,
-                                      bool expired) {
-          auto self = weak.lock();
-          if (!self) return false;
-          if (!expired) {
-            self->tasks.Post([self, key, vals] { self->OnValues(key, vals); });
-          }
-          return true;
-        }));
+        key,
+        ::dht::ValueCallback(
+            [weak, key = key](const std::vector<ValuePtr>& vals, bool expired) {
+              auto self = weak.lock();
+              if (!self) return false;
+              if (!expired) {
+                self->tasks.Post(
+                    [self, key, vals] { self->OnValues(key, vals); });
+              }
+              return true;
+            }),
+        ::dht::Value::Filter{},
+        // Every offer value has this user type, so the clause changes
+        // nothing in what the listen reports. It is there because OpenDHT
+        // answers a get from a synced listen's cache when the listen's
+        // query covers the get's: the re-reads (no clause) then ask the
+        // nodes, while Fetch (same clause) may use the cache.
+        ::dht::Where().userType(kOfferUserType));
+  }
+  if (!to_listen.empty()) {
+    // Once the new listens have settled, read their keys again: a value a
+    // listen did not deliver (its notification lost, or stored where the
+    // listen did not reach) and that the caller's fetch did not read in
+    // time comes in then.
+    impl_->tasks.Post([weak] {
+      if (auto self = weak.lock()) self->SweepSoon(kWatchSettleTime);
+    });
   }
 }
 

@@ -3,6 +3,7 @@
 // partition. Run by the long job (docs/cluster.md).
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "cluster_test_util.h"
@@ -31,24 +32,32 @@ size_t Missing(
   return missing;
 }
 
-// Waits until every node in `nodes` serves every wanted offer; reports the
-// worst node's count otherwise.
+// Waits until every node in `nodes` serves every wanted offer, polling them
+// in rounds (so that each node is asked again and again until the deadline,
+// not only the first ones); reports each node's last count otherwise.
 void ExpectAllServe(
     Cluster& cluster, const std::vector<int>& nodes,
     const std::vector<uint16_t>& resources,
     const std::set<std::pair<protocol::DeviceId, uint16_t>>& wanted,
     std::chrono::seconds within) {
-  auto deadline = Clock::now() + within;
-  for (int k : nodes) {
-    size_t missing = wanted.size();
-    PollUntil(
-        [&] {
-          missing = Missing(cluster, k, resources, wanted);
-          return missing == 0;
-        },
-        deadline, std::chrono::milliseconds(500), 200);
-    EXPECT_EQ(missing, 0u) << "node " << k << " misses " << missing << " of "
-                           << wanted.size() << " offers";
+  const auto deadline = Clock::now() + within;
+  std::map<int, size_t> missing;
+  for (int k : nodes) missing[k] = wanted.size();
+  for (int round = 0; round < 400; ++round) {
+    bool all = true;
+    for (auto& [k, count] : missing) {
+      // Past the deadline a round only finishes the nodes it has begun.
+      if (count != 0 && Clock::now() < deadline) {
+        count = Missing(cluster, k, resources, wanted);
+      }
+      all = all && count == 0;
+    }
+    if (all || Clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  for (const auto& [k, count] : missing) {
+    EXPECT_EQ(count, 0u) << "node " << k << " misses " << count << " of "
+                         << wanted.size() << " offers";
   }
 }
 
@@ -74,7 +83,10 @@ TEST(ClusterLong, TwentyNodesLoseNoneOfTwoThousandOffersWhenSevenDie) {
   ASSERT_EQ(wanted.size(), 2000u);
   std::vector<int> all;
   for (int k = 1; k <= kNodes; ++k) all.push_back(k);
-  ExpectAllServe(cluster, all, resources, wanted, std::chrono::seconds(60));
+  // A node's first query reads 5,632 keys in 1.5 s and answers with what
+  // came; its watch listens and re-reads them at 32 gets/s (~3 min). On
+  // this 2-core machine 20 nodes share two cores: give them 4 minutes.
+  ExpectAllServe(cluster, all, resources, wanted, std::chrono::seconds(240));
 
   // Seven at once, accepting nodes among them (every node accepted some).
   std::vector<int> live;
@@ -85,7 +97,7 @@ TEST(ClusterLong, TwentyNodesLoseNoneOfTwoThousandOffersWhenSevenDie) {
       live.push_back(k);
     }
   }
-  ExpectAllServe(cluster, live, resources, wanted, std::chrono::seconds(60));
+  ExpectAllServe(cluster, live, resources, wanted, std::chrono::seconds(120));
 }
 
 TEST(ClusterLong, OffersOnBothSidesOfASixtySecondPartitionReachEveryNode) {

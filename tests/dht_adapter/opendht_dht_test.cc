@@ -246,6 +246,9 @@ TEST_F(TwoNodes, HostileValuesUnderAnOfferKeyAreNeverFetched) {
     auto cb = [&acks](bool, const std::vector<std::shared_ptr<::dht::Node>>&) {
       ++acks;
     };
+    // The user type our values carry (Fetch asks for it): the hostile
+    // values pass that clause, so the read filter is what is tested.
+    v->user_type = "crsp/offer";
     if (sign) {
       raw.putSigned(key, v, ::dht::DoneCallback(cb));
     } else {

@@ -79,6 +79,9 @@ bool HostilePeer::Put(const std::string& key_name, uint16_t type,
                       std::chrono::milliseconds deadline) {
   const ::dht::InfoHash key = ::dht::InfoHash::get(key_name);
   auto value = std::make_shared<::dht::Value>(type, ToBlob(data));
+  // Dressed as an offer value: nodes ask for this user type, so only their
+  // read filter stands between these values and the answers.
+  value->user_type = "crsp/offer";
   static thread_local std::mt19937_64 random(std::random_device{}());
   value->id = std::uniform_int_distribution<uint64_t>(1)(random);
   auto done = std::make_shared<std::promise<void>>();

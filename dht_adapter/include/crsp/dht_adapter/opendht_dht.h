@@ -57,6 +57,13 @@ struct OpenDhtConfig {
   // put_timeout; Fetch runs at most `fetch_parallelism` gets at once.
   std::chrono::milliseconds put_timeout{4500};
   uint32_t fetch_parallelism = 32;
+  // How often the node pings its bootstrap peers again and looks up its own
+  // id (sooner in its first minute), so that nodes that joined together
+  // learn of each other and the halves of a healed partition merge. 0: off.
+  std::chrono::milliseconds refresh_interval{30000};
+  // How often Watch re-reads every watched key (see Watch), at 32 gets/s.
+  // 0: only when peers come back.
+  std::chrono::milliseconds resync_interval{300000};
 };
 
 enum class DhtLogLevel { kError, kWarning, kDebug };
@@ -80,6 +87,11 @@ class OpenDhtDht final : public Dht {
   void Publish(const OfferRecord& record, PutDone done) override;
   void Fetch(uint16_t resource, uint32_t max_price,
              std::chrono::milliseconds deadline, FetchDone done) override;
+  // Listens on the keys, and re-reads them (`seen` may get a record more
+  // than once): 5 s after a Watch adds keys, every resync_interval, when a
+  // bootstrap peer answers again after it did not, and at a refresh that
+  // finds many more good peers than before. A record stored where a listen
+  // did not reach is seen by the next re-read.
   void Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) override;
   DhtInfo Info() const override;
   // Waits for OpenDHT's shutdown (which saves dht.state when persisting) at
