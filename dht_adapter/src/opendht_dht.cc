@@ -387,7 +387,8 @@ void OpenDhtDht::Impl::SweepSoon(std::chrono::milliseconds delay) {
     }
     self->last_sweep = std::chrono::steady_clock::now();
     self->peers_low = self->GoodPeers();
-    if (sweep->keys.empty()) return;
+    // Alone, there is nobody to read from: listens see the local storage.
+    if (sweep->keys.empty() || self->peers_low == 0) return;
     self->sweep = std::move(sweep);
     self->SweepNext();
   });
