@@ -324,13 +324,12 @@ void OpenDhtDht::Impl::Refresh(std::chrono::milliseconds next) {
   // in by a re-read, not by listens that were set up without those nodes.
   const uint32_t good = v4.good_nodes + v6.good_nodes;
   peers_low = std::min(peers_low, good);
-  const auto now = std::chrono::steady_clock::now();
-  if (good >= peers_low + 2 && good >= peers_low + peers_low / 2) {
-    SweepSoon(std::chrono::milliseconds(0));
-  } else if (config.resync_interval.count() > 0 &&
-             now - last_sweep >= config.resync_interval) {
-    SweepSoon(std::chrono::milliseconds(0));
-  }
+  const bool peers_back =
+      good >= peers_low + 2 && good >= peers_low + peers_low / 2;
+  const bool resync_due =
+      config.resync_interval.count() > 0 &&
+      std::chrono::steady_clock::now() - last_sweep >= config.resync_interval;
+  if (peers_back || resync_due) SweepSoon(std::chrono::milliseconds(0));
   std::weak_ptr<Impl> weak = weak_from_this();
   const std::chrono::milliseconds after =
       std::min<std::chrono::milliseconds>(next * 2, config.refresh_interval);
@@ -373,17 +372,15 @@ void OpenDhtDht::Impl::SweepSoon(std::chrono::milliseconds delay) {
   tasks.PostAfter(delay, [weak] {
     auto self = weak.lock();
     if (!self || self->stopped) return;
+    // Only this task starts a sweep, and none runs while it is scheduled.
     self->sweep_scheduled = false;
-    if (self->sweep) {
-      self->sweep_again = true;
-      return;
-    }
     auto sweep = std::make_unique<Sweep>();
     {
       std::lock_guard lock(self->mu);
       sweep->keys.reserve(self->listened.size());
-      for (const auto& entry : self->listened)
+      for (const auto& entry : self->listened) {
         sweep->keys.push_back(entry.first);
+      }
     }
     self->last_sweep = std::chrono::steady_clock::now();
     self->peers_low = self->GoodPeers();
