@@ -93,7 +93,8 @@ void InMemoryDht::Publish(const OfferRecord& record, PutDone done) {
 }
 
 void InMemoryDht::Fetch(uint16_t resource, uint32_t max_price,
-                        std::chrono::milliseconds deadline, FetchDone done) {
+                        FetchDeadlines /*deadlines*/, FetchDone answer,
+                        FetchMore more) {
   const uint64_t now = now_();
   std::vector<OfferRecord> records;
   {
@@ -111,17 +112,20 @@ void InMemoryDht::Fetch(uint16_t resource, uint32_t max_price,
       }
     }
   }
-  done(std::move(records), /*complete=*/true);
+  answer(std::move(records), /*complete=*/true);
+  more({}, FetchProgress::kComplete);
 }
 
 void InMemoryDht::Watch(uint16_t resource, uint32_t max_price,
                         RecordSeen seen) {
   // Like OpenDHT's listen, a new watcher first sees what is stored.
   std::vector<OfferRecord> existing;
-  Fetch(resource, max_price, std::chrono::milliseconds(0),
-        [&existing](std::vector<OfferRecord> r, bool) {
-          existing = std::move(r);
-        });
+  Fetch(
+      resource, max_price, {},
+      [&existing](std::vector<OfferRecord> r, bool) {
+        existing = std::move(r);
+      },
+      [](std::vector<OfferRecord>, FetchProgress) {});
   {
     std::lock_guard lock(mu_);
     watchers_.push_back({resource, PriceBucket(max_price), seen});

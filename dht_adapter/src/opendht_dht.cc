@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdarg>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -43,6 +44,13 @@ constexpr std::string_view kOfferUserType = "crsp/offer";
 // re-read of one resource id takes about 44 s and adds about 32 gets/s.
 constexpr size_t kSweepGetsPerSecond = 32;
 constexpr size_t kSweepParallelism = 8;
+// Listens are handed to OpenDHT this many at a time, this far apart.
+// DhtRunner runs every queued call before it reads the packets that came
+// meanwhile, and drops those that waited over 650 ms (RX_QUEUE_MAX_DELAY):
+// a Watch of 1,408 keys queued at once kept the DHT thread busy for over a
+// second, and the answers to the same query's gets were lost.
+constexpr size_t kListensPerBatch = 64;
+constexpr std::chrono::milliseconds kListenBatchPause{20};
 // A new Watch's keys are read again this long after its listens start.
 constexpr std::chrono::milliseconds kWatchSettleTime{5000};
 
@@ -134,16 +142,20 @@ struct PutOp {
   }
 };
 
-// One Fetch: gets run `parallelism` at a time; done runs once, when the
-// last get finished or at the deadline.
+// One Fetch: gets run `parallelism` at a time. `answer` runs once, when the
+// last get finished or at the answer deadline; `more` after it, with what
+// later gets read, last when the last get finished or at the finish
+// deadline (`over`).
 struct FetchOp {
-  Dht::FetchDone done;
+  Dht::FetchDone answer;
+  Dht::FetchMore more;
   uint16_t resource = 0;
   std::vector<InfoHash> keys;
   size_t next = 0;
   size_t outstanding = 0;
-  bool finished = false;
-  std::vector<OfferRecord> records;
+  bool answered = false;
+  bool over = false;
+  std::vector<OfferRecord> records;                 // until `answer` runs
   std::set<std::pair<uint64_t, ::dht::Blob>> seen;  // (value id, data)
 };
 
@@ -177,6 +189,9 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   std::map<std::pair<protocol::DeviceId, uint16_t>, Published> published;
   std::map<InfoHash, ListenedKey> listened;
   std::vector<Watcher> watchers;
+  // Keys a Watch added that are not listened on yet (PumpListens).
+  std::deque<InfoHash> listen_queue;
+  bool listen_pump_running = false;
 
   // Declared last: destroyed (stopped) before the runner it calls into.
   TaskThread tasks;
@@ -189,7 +204,15 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   void OnPutDone(const std::shared_ptr<PutOp>& op, bool ok, size_t nodes,
                  const InfoHash& key, uint64_t id, const ::dht::Blob& data);
   void StartGets(const std::shared_ptr<FetchOp>& op);
+  // At the answer deadline: answers with what arrived (once).
+  void AnswerFetch(const std::shared_ptr<FetchOp>& op);
+  // Every get finished (or the finish deadline passed, or the DHT stopped):
+  // answers if not yet, then finishes (once).
+  void EndFetch(const std::shared_ptr<FetchOp>& op, bool complete);
   void OnValues(const InfoHash& key, const std::vector<ValuePtr>& values);
+  // Hands the next kListensPerBatch queued keys to OpenDHT's listen, and
+  // comes back after kListenBatchPause while keys are left.
+  void PumpListens();
   void CancelAtExpiry(const std::pair<protocol::DeviceId, uint16_t>& offer,
                       uint64_t valid_until, uint64_t id);
   void Refresh(std::chrono::milliseconds next);
@@ -515,16 +538,47 @@ void OpenDhtDht::Impl::CancelAtExpiry(
                   });
 }
 
-void OpenDhtDht::Impl::StartGets(const std::shared_ptr<FetchOp>& op) {
-  std::vector<InfoHash> to_start;
-  bool complete = false;
+void OpenDhtDht::Impl::AnswerFetch(const std::shared_ptr<FetchOp>& op) {
+  std::vector<OfferRecord> records;
   {
     std::lock_guard lock(mu);
-    if (op->finished) return;
-    if (stopped || (op->next == op->keys.size() && op->outstanding == 0)) {
-      op->finished = true;
-      complete = !stopped;
-    } else {
+    if (op->answered) return;
+    op->answered = true;
+    records = std::move(op->records);
+    op->records.clear();
+  }
+  op->answer(std::move(records), /*complete=*/false);
+}
+
+void OpenDhtDht::Impl::EndFetch(const std::shared_ptr<FetchOp>& op,
+                                bool complete) {
+  bool answered;
+  std::vector<OfferRecord> records;
+  {
+    std::lock_guard lock(mu);
+    if (op->over) return;
+    op->over = true;
+    answered = op->answered;
+    op->answered = true;
+    records = std::move(op->records);
+    op->records.clear();
+  }
+  const Dht::FetchProgress last = complete ? Dht::FetchProgress::kComplete
+                                           : Dht::FetchProgress::kIncomplete;
+  if (answered) {
+    op->more(std::move(records), last);
+  } else {
+    op->answer(std::move(records), complete);
+    op->more({}, last);
+  }
+}
+
+void OpenDhtDht::Impl::StartGets(const std::shared_ptr<FetchOp>& op) {
+  std::vector<InfoHash> to_start;
+  {
+    std::lock_guard lock(mu);
+    if (op->over) return;
+    if (!stopped && (op->next < op->keys.size() || op->outstanding > 0)) {
       while (op->outstanding <
                  std::max<uint32_t>(config.fetch_parallelism, 1) &&
              op->next < op->keys.size()) {
@@ -534,10 +588,12 @@ void OpenDhtDht::Impl::StartGets(const std::shared_ptr<FetchOp>& op) {
     }
   }
   if (to_start.empty()) {
-    if (op->finished && op->done) {
-      auto done = std::move(op->done);
-      done(std::move(op->records), complete);
+    bool outstanding;
+    {
+      std::lock_guard lock(mu);
+      outstanding = op->outstanding > 0;
     }
+    if (stopped || !outstanding) EndFetch(op, /*complete=*/!stopped);
     return;
   }
   std::weak_ptr<Impl> weak = weak_from_this();
@@ -549,14 +605,26 @@ void OpenDhtDht::Impl::StartGets(const std::shared_ptr<FetchOp>& op) {
           if (!self) return false;
           self->tasks.Post([self, op, key, vals] {
             const uint64_t now = NowSeconds();
+            std::vector<std::pair<const ValuePtr*, OfferRecord>> accepted;
             for (const ValuePtr& v : vals) {
               std::optional<OfferRecord> r = AcceptValue(key, v, now);
-              if (!r || r->offer.resource != op->resource) continue;
-              std::lock_guard lock(self->mu);
-              if (op->finished) return;
-              if (op->seen.emplace(v->id, v->data).second) {
-                op->records.push_back(std::move(*r));
+              if (r && r->offer.resource == op->resource) {
+                accepted.emplace_back(&v, std::move(*r));
               }
+            }
+            std::vector<OfferRecord> late;  // read after the answer
+            {
+              std::lock_guard lock(self->mu);
+              if (op->over) return;
+              for (auto& [v, r] : accepted) {
+                if (op->seen.emplace((*v)->id, (*v)->data).second) {
+                  (op->answered ? late : op->records).push_back(std::move(r));
+                }
+              }
+            }
+            // On the task thread, as EndFetch: never after its last call.
+            if (!late.empty()) {
+              op->more(std::move(late), Dht::FetchProgress::kReading);
             }
           });
           return true;
@@ -572,11 +640,13 @@ void OpenDhtDht::Impl::StartGets(const std::shared_ptr<FetchOp>& op) {
             });
           }
         }),
-        ::dht::Value::Filter{},
-        // The listens' clause: a key a synced listen covers is answered
-        // from that listen's cache, at no cost (a query's deadline is
-        // short); re-reads, without it, ask the nodes.
-        ::dht::Where().userType(kOfferUserType));
+        // No Where clause: a get whose query a synced listen covers is
+        // answered from that listen's cache without asking any node, and
+        // a listen is "synced" once the few nodes it knew acknowledged,
+        // whether or not they hold what was put elsewhere. Seen: a
+        // complete Fetch of 0 records while the record had been stored
+        // for 2 s. A Fetch makes a resource id warm, so it asks the nodes.
+        ::dht::Value::Filter{});
   }
 }
 
@@ -682,26 +752,66 @@ void OpenDhtDht::Publish(const OfferRecord& record, PutDone done) {
 }
 
 void OpenDhtDht::Fetch(uint16_t resource, uint32_t max_price,
-                       std::chrono::milliseconds deadline, FetchDone done) {
+                       FetchDeadlines deadlines, FetchDone answer,
+                       FetchMore more) {
   auto op = std::make_shared<FetchOp>();
-  op->done = std::move(done);
+  op->answer = std::move(answer);
+  op->more = std::move(more);
   op->resource = resource;
   for (const std::string& name : KeysFor(resource, max_price)) {
     op->keys.push_back(InfoHash::get(name));
   }
   std::weak_ptr<Impl> weak = impl_;
-  impl_->tasks.PostAfter(deadline, [weak, op] {
-    auto self = weak.lock();
-    if (!self) return;
-    {
-      std::lock_guard lock(self->mu);
-      if (op->finished) return;
-      op->finished = true;
-    }
-    auto done = std::move(op->done);
-    done(std::move(op->records), /*complete=*/false);
+  impl_->tasks.PostAfter(deadlines.answer_by, [weak, op] {
+    if (auto self = weak.lock()) self->AnswerFetch(op);
   });
+  impl_->tasks.PostAfter(std::max(deadlines.answer_by, deadlines.finish_by),
+                         [weak, op] {
+                           if (auto self = weak.lock()) {
+                             self->EndFetch(op, /*complete=*/false);
+                           }
+                         });
   impl_->StartGets(op);
+}
+
+void OpenDhtDht::Impl::PumpListens() {
+  std::vector<InfoHash> batch;
+  {
+    std::lock_guard lock(mu);
+    while (batch.size() < kListensPerBatch && !listen_queue.empty()) {
+      batch.push_back(listen_queue.front());
+      listen_queue.pop_front();
+    }
+    listen_pump_running = !listen_queue.empty() && !stopped;
+  }
+  std::weak_ptr<Impl> weak = weak_from_this();
+  for (const InfoHash& key : batch) {
+    // The token is only needed to cancel; listens end with the runner.
+    runner.listen(
+        key,
+        ::dht::ValueCallback([weak, key](const std::vector<ValuePtr>& vals,
+                                         bool expired) {
+          auto self = weak.lock();
+          if (!self) return false;
+          if (!expired) {
+            self->tasks.Post([self, key, vals] { self->OnValues(key, vals); });
+          }
+          return true;
+        }),
+        ::dht::Value::Filter{},
+        // Every offer value has this user type, so the clause changes
+        // nothing in what the listen reports. It is there because OpenDHT
+        // answers a get from a synced listen's cache when the listen's
+        // query covers the get's: with it, the gets of Fetch and of the
+        // re-reads (no clause) ask the nodes.
+        ::dht::Where().userType(kOfferUserType));
+  }
+  std::lock_guard lock(mu);
+  if (listen_pump_running) {
+    tasks.PostAfter(kListenBatchPause, [weak] {
+      if (auto self = weak.lock()) self->PumpListens();
+    });
+  }
 }
 
 void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) {
@@ -721,27 +831,21 @@ void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) {
     }
   }
   std::weak_ptr<Impl> weak = impl_;
-  for (const auto& [key, bucket] : to_listen) {
-    // The token is only needed to cancel; listens end with the runner.
-    impl_->runner.listen(
-        key,
-        ::dht::ValueCallback(
-            [weak, key = key](const std::vector<ValuePtr>& vals, bool expired) {
-              auto self = weak.lock();
-              if (!self) return false;
-              if (!expired) {
-                self->tasks.Post(
-                    [self, key, vals] { self->OnValues(key, vals); });
-              }
-              return true;
-            }),
-        ::dht::Value::Filter{},
-        // Every offer value has this user type, so the clause changes
-        // nothing in what the listen reports. It is there because OpenDHT
-        // answers a get from a synced listen's cache when the listen's
-        // query covers the get's: the re-reads (no clause) then ask the
-        // nodes, while Fetch (same clause) may use the cache.
-        ::dht::Where().userType(kOfferUserType));
+  if (!to_listen.empty()) {
+    bool start_pump;
+    {
+      std::lock_guard lock(impl_->mu);
+      for (const auto& [key, bucket] : to_listen) {
+        impl_->listen_queue.push_back(key);
+      }
+      start_pump = !impl_->listen_pump_running;
+      impl_->listen_pump_running = true;
+    }
+    if (start_pump) {
+      impl_->tasks.Post([weak] {
+        if (auto self = weak.lock()) self->PumpListens();
+      });
+    }
   }
   if (!to_listen.empty()) {
     // Once the new listens have settled, read their keys again: a value a

@@ -2,6 +2,9 @@
 // registered at one node is answered, with every field, by all the others.
 #include <gtest/gtest.h>
 
+#include <future>
+#include <map>
+
 #include "cluster_test_util.h"
 
 namespace crsp::testing {
@@ -10,23 +13,37 @@ namespace {
 constexpr uint16_t kResource = 0x8101;
 
 // Registers one offer at node `at` and expects every other node to serve it,
-// field for field, within `within` of the acknowledgement.
+// field for field, within `within` of the acknowledgement. The nodes are
+// asked at the same time, one thread each, so the last one gets the same
+// time as the first.
 void ExpectServedEverywhere(Cluster& cluster, int at,
                             std::chrono::milliseconds within) {
   protocol::DeviceId device = DeviceNumber(1, 0x10);
   protocol::ResourceEntry entry = Entry(kResource, 4200, 8);
   ASSERT_TRUE(RegisterOk(cluster.Client(at), device, {entry}, 1));
-  auto deadline = Clock::now() + within;
+  const auto deadline = Clock::now() + within;
+  std::map<int, std::future<std::optional<protocol::Offer>>> asked;
   for (int k = 1; k <= cluster.hosts(); ++k) {
     if (k == at) continue;
-    std::optional<protocol::Offer> seen;
-    PollUntil(
-        [&] {
-          auto offers = QueryAll(cluster.Client(k), kResource);
-          if (offers) seen = FindOffer(*offers, device);
-          return seen.has_value();
-        },
-        deadline, std::chrono::milliseconds(50));
+    UdpClient& client = cluster.Client(k);  // one per node: no sharing
+    asked[k] = std::async(std::launch::async, [&client, &device, deadline] {
+      std::optional<protocol::Offer> seen;
+      PollUntil(
+          [&] {
+            auto offers = QueryAll(client, kResource);
+            if (offers) seen = FindOffer(*offers, device);
+            return seen.has_value();
+          },
+          deadline, std::chrono::milliseconds(50));
+      // Served, but only after the deadline: late.
+      if (Clock::now() > deadline + std::chrono::milliseconds(50)) {
+        return std::optional<protocol::Offer>{};
+      }
+      return seen;
+    });
+  }
+  for (auto& [k, future] : asked) {
+    std::optional<protocol::Offer> seen = future.get();
     ASSERT_TRUE(seen) << "node " << k << " does not serve the offer within "
                       << within.count() << " ms";
     EXPECT_EQ(seen->resource, kResource);

@@ -19,13 +19,22 @@ class MemoryDht : public ::testing::Test {
   std::vector<OfferRecord> FetchAll(uint16_t resource, uint32_t max_price) {
     std::vector<OfferRecord> out;
     bool called = false;
-    dht_.Fetch(resource, max_price, std::chrono::milliseconds(0),
-               [&](std::vector<OfferRecord> r, bool complete) {
-                 out = std::move(r);
-                 called = true;
-                 EXPECT_TRUE(complete);  // nothing in memory is late
-               });
+    bool finished = false;
+    dht_.Fetch(
+        resource, max_price, {},
+        [&](std::vector<OfferRecord> r, bool complete) {
+          out = std::move(r);
+          called = true;
+          EXPECT_TRUE(complete);  // nothing in memory is late
+        },
+        [&](std::vector<OfferRecord> r, Dht::FetchProgress progress) {
+          EXPECT_TRUE(called);  // after the answer
+          EXPECT_TRUE(r.empty());
+          EXPECT_EQ(progress, Dht::FetchProgress::kComplete);
+          finished = true;
+        });
     EXPECT_TRUE(called);
+    EXPECT_TRUE(finished);
     return out;
   }
   std::pair<bool, uint16_t> Publish(const OfferRecord& r) {

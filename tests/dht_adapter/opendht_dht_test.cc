@@ -57,19 +57,48 @@ std::pair<bool, uint16_t> PublishAndWait(Dht& dht, const OfferRecord& r) {
   return future.get();
 }
 
+// What one Fetch delivered: its answer, then what its finish added.
+struct Fetched {
+  std::vector<OfferRecord> answer;
+  bool answer_complete = false;
+  std::vector<OfferRecord> later;
+  bool finished_complete = false;
+  bool finished = false;
+};
+
+Fetched FetchInTwoSteps(Dht& dht, uint16_t resource, uint32_t max_price,
+                        Dht::FetchDeadlines deadlines) {
+  auto result = std::make_shared<Fetched>();
+  auto done = std::make_shared<std::promise<void>>();
+  auto future = done->get_future();
+  dht.Fetch(
+      resource, max_price, deadlines,
+      [result](std::vector<OfferRecord> r, bool complete) {
+        result->answer = std::move(r);
+        result->answer_complete = complete;
+      },
+      [result, done](std::vector<OfferRecord> r, Dht::FetchProgress progress) {
+        EXPECT_FALSE(result->finished) << "a call after the last";
+        result->later.insert(result->later.end(), r.begin(), r.end());
+        if (progress == Dht::FetchProgress::kReading) return;
+        result->finished_complete = progress == Dht::FetchProgress::kComplete;
+        result->finished = true;
+        done->set_value();
+      });
+  const auto bound = std::max(deadlines.answer_by, deadlines.finish_by) + 2s;
+  EXPECT_EQ(future.wait_for(bound), std::future_status::ready)
+      << "Fetch missed its deadline";
+  if (future.wait_for(0s) != std::future_status::ready) return {};
+  return *result;
+}
+
+// Everything one Fetch read, answer and finish deadline both `deadline`.
 std::vector<OfferRecord> FetchAndWait(Dht& dht, uint16_t resource,
                                       uint32_t max_price,
                                       std::chrono::milliseconds deadline) {
-  auto result = std::make_shared<std::promise<std::vector<OfferRecord>>>();
-  auto future = result->get_future();
-  dht.Fetch(
-      resource, max_price, deadline,
-      [result](std::vector<OfferRecord> r, bool) { result->set_value(r); });
-  EXPECT_EQ(future.wait_for(deadline + 2s), std::future_status::ready)
-      << "Fetch missed its deadline";
-  return future.valid() && future.wait_for(0s) == std::future_status::ready
-             ? future.get()
-             : std::vector<OfferRecord>{};
+  Fetched f = FetchInTwoSteps(dht, resource, max_price, {deadline, deadline});
+  f.answer.insert(f.answer.end(), f.later.begin(), f.later.end());
+  return f.answer;
 }
 
 bool Contains(const std::vector<OfferRecord>& records, const OfferRecord& r) {
@@ -117,6 +146,18 @@ TEST_F(TwoNodes, ARecordPublishedAtOneIsFetchedAtTheOther) {
   EXPECT_GE(b_->Info().stored_values, 1u);
   // Above the max price's buckets: not read.
   EXPECT_TRUE(FetchAndWait(*b_, 1, 10, 3s).empty());
+}
+
+TEST_F(TwoNodes, AFetchPastItsAnswerDeadlineReadsOnInTheBackground) {
+  const OfferRecord r = UnsignedRecord(5, 900, 0x0005);
+  ASSERT_TRUE(PublishAndWait(*a_, r).first);
+  // Answer at once, before any key could be read; finish within 10 s.
+  Fetched f = FetchInTwoSteps(*b_, 5, wire::kAnyPrice, {0ms, 10s});
+  ASSERT_TRUE(f.finished);
+  EXPECT_FALSE(f.answer_complete);
+  EXPECT_TRUE(f.finished_complete);  // every one of the 1,408 keys read
+  EXPECT_FALSE(Contains(f.answer, r) && Contains(f.later, r));  // once
+  EXPECT_TRUE(Contains(f.answer, r) || Contains(f.later, r));
 }
 
 TEST_F(TwoNodes, AWatcherSeesARecordPublishedAtTheOtherNode) {

@@ -23,9 +23,10 @@ class CountingDht final : public dht::Dht {
   void Publish(const dht::OfferRecord& r, PutDone done) override {
     inner_.Publish(r, std::move(done));
   }
-  void Fetch(uint16_t resource, uint32_t max_price,
-             std::chrono::milliseconds deadline, FetchDone done) override {
-    inner_.Fetch(resource, max_price, deadline, std::move(done));
+  void Fetch(uint16_t resource, uint32_t max_price, FetchDeadlines deadlines,
+             FetchDone answer, FetchMore more) override {
+    inner_.Fetch(resource, max_price, deadlines, std::move(answer),
+                 std::move(more));
   }
   void Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) override {
     inner_.Watch(resource, max_price, std::move(seen));

@@ -22,15 +22,27 @@ class SharedDht final : public dht::Dht {
       world_.dht->Publish(record, std::move(done));
     });
   }
-  void Fetch(uint16_t resource, uint32_t max_price,
-             std::chrono::milliseconds deadline, FetchDone done) override {
+  void Fetch(uint16_t resource, uint32_t max_price, FetchDeadlines deadlines,
+             FetchDone answer, FetchMore more) override {
     ++world_.fetches;
-    world_.dht->Fetch(
-        resource, max_price, deadline,
-        [this, done = std::move(done)](std::vector<dht::OfferRecord> records,
-                                       bool complete) {
-          done(std::move(records), complete && !world_.fetches_incomplete);
-        });
+    auto call = [this, resource, max_price, deadlines,
+                 answer = std::move(answer), more = std::move(more)]() mutable {
+      world_.dht->Fetch(
+          resource, max_price, deadlines, std::move(answer),
+          [this, more = std::move(more)](std::vector<dht::OfferRecord> records,
+                                         FetchProgress progress) {
+            if (world_.fetches_incomplete &&
+                progress == FetchProgress::kComplete) {
+              progress = FetchProgress::kIncomplete;
+            }
+            more(std::move(records), progress);
+          });
+    };
+    if (world_.hold_fetches) {
+      world_.held_fetches.push_back(std::move(call));
+    } else {
+      call();
+    }
   }
   void Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) override {
     ++world_.watches;
@@ -66,6 +78,12 @@ void World::ReleaseHeld(bool ok) {
   if (!ok) dht->SetFailPuts(true);
   for (auto& call : calls) call();
   if (!ok) dht->SetFailPuts(false);
+}
+
+void World::ReleaseFetches() {
+  std::vector<std::function<void()>> calls = std::move(held_fetches);
+  held_fetches.clear();
+  for (auto& call : calls) call();
 }
 
 Sender SourceA() {

@@ -36,6 +36,11 @@ struct World {
   size_t watches = 0;
   // While true, fetches report that not every key answered in time.
   bool fetches_incomplete = false;
+  // While true, Fetch calls are held in `held_fetches` (a DHT slower than
+  // the test) until ReleaseFetches.
+  bool hold_fetches = false;
+  std::vector<std::function<void()>> held_fetches;
+  void ReleaseFetches();
   void ReleaseHeld(bool ok);
   Clock clock() const;
 };

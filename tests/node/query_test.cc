@@ -216,6 +216,68 @@ TEST(Query, APartialColdFetchIsFetchedAgainUntilComplete) {
   EXPECT_EQ(world.fetches, 3u);  // complete once: warm from then on
 }
 
+// Collects the answers a node sends, also those sent later.
+struct Answers {
+  std::shared_ptr<std::vector<protocol::DecodeResult>> got =
+      std::make_shared<std::vector<protocol::DecodeResult>>();
+  ReplyFn Reply() const {
+    return [got = got](std::vector<std::byte> answer) {
+      got->push_back(protocol::Decode(answer));
+    };
+  }
+};
+
+TEST(Query, QueriesDuringAColdFetchWaitForItInsteadOfFetchingAgain) {
+  World world;
+  TestNode a(world, {}, protocol::NodeId{1});
+  TestNode b(world, {}, protocol::NodeId{2});
+  a.Send(Register(1, Device(1), {Entry(1, 100)}));
+  world.hold_fetches = true;  // the DHT is slow
+  Answers answers;
+  b.node().HandleDatagram(Bytes(Query(7, {Want(1, 1000)})), SourceA(),
+                          answers.Reply());
+  // Another buyer, and a cheaper limit the running fetch covers.
+  b.node().HandleDatagram(Bytes(Query(8, {Want(1, 500)})), SourceB(),
+                          answers.Reply());
+  EXPECT_TRUE(answers.got->empty());
+  EXPECT_EQ(world.fetches, 1u);
+  world.hold_fetches = false;
+  world.ReleaseFetches();
+  ASSERT_EQ(answers.got->size(), 2u);
+  for (const protocol::DecodeResult& answer : *answers.got) {
+    EXPECT_EQ(Offers(answer).total, 1u) << "txid " << answer.packet.header.txid;
+  }
+  // Warm now: no further fetch.
+  EXPECT_EQ(Offers(b.Send(Query(9, {Want(1, 1000)}))).total, 1u);
+  EXPECT_EQ(world.fetches, 1u);
+}
+
+TEST(Query, AResendOfAQueryWaitingForAColdFetchGetsOneAnswer) {
+  World world;
+  TestNode b(world, {}, protocol::NodeId{2});
+  world.hold_fetches = true;
+  Answers answers;
+  const std::vector<std::byte> query = Bytes(Query(7, {Want(1, 1000)}));
+  b.node().HandleDatagram(query, SourceA(), answers.Reply());
+  b.node().HandleDatagram(query, SourceA(), answers.Reply());  // resent
+  world.hold_fetches = false;
+  world.ReleaseFetches();
+  EXPECT_EQ(world.fetches, 1u);
+  ASSERT_EQ(answers.got->size(), 1u);
+  EXPECT_EQ(answers.got->front().packet.header.txid, 7u);
+  // The same txid from another port is another buyer's query.
+  Sender other = SourceA();
+  other.port = 5002;
+  world.hold_fetches = true;
+  b.node().HandleDatagram(Bytes(Query(7, {Want(2, 1000)})), SourceA(),
+                          answers.Reply());
+  b.node().HandleDatagram(Bytes(Query(7, {Want(2, 1000)})), other,
+                          answers.Reply());
+  world.hold_fetches = false;
+  world.ReleaseFetches();
+  EXPECT_EQ(answers.got->size(), 3u);
+}
+
 TEST(Query, FlagsOnlySignedOffers) {
   World world;
   TestNode node(world);

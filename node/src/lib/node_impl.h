@@ -31,8 +31,12 @@ namespace crsp::node {
 // entries are answered STORAGE_FAILED: inside the 7.5 s a client retries
 // (500 ms doubling, 4 tries), with room for a slow (sanitized, loaded) node.
 inline constexpr uint64_t kPublishTimeoutSec = 5;
-// Deadline of a cold fetch of a query.
+// A query that needs a cold fetch is answered within kColdFetchDeadline with
+// what arrived by then; the fetch itself goes on in the background for up to
+// kColdFetchLimit (a DHT that is slow, loaded or throttled by stock OpenDHT
+// nodes still gets every key read once, and the resource id warm).
 inline constexpr std::chrono::milliseconds kColdFetchDeadline{1500};
+inline constexpr std::chrono::milliseconds kColdFetchLimit{30000};
 // What queries may make the node do in the DHT, so that queries for many
 // (e.g. random private-use) resource ids cannot grow it without bound: at
 // most this many resource ids watched (a watch listens on up to 1,408 keys)
@@ -94,7 +98,16 @@ class NodeImpl final : public Node {
   // A query waiting for cold fetches.
   struct ColdQuery {
     Request request;
-    size_t outstanding = 0;
+    size_t outstanding = 0;  // fetches that have not answered yet
+  };
+  // A running cold fetch of one resource id up to a price bucket. Queries
+  // that need no more than it wait for its answer (while it is answering)
+  // or are answered from the index (while it goes on in the background)
+  // instead of starting a fetch of their own.
+  struct ColdFetch {
+    uint32_t bucket = 0;
+    bool answered = false;
+    std::vector<std::shared_ptr<ColdQuery>> waiters;
   };
 
   void HandlePing(Request& request);
@@ -102,6 +115,14 @@ class NodeImpl final : public Node {
   void HandleWithdraw(Request& request);
   void HandleQuery(Request& request);
   void AnswerQuery(Request& request);
+  // Starts Watch and Fetch of `resource` up to `max_price` for `fetch`.
+  void StartColdFetch(uint16_t resource, uint32_t max_price,
+                      const std::shared_ptr<ColdFetch>& fetch);
+  void OnColdAnswer(const std::shared_ptr<ColdFetch>& fetch,
+                    std::vector<dht::OfferRecord> records);
+  void OnColdMore(uint16_t resource, const std::shared_ptr<ColdFetch>& fetch,
+                  std::vector<dht::OfferRecord> records,
+                  dht::Dht::FetchProgress progress);
 
   // Shared by register and withdraw, called with `lock` held: the budget for
   // the largest answer, require_signed, ownership and replay. Returns false
@@ -158,7 +179,9 @@ class NodeImpl final : public Node {
   // Highest price bucket per resource id whose keys are fetched and watched.
   std::map<uint16_t, uint32_t> warm_;
   std::map<uint16_t, uint32_t> watched_;
-  size_t cold_fetches_ = 0;  // at most kMaxColdFetches
+  // Running cold fetches by resource id (the widest one when several run).
+  std::map<uint16_t, std::shared_ptr<ColdFetch>> fetching_;
+  size_t cold_fetches_ = 0;  // running, at most kMaxColdFetches
   std::list<std::weak_ptr<PendingWrite>> pending_;
   size_t in_flight_ = 0;  // pending writes and cold queries
   // Records of pending writes not settled yet (Limits::max_pending_writes).

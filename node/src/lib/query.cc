@@ -3,6 +3,7 @@
 // from the DHT (cold) and watches them, so later ones stay in memory.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 
 #include "crsp/dht_adapter/keys.h"
@@ -36,7 +37,10 @@ void NodeImpl::HandleQuery(Request& request) {
   const auto& query =
       std::get<protocol::QueryRequest>(request.decoded.packet.body);
   const uint64_t now = Now();
+  const uint32_t txid = request.decoded.packet.header.txid;
   std::map<uint16_t, uint32_t> cold;  // resource -> price to fetch up to
+  std::vector<std::shared_ptr<ColdFetch>> joined;  // running, answering
+  std::vector<std::pair<uint16_t, std::shared_ptr<ColdFetch>>> started;
   {
     std::unique_lock lock(mu_);
     if (!limiter_.HasBudget(request.prefix, now)) {
@@ -52,9 +56,30 @@ void NodeImpl::HandleQuery(Request& request) {
     for (const protocol::QueryEntry& entry : query.entries) {
       const uint32_t bucket = dht::PriceBucket(entry.max_price);
       auto warm = warm_.find(entry.resource);
-      if (warm == warm_.end() || warm->second < bucket) {
-        uint32_t& top = cold[entry.resource];
-        top = std::max(top, BucketTop(entry.max_price));
+      if (warm != warm_.end() && warm->second >= bucket) continue;
+      auto running = fetching_.find(entry.resource);
+      if (running != fetching_.end() && running->second->bucket >= bucket) {
+        // Answering: wait for it. In the background: what it read so far
+        // is in the index.
+        const std::shared_ptr<ColdFetch>& fetch = running->second;
+        if (!fetch->answered &&
+            std::find(joined.begin(), joined.end(), fetch) == joined.end()) {
+          joined.push_back(fetch);
+        }
+        continue;
+      }
+      uint32_t& top = cold[entry.resource];
+      top = std::max(top, BucketTop(entry.max_price));
+    }
+    for (const std::shared_ptr<ColdFetch>& fetch : joined) {
+      for (const std::shared_ptr<ColdQuery>& waiter : fetch->waiters) {
+        const Request& other = waiter->request;
+        if (other.from.address == request.from.address &&
+            other.from.port == request.from.port &&
+            other.decoded.packet.header.txid == txid) {
+          // A resend of a query still waiting: it gets that one's answer.
+          return;
+        }
       }
     }
     if (!cold.empty() && cold_fetches_ + cold.size() > kMaxColdFetches) {
@@ -62,69 +87,106 @@ void NodeImpl::HandleQuery(Request& request) {
       spdlog::debug(
           "query txid {}: {} cold resource id(s) not fetched, {} "
           "fetches running",
-          request.decoded.packet.header.txid, cold.size(), cold_fetches_);
+          txid, cold.size(), cold_fetches_);
       cold.clear();
+    }
+    if (cold.empty() && joined.empty()) {
+      lock.unlock();
+      AnswerQuery(request);
+      return;
+    }
+    auto pending = std::make_shared<ColdQuery>();
+    pending->request = std::move(request);
+    pending->outstanding = joined.size() + cold.size();
+    ++in_flight_;
+    for (const std::shared_ptr<ColdFetch>& fetch : joined) {
+      fetch->waiters.push_back(pending);
+    }
+    for (const auto& [resource, max_price] : cold) {
+      auto fetch = std::make_shared<ColdFetch>();
+      fetch->bucket = dht::PriceBucket(max_price);
+      fetch->waiters.push_back(pending);
+      fetching_[resource] = fetch;
+      started.emplace_back(resource, fetch);
     }
     cold_fetches_ += cold.size();
   }
-  if (cold.empty()) {
-    AnswerQuery(request);
-    return;
+  for (const auto& [resource, fetch] : started) {
+    StartColdFetch(resource, cold[resource], fetch);
   }
+}
 
-  auto pending = std::make_shared<ColdQuery>();
-  pending->request = std::move(request);
-  pending->outstanding = cold.size();
+void NodeImpl::StartColdFetch(uint16_t resource, uint32_t max_price,
+                              const std::shared_ptr<ColdFetch>& fetch) {
+  bool watch;
   {
     std::lock_guard lock(mu_);
-    ++in_flight_;
+    auto watched = watched_.find(resource);
+    watch = watched == watched_.end() ? watched_.size() < kMaxWatchedResources
+                                      : watched->second < fetch->bucket;
+    if (watch) watched_[resource] = fetch->bucket;
   }
-  for (const auto& [resource, max_price] : cold) {
-    const uint32_t bucket = dht::PriceBucket(max_price);
-    bool watch;
-    {
+  // Watch first: nothing published between the fetch and the watch is
+  // missed.
+  if (watch) {
+    dht_->Watch(resource, max_price, [this](const dht::OfferRecord& record) {
       std::lock_guard lock(mu_);
-      auto watched = watched_.find(resource);
-      watch = watched == watched_.end() ? watched_.size() < kMaxWatchedResources
-                                        : watched->second < bucket;
-      if (watch) watched_[resource] = bucket;
-    }
-    // Watch first: nothing published between the fetch and the watch is
-    // missed.
-    if (watch) {
-      dht_->Watch(resource, max_price, [this](const dht::OfferRecord& record) {
-        std::lock_guard lock(mu_);
-        index_.Apply(record, Now());
-      });
-    }
-    dht_->Fetch(resource, max_price, kColdFetchDeadline,
-                [this, pending, resource = resource, bucket](
-                    std::vector<dht::OfferRecord> records, bool complete) {
-                  bool last;
-                  {
-                    std::lock_guard lock(mu_);
-                    const uint64_t at = Now();
-                    for (const dht::OfferRecord& record : records) {
-                      index_.Apply(record, at);
-                    }
-                    --cold_fetches_;
-                    // Warm only when every key answered (a partial fetch
-                    // is fetched again by the next query; what arrived
-                    // stays) and while watched (an unwatched copy goes
-                    // stale).
-                    if (complete && watched_.count(resource) != 0) {
-                      uint32_t& warm = warm_[resource];
-                      warm = std::max(warm, bucket);
-                    }
-                    last = --pending->outstanding == 0;
-                    if (last) {
-                      --in_flight_;
-                      idle_.notify_all();
-                    }
-                  }
-                  if (last) AnswerQuery(pending->request);
-                });
+      index_.Apply(record, Now());
+    });
   }
+  dht_->Fetch(
+      resource, max_price, {kColdFetchDeadline, kColdFetchLimit},
+      [this, fetch](std::vector<dht::OfferRecord> records, bool) {
+        OnColdAnswer(fetch, std::move(records));
+      },
+      [this, resource, fetch](std::vector<dht::OfferRecord> records,
+                              dht::Dht::FetchProgress progress) {
+        OnColdMore(resource, fetch, std::move(records), progress);
+      });
+}
+
+void NodeImpl::OnColdAnswer(const std::shared_ptr<ColdFetch>& fetch,
+                            std::vector<dht::OfferRecord> records) {
+  std::vector<std::shared_ptr<ColdQuery>> ready;
+  {
+    std::lock_guard lock(mu_);
+    const uint64_t at = Now();
+    for (const dht::OfferRecord& record : records) index_.Apply(record, at);
+    fetch->answered = true;
+    for (const std::shared_ptr<ColdQuery>& waiter : fetch->waiters) {
+      if (--waiter->outstanding == 0) ready.push_back(waiter);
+    }
+    fetch->waiters.clear();
+  }
+  for (const std::shared_ptr<ColdQuery>& query : ready) {
+    AnswerQuery(query->request);
+  }
+  if (!ready.empty()) {
+    std::lock_guard lock(mu_);
+    in_flight_ -= ready.size();
+    idle_.notify_all();
+  }
+}
+
+void NodeImpl::OnColdMore(uint16_t resource,
+                          const std::shared_ptr<ColdFetch>& fetch,
+                          std::vector<dht::OfferRecord> records,
+                          dht::Dht::FetchProgress progress) {
+  std::lock_guard lock(mu_);
+  const uint64_t at = Now();
+  for (const dht::OfferRecord& record : records) index_.Apply(record, at);
+  if (progress == dht::Dht::FetchProgress::kReading) return;
+  const bool complete = progress == dht::Dht::FetchProgress::kComplete;
+  --cold_fetches_;
+  // Warm only when every key answered (a partial fetch is fetched again by
+  // the next query; what arrived stays) and while watched (an unwatched
+  // copy goes stale).
+  if (complete && watched_.count(resource) != 0) {
+    uint32_t& warm = warm_[resource];
+    warm = std::max(warm, fetch->bucket);
+  }
+  auto it = fetching_.find(resource);
+  if (it != fetching_.end() && it->second == fetch) fetching_.erase(it);
 }
 
 void NodeImpl::AnswerQuery(Request& request) {

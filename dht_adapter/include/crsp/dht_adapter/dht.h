@@ -27,10 +27,24 @@ struct DhtInfo {
 class Dht {
  public:
   using PutDone = std::function<void(bool ok, uint16_t replicas)>;
-  // `complete`: every key answered before the deadline (else `records`
-  // holds only what arrived by then).
+  // `complete`: every key answered in time (else `records` holds only what
+  // arrived).
   using FetchDone =
       std::function<void(std::vector<OfferRecord> records, bool complete)>;
+  // A Fetch answers by `answer_by` with what arrived by then; reads still
+  // running go on in the background until `finish_by`, so that a slow DHT
+  // still delivers every key once (a caller that asked again would start
+  // over from the first key).
+  struct FetchDeadlines {
+    std::chrono::milliseconds answer_by;
+    std::chrono::milliseconds finish_by;
+  };
+  // After a Fetch answered: kReading with records read since, as they
+  // arrive; then once kComplete (every key answered) or kIncomplete (the
+  // finish deadline passed, or the DHT stopped), the last call.
+  enum class FetchProgress { kReading, kComplete, kIncomplete };
+  using FetchMore = std::function<void(std::vector<OfferRecord> records,
+                                       FetchProgress progress)>;
   using RecordSeen = std::function<void(const OfferRecord& record)>;
 
   virtual ~Dht() = default;
@@ -42,10 +56,14 @@ class Dht {
 
   // Every record stored under the keys of `resource` whose price bucket can
   // hold prices <= max_price. Records that fail DecodeRecord,
-  // VerifyRecordSignature or are expired are dropped. Answers by `deadline`
-  // with what arrived by then.
+  // VerifyRecordSignature or are expired are dropped. `answer` runs once:
+  // when every key answered (complete) or at `deadlines.answer_by` with what
+  // arrived by then. `more` runs after it (see FetchProgress) with what
+  // arrives later, until every key answered or `deadlines.finish_by`; its
+  // last call is kComplete at once when `answer` was complete.
   virtual void Fetch(uint16_t resource, uint32_t max_price,
-                     std::chrono::milliseconds deadline, FetchDone done) = 0;
+                     FetchDeadlines deadlines, FetchDone answer,
+                     FetchMore more) = 0;
 
   // From now on, calls `seen` for every valid record that arrives under the
   // keys of `resource` up to max_price (idempotent per key).

@@ -35,8 +35,8 @@ class InMemoryDht final : public Dht {
   // SetFailPuts(true).
   void Publish(const OfferRecord& record, PutDone done) override;
   // Ignores the deadline: everything is already here.
-  void Fetch(uint16_t resource, uint32_t max_price,
-             std::chrono::milliseconds deadline, FetchDone done) override;
+  void Fetch(uint16_t resource, uint32_t max_price, FetchDeadlines deadlines,
+             FetchDone answer, FetchMore more) override;
   void Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) override;
   DhtInfo Info() const override;
   void Shutdown(std::chrono::milliseconds timeout) override;

@@ -85,8 +85,8 @@ class OpenDhtDht final : public Dht {
   OpenDhtDht& operator=(const OpenDhtDht&) = delete;
 
   void Publish(const OfferRecord& record, PutDone done) override;
-  void Fetch(uint16_t resource, uint32_t max_price,
-             std::chrono::milliseconds deadline, FetchDone done) override;
+  void Fetch(uint16_t resource, uint32_t max_price, FetchDeadlines deadlines,
+             FetchDone answer, FetchMore more) override;
   // Listens on the keys, and re-reads them (`seen` may get a record more
   // than once): 5 s after a Watch adds keys, every resync_interval, when a
   // bootstrap peer answers again after it did not, and at a refresh that
