@@ -177,26 +177,33 @@ TEST(Query, WarmsFromTheDhtOnTheFirstQueryAndWatchesAfterwards) {
   EXPECT_EQ(Ask(b, Query(0, {Want(1)})).total, 3u);
 }
 
-TEST(Query, WatchesABoundedNumberOfResourceIdsAndStillAnswersTheRest) {
+TEST(Query, FetchesAndWatchesABoundedNumberOfPrivateResourceIds) {
   World world;
   TestNode a(world, {}, protocol::NodeId{1});
   TestNode b(world, {}, protocol::NodeId{2});
   // Queries for many private-use resource ids (what a hostile buyer could
-  // send): the node watches at most kMaxWatchedResources of them.
-  const size_t kIds = 300;
+  // send): the node fetches and watches at most kMaxPrivateResourceIds.
+  const size_t kAdmitted = 32;  // kMaxPrivateResourceIds (node_impl.h)
+  const size_t kIds = kAdmitted + 8;
   for (size_t i = 0; i < kIds; ++i) {
     Ask(b, Query(0, {Want(static_cast<uint16_t>(0x8000 + i), 1000)}));
   }
-  EXPECT_EQ(world.watches, 256u);
-  EXPECT_EQ(world.fetches, kIds);
-  // An unwatched resource id is fetched each time, so it is never stale.
-  const uint16_t unwatched = static_cast<uint16_t>(0x8000 + kIds - 1);
-  a.Send(Register(1, Device(1), {Entry(unwatched, 100)}));
-  EXPECT_EQ(Ask(b, Query(0, {Want(unwatched, 1000)})).total, 1u);
-  EXPECT_EQ(world.watches, 256u);
-  // A watched one is warm: answered from memory, no fetch.
+  EXPECT_EQ(world.watches, kAdmitted);
+  EXPECT_EQ(world.fetches, kAdmitted);
+  // Standard resource ids are always fetched and watched.
+  a.Send(Register(1, Device(1), {Entry(wire::kResourcePrint, 100)}));
+  EXPECT_EQ(Ask(b, Query(0, {Want(wire::kResourcePrint, 1000)})).total, 1u);
+  EXPECT_EQ(world.watches, kAdmitted + 1);
+  // Past the bound, a private id is answered from what the node holds: its
+  // own offers, not those registered elsewhere (docs/node.md).
+  const uint16_t over = static_cast<uint16_t>(0x8000 + kIds - 1);
+  a.Send(Register(2, Device(2), {Entry(over, 100)}));
+  b.Send(Register(3, Device(3), {Entry(over, 200)}));
+  EXPECT_EQ(Ask(b, Query(0, {Want(over, 1000)})).total, 1u);
+  EXPECT_EQ(world.fetches, kAdmitted + 1);
+  // An admitted one is warm: answered from memory, no fetch.
   const size_t fetches = world.fetches;
-  a.Send(Register(2, Device(2), {Entry(0x8000, 100)}));
+  a.Send(Register(4, Device(4), {Entry(0x8000, 100)}));
   EXPECT_EQ(Ask(b, Query(0, {Want(0x8000, 1000)})).total, 1u);
   EXPECT_EQ(world.fetches, fetches);
 }

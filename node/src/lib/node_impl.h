@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,11 +39,15 @@ inline constexpr uint64_t kPublishTimeoutSec = 5;
 inline constexpr std::chrono::milliseconds kColdFetchDeadline{1500};
 inline constexpr std::chrono::milliseconds kColdFetchLimit{30000};
 // What queries may make the node do in the DHT, so that queries for many
-// (e.g. random private-use) resource ids cannot grow it without bound: at
-// most this many resource ids watched (a watch listens on up to 1,408 keys)
-// and this many cold fetches at once. Past them a query is answered from
-// what the node holds; an unwatched resource id is fetched again each time.
-inline constexpr size_t kMaxWatchedResources = 256;
+// (e.g. random private-use) resource ids cannot grow it without bound. A
+// cold fetch leaves an OpenDHT search per key and address family, kept 62
+// minutes (Dht::SEARCH_EXPIRE_TIME), and a watch keeps its listens' searches
+// for good: a few MB per resource id. So the node fetches and watches every
+// standard resource id it is asked about, and at most this many private-use
+// ones (first come); a query for another private-use id is answered from
+// what the node holds. At most kMaxColdFetches fetches run at once; past
+// them a query is answered from what the node holds.
+inline constexpr size_t kMaxPrivateResourceIds = 32;
 inline constexpr size_t kMaxColdFetches = 8;
 // Seconds between re-publications of records the DHT did not confirm.
 inline constexpr uint64_t kRetryIntervalSec = 30;
@@ -115,6 +120,9 @@ class NodeImpl final : public Node {
   void HandleWithdraw(Request& request);
   void HandleQuery(Request& request);
   void AnswerQuery(Request& request);
+  // Whether `resource` may be fetched and watched (kMaxPrivateResourceIds);
+  // admits it when there is room. Called with mu_ held.
+  bool AdmitResourceLocked(uint16_t resource);
   // Starts Watch and Fetch of `resource` up to `max_price` for `fetch`.
   void StartColdFetch(uint16_t resource, uint32_t max_price,
                       const std::shared_ptr<ColdFetch>& fetch);
@@ -179,6 +187,9 @@ class NodeImpl final : public Node {
   // Highest price bucket per resource id whose keys are fetched and watched.
   std::map<uint16_t, uint32_t> warm_;
   std::map<uint16_t, uint32_t> watched_;
+  // Private-use resource ids admitted to fetch and watch (at most
+  // kMaxPrivateResourceIds, kept for good).
+  std::set<uint16_t> private_ids_;
   // Running cold fetches by resource id (the widest one when several run).
   std::map<uint16_t, std::shared_ptr<ColdFetch>> fetching_;
   size_t cold_fetches_ = 0;  // running, at most kMaxColdFetches

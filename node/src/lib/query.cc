@@ -68,6 +68,7 @@ void NodeImpl::HandleQuery(Request& request) {
         }
         continue;
       }
+      if (!AdmitResourceLocked(entry.resource)) continue;  // index only
       uint32_t& top = cold[entry.resource];
       top = std::max(top, BucketTop(entry.max_price));
     }
@@ -116,14 +117,21 @@ void NodeImpl::HandleQuery(Request& request) {
   }
 }
 
+bool NodeImpl::AdmitResourceLocked(uint16_t resource) {
+  if (resource < wire::kFirstPrivateResource) return true;  // standard
+  if (private_ids_.count(resource) != 0) return true;
+  if (private_ids_.size() >= kMaxPrivateResourceIds) return false;
+  private_ids_.insert(resource);
+  return true;
+}
+
 void NodeImpl::StartColdFetch(uint16_t resource, uint32_t max_price,
                               const std::shared_ptr<ColdFetch>& fetch) {
   bool watch;
   {
     std::lock_guard lock(mu_);
     auto watched = watched_.find(resource);
-    watch = watched == watched_.end() ? watched_.size() < kMaxWatchedResources
-                                      : watched->second < fetch->bucket;
+    watch = watched == watched_.end() || watched->second < fetch->bucket;
     if (watch) watched_[resource] = fetch->bucket;
   }
   // Watch first: nothing published between the fetch and the watch is
@@ -179,9 +187,8 @@ void NodeImpl::OnColdMore(uint16_t resource,
   const bool complete = progress == dht::Dht::FetchProgress::kComplete;
   --cold_fetches_;
   // Warm only when every key answered (a partial fetch is fetched again by
-  // the next query; what arrived stays) and while watched (an unwatched
-  // copy goes stale).
-  if (complete && watched_.count(resource) != 0) {
+  // the next query; what arrived stays).
+  if (complete) {
     uint32_t& warm = warm_[resource];
     warm = std::max(warm, fetch->bucket);
   }
