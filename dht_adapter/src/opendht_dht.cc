@@ -640,13 +640,16 @@ void OpenDhtDht::Impl::StartGets(const std::shared_ptr<FetchOp>& op) {
             });
           }
         }),
-        // No Where clause: a get whose query a synced listen covers is
-        // answered from that listen's cache without asking any node, and
-        // a listen is "synced" once the few nodes it knew acknowledged,
-        // whether or not they hold what was put elsewhere. Seen: a
-        // complete Fetch of 0 records while the record had been stored
-        // for 2 s. A Fetch makes a resource id warm, so it asks the nodes.
-        ::dht::Value::Filter{});
+        ::dht::Value::Filter{},
+        // The listens' clause: a key a synced listen covers is answered
+        // from that listen's cache without asking any node. A listen counts
+        // as synced once the few nodes it knew acknowledged it, so such an
+        // answer can miss what was put elsewhere (seen: a complete Fetch of
+        // 0 records for an offer stored 2 s before); the listen and the
+        // re-reads (no clause, so they ask the nodes) bring it later. Tried
+        // without the clause: every Fetch asked the network for every key,
+        // and a 20-node cluster on two cores never converged.
+        ::dht::Where().userType(kOfferUserType));
   }
 }
 
@@ -802,8 +805,8 @@ void OpenDhtDht::Impl::PumpListens() {
         // Every offer value has this user type, so the clause changes
         // nothing in what the listen reports. It is there because OpenDHT
         // answers a get from a synced listen's cache when the listen's
-        // query covers the get's: with it, the gets of Fetch and of the
-        // re-reads (no clause) ask the nodes.
+        // query covers the get's: the re-reads (no clause) ask the nodes,
+        // while Fetch (same clause) may use the cache.
         ::dht::Where().userType(kOfferUserType));
   }
   std::lock_guard lock(mu);

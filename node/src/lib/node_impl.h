@@ -33,11 +33,14 @@ namespace crsp::node {
 // (500 ms doubling, 4 tries), with room for a slow (sanitized, loaded) node.
 inline constexpr uint64_t kPublishTimeoutSec = 5;
 // A query that needs a cold fetch is answered within kColdFetchDeadline with
-// what arrived by then; the fetch itself goes on in the background for up to
-// kColdFetchLimit (a DHT that is slow, loaded or throttled by stock OpenDHT
-// nodes still gets every key read once, and the resource id warm).
+// what arrived by then. The fetch could go on in the background up to
+// kColdFetchLimit; it does not (equal deadlines): a fetch that completes
+// late makes the resource id warm, and from then on the node relies on
+// listens and re-reads alone, which on a loaded 20-node cluster lost
+// offers (docs/node.md "Index warming"). An incomplete fetch is started
+// again by the next query.
 inline constexpr std::chrono::milliseconds kColdFetchDeadline{1500};
-inline constexpr std::chrono::milliseconds kColdFetchLimit{30000};
+inline constexpr std::chrono::milliseconds kColdFetchLimit{1500};
 // What queries may make the node do in the DHT, so that queries for many
 // (e.g. random private-use) resource ids cannot grow it without bound. A
 // cold fetch leaves an OpenDHT search per key and address family, kept 62
