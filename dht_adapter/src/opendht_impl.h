@@ -1,0 +1,186 @@
+// The state behind OpenDhtDht, shared by its three files: opendht_dht.cc
+// (start, publish, info, shutdown), opendht_reads.cc (Fetch, Watch and the
+// paced listens) and opendht_refresh.cc (refreshing peers, re-reading
+// watched keys). Private to the adapter.
+#ifndef CRSP_DHT_ADAPTER_OPENDHT_IMPL_H_
+#define CRSP_DHT_ADAPTER_OPENDHT_IMPL_H_
+
+#include <opendht.h>
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crsp/dht_adapter/opendht_dht.h"
+#include "task_thread.h"
+
+namespace crsp::dht {
+namespace internal {
+
+using ::dht::InfoHash;
+using ValuePtr = std::shared_ptr<::dht::Value>;
+
+// A failed put confirmation while peers exist is retried after 200 ms,
+// 400 ms, ... up to 1 s apart, until put_timeout ends the put.
+constexpr int kMaxRetryStepFactor = 5;
+constexpr std::chrono::milliseconds kPutRetryStep{200};
+// The user type of every offer value.
+constexpr std::string_view kOfferUserType = "crsp/offer";
+// The pace of a re-read of watched keys: gets started per second, and at
+// most this many at once. A watch without price limit is 1,408 keys, so a
+// re-read of one resource id takes about 44 s and adds about 32 gets/s.
+constexpr size_t kSweepGetsPerSecond = 32;
+constexpr size_t kSweepParallelism = 8;
+// Listens are handed to OpenDHT this many at a time, this far apart.
+// DhtRunner runs every queued call before it reads the packets that came
+// meanwhile, and drops those that waited over 650 ms (RX_QUEUE_MAX_DELAY):
+// a Watch of 1,408 keys queued at once kept the DHT thread busy for over a
+// second, and the answers to the same query's gets were lost.
+constexpr size_t kListensPerBatch = 64;
+constexpr std::chrono::milliseconds kListenBatchPause{20};
+// A new Watch's keys are read again this long after its listens start.
+constexpr std::chrono::milliseconds kWatchSettleTime{5000};
+
+// Seconds since the epoch, as records count them.
+uint64_t NowSeconds();
+
+// The whole store and read policy for one OpenDHT value (docs/storage.md
+// "Store policy"): one of our types, signed with a valid signature, and a
+// record that AcceptRecord takes, under a key it may live under.
+std::optional<OfferRecord> AcceptValue(const InfoHash& key,
+                                       const ValuePtr& value, uint64_t now);
+
+// One Publish: `done` runs exactly once, from whichever of the put callback
+// and the timeout comes first.
+struct PutOp {
+  Dht::PutDone done;
+  std::atomic<bool> finished{false};
+  // Puts the primary key's value (again). A fresh node's first put can
+  // fail at once while its peers are still being confirmed (seen on
+  // loopback: the IPv4 search expires, the IPv6 one is just starting), so
+  // a failure with good peers is retried until put_timeout.
+  std::function<void()> put_primary;
+  int attempts = 1;
+  void Finish(bool ok, size_t replicas) {
+    if (finished.exchange(true)) return;
+    done(ok, static_cast<uint16_t>(std::min<size_t>(replicas, UINT16_MAX)));
+  }
+};
+
+// One Fetch: gets run `parallelism` at a time. `answer` runs once, when the
+// last get finished or at the answer deadline; `more` after it, with what
+// later gets read, last when the last get finished or at the finish
+// deadline (`over`).
+struct FetchOp {
+  Dht::FetchDone answer;
+  Dht::FetchMore more;
+  uint16_t resource = 0;
+  std::vector<InfoHash> keys;
+  size_t next = 0;
+  size_t outstanding = 0;
+  bool answered = false;
+  bool over = false;
+  std::vector<OfferRecord> records;                 // until `answer` runs
+  std::set<std::pair<uint64_t, ::dht::Blob>> seen;  // (value id, data)
+};
+
+struct Watcher {
+  uint16_t resource;
+  uint32_t max_bucket;
+  Dht::RecordSeen seen;
+};
+
+struct ListenedKey {
+  uint16_t resource;
+  uint32_t bucket;
+};
+
+struct Published {
+  std::vector<std::string> keys;  // every key this offer was put under
+  uint64_t valid_until = 0;
+};
+
+}  // namespace internal
+
+struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
+  using InfoHash = internal::InfoHash;
+  using ValuePtr = internal::ValuePtr;
+  using PutOp = internal::PutOp;
+  using FetchOp = internal::FetchOp;
+  using Watcher = internal::Watcher;
+  using ListenedKey = internal::ListenedKey;
+  using Published = internal::Published;
+
+  OpenDhtConfig config;
+  DhtLogger logger;
+  ::dht::DhtRunner runner;
+  InfoHash node_id;
+  std::atomic<bool> stopped{false};
+  DhtInfo last_info;  // served after Shutdown
+
+  std::mutex mu;
+  std::map<std::pair<protocol::DeviceId, uint16_t>, Published> published;
+  std::map<InfoHash, ListenedKey> listened;
+  std::vector<Watcher> watchers;
+  // Keys a Watch added that are not listened on yet (PumpListens).
+  std::deque<InfoHash> listen_queue;
+  bool listen_pump_running = false;
+
+  // Declared last: destroyed (stopped) before the runner it calls into.
+  TaskThread tasks;
+
+  void Log(DhtLogLevel level, const std::string& line) const {
+    if (logger) logger(level, line);
+  }
+
+  void Start(const OpenDhtConfig& cfg);
+  void OnPutDone(const std::shared_ptr<PutOp>& op, bool ok, size_t nodes,
+                 const InfoHash& key, uint64_t id, const ::dht::Blob& data);
+  void StartGets(const std::shared_ptr<FetchOp>& op);
+  // At the answer deadline: answers with what arrived (once).
+  void AnswerFetch(const std::shared_ptr<FetchOp>& op);
+  // Every get finished (or the finish deadline passed, or the DHT stopped):
+  // answers if not yet, then finishes (once).
+  void EndFetch(const std::shared_ptr<FetchOp>& op, bool complete);
+  void OnValues(const InfoHash& key, const std::vector<ValuePtr>& values);
+  // Hands the next kListensPerBatch queued keys to OpenDHT's listen, and
+  // comes back after kListenBatchPause while keys are left.
+  void PumpListens();
+  void CancelAtExpiry(const std::pair<protocol::DeviceId, uint16_t>& offer,
+                      uint64_t valid_until, uint64_t id);
+  void Refresh(std::chrono::milliseconds next);
+  void OnPeerPing(const std::string& peer, bool ok);
+  void SweepSoon(std::chrono::milliseconds delay);
+  void SweepNext();
+  uint32_t GoodPeers() const;
+
+  // The re-read of watched keys (Sweep*); touched on the task thread only.
+  struct Sweep {
+    std::vector<InfoHash> keys;
+    size_t next = 0;
+    size_t outstanding = 0;
+    // Gets started in the current one-second window; paused: a task will
+    // go on when the window ends.
+    std::chrono::steady_clock::time_point window_start{};
+    size_t window_gets = 0;
+    bool paused = false;
+  };
+  std::unique_ptr<Sweep> sweep;
+  bool sweep_again = false;
+  bool sweep_scheduled = false;
+  std::chrono::steady_clock::time_point last_sweep{};
+  uint32_t peers_low = 0;  // fewest good peers seen since the last sweep
+  std::map<std::string, bool> peer_answered;  // by configured peer, last ping
+};
+
+}  // namespace crsp::dht
+
+#endif  // CRSP_DHT_ADAPTER_OPENDHT_IMPL_H_

@@ -1,0 +1,277 @@
+// OpenDhtDht's reads: Fetch (paced gets with an answer and a finish
+// deadline) and Watch (listens handed to OpenDHT in paced batches, values
+// reported to the watchers). docs/storage.md "Publish, Fetch, Watch".
+#include <opendht.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "crsp/dht_adapter/keys.h"
+#include "opendht_impl.h"
+
+namespace crsp::dht {
+
+using internal::AcceptValue;
+using internal::FetchOp;
+using internal::InfoHash;
+using internal::kListenBatchPause;
+using internal::kListensPerBatch;
+using internal::kOfferUserType;
+using internal::kWatchSettleTime;
+using internal::ListenedKey;
+using internal::NowSeconds;
+using internal::ValuePtr;
+using internal::Watcher;
+
+void OpenDhtDht::Impl::AnswerFetch(const std::shared_ptr<FetchOp>& op) {
+  std::vector<OfferRecord> records;
+  {
+    std::lock_guard lock(mu);
+    if (op->answered) return;
+    op->answered = true;
+    records = std::move(op->records);
+    op->records.clear();
+  }
+  op->answer(std::move(records), /*complete=*/false);
+}
+
+void OpenDhtDht::Impl::EndFetch(const std::shared_ptr<FetchOp>& op,
+                                bool complete) {
+  bool answered;
+  std::vector<OfferRecord> records;
+  {
+    std::lock_guard lock(mu);
+    if (op->over) return;
+    op->over = true;
+    answered = op->answered;
+    op->answered = true;
+    records = std::move(op->records);
+    op->records.clear();
+  }
+  const Dht::FetchProgress last = complete ? Dht::FetchProgress::kComplete
+                                           : Dht::FetchProgress::kIncomplete;
+  if (answered) {
+    op->more(std::move(records), last);
+  } else {
+    op->answer(std::move(records), complete);
+    op->more({}, last);
+  }
+}
+
+void OpenDhtDht::Impl::StartGets(const std::shared_ptr<FetchOp>& op) {
+  std::vector<InfoHash> to_start;
+  {
+    std::lock_guard lock(mu);
+    if (op->over) return;
+    if (!stopped && (op->next < op->keys.size() || op->outstanding > 0)) {
+      while (op->outstanding <
+                 std::max<uint32_t>(config.fetch_parallelism, 1) &&
+             op->next < op->keys.size()) {
+        to_start.push_back(op->keys[op->next++]);
+        ++op->outstanding;
+      }
+    }
+  }
+  if (to_start.empty()) {
+    bool outstanding;
+    {
+      std::lock_guard lock(mu);
+      outstanding = op->outstanding > 0;
+    }
+    if (stopped || !outstanding) EndFetch(op, /*complete=*/!stopped);
+    return;
+  }
+  std::weak_ptr<Impl> weak = weak_from_this();
+  for (const InfoHash& key : to_start) {
+    runner.get(
+        key,
+        ::dht::GetCallback([weak, op, key](const std::vector<ValuePtr>& vals) {
+          auto self = weak.lock();
+          if (!self) return false;
+          self->tasks.Post([self, op, key, vals] {
+            const uint64_t now = NowSeconds();
+            std::vector<std::pair<const ValuePtr*, OfferRecord>> accepted;
+            for (const ValuePtr& v : vals) {
+              std::optional<OfferRecord> r = AcceptValue(key, v, now);
+              if (r && r->offer.resource == op->resource) {
+                accepted.emplace_back(&v, std::move(*r));
+              }
+            }
+            std::vector<OfferRecord> late;  // read after the answer
+            {
+              std::lock_guard lock(self->mu);
+              if (op->over) return;
+              for (auto& [v, r] : accepted) {
+                if (op->seen.emplace((*v)->id, (*v)->data).second) {
+                  (op->answered ? late : op->records).push_back(std::move(r));
+                }
+              }
+            }
+            // On the task thread, as EndFetch: never after its last call.
+            if (!late.empty()) {
+              op->more(std::move(late), Dht::FetchProgress::kReading);
+            }
+          });
+          return true;
+        }),
+        ::dht::DoneCallback([weak, op](bool, const auto&) {
+          if (auto self = weak.lock()) {
+            self->tasks.Post([self, op] {
+              {
+                std::lock_guard lock(self->mu);
+                --op->outstanding;
+              }
+              self->StartGets(op);
+            });
+          }
+        }),
+        ::dht::Value::Filter{},
+        // The listens' clause: a key a synced listen covers is answered
+        // from that listen's cache without asking any node. A listen counts
+        // as synced once the few nodes it knew acknowledged it, so such an
+        // answer can miss what was put elsewhere (seen: a complete Fetch of
+        // 0 records for an offer stored 2 s before); the listen and the
+        // re-reads (no clause, so they ask the nodes) bring it later. Tried
+        // without the clause: every Fetch asked the network for every key,
+        // and a 20-node cluster on two cores never converged.
+        ::dht::Where().userType(kOfferUserType));
+  }
+}
+
+void OpenDhtDht::Impl::OnValues(const InfoHash& key,
+                                const std::vector<ValuePtr>& values) {
+  std::vector<OfferRecord> records;
+  const uint64_t now = NowSeconds();
+  for (const ValuePtr& v : values) {
+    if (std::optional<OfferRecord> r = AcceptValue(key, v, now)) {
+      records.push_back(std::move(*r));
+    }
+  }
+  std::vector<Dht::RecordSeen> targets;
+  {
+    std::lock_guard lock(mu);
+    auto it = listened.find(key);
+    if (it == listened.end()) return;
+    for (const Watcher& w : watchers) {
+      if (w.resource == it->second.resource &&
+          it->second.bucket <= w.max_bucket) {
+        targets.push_back(w.seen);
+      }
+    }
+  }
+  for (const OfferRecord& r : records) {
+    for (const Dht::RecordSeen& seen : targets) seen(r);
+  }
+}
+
+void OpenDhtDht::Fetch(uint16_t resource, uint32_t max_price,
+                       FetchDeadlines deadlines, FetchDone answer,
+                       FetchMore more) {
+  auto op = std::make_shared<FetchOp>();
+  op->answer = std::move(answer);
+  op->more = std::move(more);
+  op->resource = resource;
+  for (const std::string& name : KeysFor(resource, max_price)) {
+    op->keys.push_back(InfoHash::get(name));
+  }
+  std::weak_ptr<Impl> weak = impl_;
+  impl_->tasks.PostAfter(deadlines.answer_by, [weak, op] {
+    if (auto self = weak.lock()) self->AnswerFetch(op);
+  });
+  impl_->tasks.PostAfter(std::max(deadlines.answer_by, deadlines.finish_by),
+                         [weak, op] {
+                           if (auto self = weak.lock()) {
+                             self->EndFetch(op, /*complete=*/false);
+                           }
+                         });
+  impl_->StartGets(op);
+}
+
+void OpenDhtDht::Impl::PumpListens() {
+  std::vector<InfoHash> batch;
+  {
+    std::lock_guard lock(mu);
+    while (batch.size() < kListensPerBatch && !listen_queue.empty()) {
+      batch.push_back(listen_queue.front());
+      listen_queue.pop_front();
+    }
+    listen_pump_running = !listen_queue.empty() && !stopped;
+  }
+  std::weak_ptr<Impl> weak = weak_from_this();
+  for (const InfoHash& key : batch) {
+    // The token is only needed to cancel; listens end with the runner.
+    runner.listen(
+        key,
+        ::dht::ValueCallback([weak, key](const std::vector<ValuePtr>& vals,
+                                         bool expired) {
+          auto self = weak.lock();
+          if (!self) return false;
+          if (!expired) {
+            self->tasks.Post([self, key, vals] { self->OnValues(key, vals); });
+          }
+          return true;
+        }),
+        ::dht::Value::Filter{},
+        // Every offer value has this user type, so the clause changes
+        // nothing in what the listen reports. It is there because OpenDHT
+        // answers a get from a synced listen's cache when the listen's
+        // query covers the get's: the re-reads (no clause) ask the nodes,
+        // while Fetch (same clause) may use the cache.
+        ::dht::Where().userType(kOfferUserType));
+  }
+  std::lock_guard lock(mu);
+  if (listen_pump_running) {
+    tasks.PostAfter(kListenBatchPause, [weak] {
+      if (auto self = weak.lock()) self->PumpListens();
+    });
+  }
+}
+
+void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) {
+  if (impl_->stopped) return;
+  std::vector<std::pair<InfoHash, uint32_t>> to_listen;
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->watchers.push_back({resource, PriceBucket(max_price), seen});
+    for (uint32_t bucket = 0; bucket <= PriceBucket(max_price); ++bucket) {
+      for (uint32_t shard = 0; shard < kShards; ++shard) {
+        const InfoHash key = InfoHash::get(KeyName(resource, bucket, shard));
+        if (impl_->listened.emplace(key, ListenedKey{resource, bucket})
+                .second) {
+          to_listen.emplace_back(key, bucket);
+        }
+      }
+    }
+  }
+  std::weak_ptr<Impl> weak = impl_;
+  if (!to_listen.empty()) {
+    bool start_pump;
+    {
+      std::lock_guard lock(impl_->mu);
+      for (const auto& [key, bucket] : to_listen) {
+        impl_->listen_queue.push_back(key);
+      }
+      start_pump = !impl_->listen_pump_running;
+      impl_->listen_pump_running = true;
+    }
+    if (start_pump) {
+      impl_->tasks.Post([weak] {
+        if (auto self = weak.lock()) self->PumpListens();
+      });
+    }
+  }
+  if (!to_listen.empty()) {
+    // Once the new listens have settled, read their keys again: a value a
+    // listen did not deliver (its notification lost, or stored where the
+    // listen did not reach) and that the caller's fetch did not read in
+    // time comes in then.
+    impl_->tasks.Post([weak] {
+      if (auto self = weak.lock()) self->SweepSoon(kWatchSettleTime);
+    });
+  }
+}
+
+}  // namespace crsp::dht

@@ -1,0 +1,186 @@
+// Keeping OpenDhtDht fresh: the periodic refresh of bootstrap peers and of
+// the node's own id, and the paced re-reads (sweeps) of watched keys.
+// docs/storage.md "Publish, Fetch, Watch" and docs/cluster.md.
+#include <opendht.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "crsp/dht_adapter/keys.h"
+#include "opendht_impl.h"
+
+namespace crsp::dht {
+
+using internal::InfoHash;
+using internal::kSweepGetsPerSecond;
+using internal::kSweepParallelism;
+using internal::ValuePtr;
+
+// Kademlia's join lookup, repeated. OpenDHT pings its bootstrap peers only
+// while it has no peer at all and looks its own id up once, so a node that
+// joined while the cluster was forming can know a single peer for minutes,
+// and the two halves of a healed partition never meet again: each half
+// keeps good peers of its own. Pinging the configured peers and looking up
+// our own id puts the nodes that answer into the routing table and into
+// every running search (Dht::onNewNode), so puts, gets and listens reach
+// the nodes closest to their keys again. A node with no peer at all skips
+// the lookup (it would only fail).
+void OpenDhtDht::Impl::Refresh(std::chrono::milliseconds next) {
+  if (stopped) return;
+  for (const std::string& peer : config.bootstrap) {
+    const auto [host, service] = ::dht::splitPort(peer);
+    std::vector<::dht::SockAddr> addresses;
+    try {
+      addresses = ::dht::SockAddr::resolve(host, service);
+    } catch (const std::exception&) {
+      // Unresolvable now; tried again at the next refresh.
+    }
+    std::weak_ptr<Impl> weak = weak_from_this();
+    for (::dht::SockAddr& address : addresses) {
+      runner.bootstrap(std::move(address), [weak, peer](bool ok) {
+        if (auto self = weak.lock()) {
+          self->tasks.Post([self, peer, ok] { self->OnPeerPing(peer, ok); });
+        }
+      });
+    }
+  }
+  const ::dht::NodeStats v4 = runner.getNodesStats(AF_INET);
+  const ::dht::NodeStats v6 = runner.getNodesStats(AF_INET6);
+  if (v4.good_nodes + v4.dubious_nodes + v6.good_nodes + v6.dubious_nodes > 0) {
+    runner.get(node_id, ::dht::GetCallback([](const std::vector<ValuePtr>&) {
+                 return false;  // no value wanted: the walk is the point
+               }),
+               ::dht::DoneCallbackSimple([](bool) {}));
+  }
+  // Many peers regained (a healed partition, a cluster back from a
+  // restart): the values stored meanwhile on the nodes now reachable come
+  // in by a re-read, not by listens that were set up without those nodes.
+  const uint32_t good = v4.good_nodes + v6.good_nodes;
+  peers_low = std::min(peers_low, good);
+  const bool peers_back =
+      good >= peers_low + 2 && good >= peers_low + peers_low / 2;
+  const bool resync_due =
+      config.resync_interval.count() > 0 &&
+      std::chrono::steady_clock::now() - last_sweep >= config.resync_interval;
+  if (peers_back || resync_due) SweepSoon(std::chrono::milliseconds(0));
+  std::weak_ptr<Impl> weak = weak_from_this();
+  const std::chrono::milliseconds after =
+      std::min<std::chrono::milliseconds>(next * 2, config.refresh_interval);
+  tasks.PostAfter(next, [weak, after] {
+    if (auto self = weak.lock()) self->Refresh(after);
+  });
+}
+
+// A configured peer that answers again after it did not is the one sign of
+// a healed partition this node is sure to get (its routing table may still
+// hold the other side's nodes as good, or as expired). OpenDHT's
+// connectivityChanged gives every node it gave up on another chance, and a
+// re-read makes listens and announces reach the other side again.
+void OpenDhtDht::Impl::OnPeerPing(const std::string& peer, bool ok) {
+  auto [it, first] = peer_answered.emplace(peer, ok);
+  const bool back = !first && ok && !it->second;
+  it->second = ok;
+  if (!back || stopped) return;
+  Log(DhtLogLevel::kWarning, "DHT: bootstrap peer " + peer +
+                                 " answers again; re-reading watched keys");
+  runner.connectivityChanged();
+  SweepSoon(std::chrono::seconds(1));
+}
+
+// Watch re-reads what it listens to: OpenDHT's listen is best effort (a
+// listen set up while a key's closest nodes were unknown, busy or cut off
+// stays on the nodes it found until the listen is refreshed, minutes later),
+// so a sweep gets every listened key again and reports what it finds like
+// a listen would. One sweep at a time, paced (kSweepGetsPerSecond); asked
+// for again while running, it runs once more after.
+void OpenDhtDht::Impl::SweepSoon(std::chrono::milliseconds delay) {
+  if (stopped) return;
+  if (sweep) {
+    sweep_again = true;
+    return;
+  }
+  if (sweep_scheduled) return;
+  sweep_scheduled = true;
+  std::weak_ptr<Impl> weak = weak_from_this();
+  tasks.PostAfter(delay, [weak] {
+    auto self = weak.lock();
+    if (!self || self->stopped) return;
+    // Only this task starts a sweep, and none runs while it is scheduled.
+    self->sweep_scheduled = false;
+    auto sweep = std::make_unique<Sweep>();
+    {
+      std::lock_guard lock(self->mu);
+      sweep->keys.reserve(self->listened.size());
+      for (const auto& entry : self->listened) {
+        sweep->keys.push_back(entry.first);
+      }
+    }
+    self->last_sweep = std::chrono::steady_clock::now();
+    self->peers_low = self->GoodPeers();
+    // Alone, there is nobody to read from: listens see the local storage.
+    if (sweep->keys.empty() || self->peers_low == 0) return;
+    self->sweep = std::move(sweep);
+    self->SweepNext();
+  });
+}
+
+void OpenDhtDht::Impl::SweepNext() {
+  std::weak_ptr<Impl> weak = weak_from_this();
+  const auto now = std::chrono::steady_clock::now();
+  if (now - sweep->window_start >= std::chrono::seconds(1)) {
+    sweep->window_start = now;
+    sweep->window_gets = 0;
+  }
+  while (!stopped && sweep->outstanding < kSweepParallelism &&
+         sweep->next < sweep->keys.size()) {
+    if (sweep->window_gets == kSweepGetsPerSecond) {
+      if (!sweep->paused) {
+        sweep->paused = true;
+        tasks.PostAt(sweep->window_start + std::chrono::seconds(1), [weak] {
+          auto self = weak.lock();
+          if (!self || !self->sweep) return;
+          self->sweep->paused = false;
+          self->SweepNext();
+        });
+      }
+      return;
+    }
+    ++sweep->window_gets;
+    const InfoHash key = sweep->keys[sweep->next++];
+    ++sweep->outstanding;
+    runner.get(
+        key, ::dht::GetCallback([weak, key](const std::vector<ValuePtr>& vals) {
+          if (auto self = weak.lock()) {
+            self->tasks.Post([self, key, vals] { self->OnValues(key, vals); });
+          }
+          return true;
+        }),
+        ::dht::DoneCallbackSimple([weak](bool) {
+          if (auto self = weak.lock()) {
+            self->tasks.Post([self] {
+              if (!self->sweep) return;
+              --self->sweep->outstanding;
+              self->SweepNext();
+            });
+          }
+        }));
+  }
+  if (sweep->outstanding == 0 && !sweep->paused &&
+      (stopped || sweep->next == sweep->keys.size())) {
+    sweep.reset();
+    if (sweep_again) {
+      sweep_again = false;
+      SweepSoon(std::chrono::milliseconds(0));
+    }
+  }
+}
+
+uint32_t OpenDhtDht::Impl::GoodPeers() const {
+  return runner.getNodesStats(AF_INET).good_nodes +
+         runner.getNodesStats(AF_INET6).good_nodes;
+}
+
+}  // namespace crsp::dht
