@@ -245,8 +245,9 @@ void OpenDhtDht::Impl::CancelAtExpiry(
                     }
                     // Expired: stop re-announcing; stored copies are refused
                     // and dropped.
-                    for (const std::string& k : keys)
+                    for (const std::string& k : keys) {
                       self->runner.cancelPut(InfoHash::get(k), id);
+                    }
                   });
 }
 

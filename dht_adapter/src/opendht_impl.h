@@ -88,7 +88,8 @@ struct FetchOp {
   size_t outstanding = 0;
   bool answered = false;
   bool over = false;
-  std::vector<OfferRecord> records;                 // until `answer` runs
+  bool failed = false;               // a get's search reached no node
+  std::vector<OfferRecord> records;  // until `answer` runs
   std::set<std::pair<uint64_t, ::dht::Blob>> seen;  // (value id, data)
 };
 

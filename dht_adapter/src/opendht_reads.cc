@@ -81,7 +81,18 @@ void OpenDhtDht::Impl::StartGets(const std::shared_ptr<FetchOp>& op) {
       std::lock_guard lock(mu);
       outstanding = op->outstanding > 0;
     }
-    if (stopped || !outstanding) EndFetch(op, /*complete=*/!stopped);
+    if (stopped || !outstanding) {
+      bool failed;
+      {
+        std::lock_guard lock(mu);
+        failed = op->failed;
+      }
+      // A get whose search reached no node read only the local store: not
+      // complete while the node has peers (seen: a node reconnected after
+      // a cut, its peers still marked dead, fetched nothing and turned
+      // warm). A node with no peer at all has nothing more to read.
+      EndFetch(op, /*complete=*/!stopped && (!failed || GoodPeers() == 0));
+    }
     return;
   }
   std::weak_ptr<Impl> weak = weak_from_this();
@@ -117,12 +128,13 @@ void OpenDhtDht::Impl::StartGets(const std::shared_ptr<FetchOp>& op) {
           });
           return true;
         }),
-        ::dht::DoneCallback([weak, op](bool, const auto&) {
+        ::dht::DoneCallback([weak, op](bool ok, const auto&) {
           if (auto self = weak.lock()) {
-            self->tasks.Post([self, op] {
+            self->tasks.Post([self, op, ok] {
               {
                 std::lock_guard lock(self->mu);
                 --op->outstanding;
+                if (!ok) op->failed = true;
               }
               self->StartGets(op);
             });

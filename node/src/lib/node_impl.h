@@ -130,9 +130,9 @@ class NodeImpl final : public Node {
   void StartColdFetch(uint16_t resource, uint32_t max_price,
                       const std::shared_ptr<ColdFetch>& fetch);
   void OnColdAnswer(const std::shared_ptr<ColdFetch>& fetch,
-                    std::vector<dht::OfferRecord> records);
+                    const std::vector<dht::OfferRecord>& records);
   void OnColdMore(uint16_t resource, const std::shared_ptr<ColdFetch>& fetch,
-                  std::vector<dht::OfferRecord> records,
+                  const std::vector<dht::OfferRecord>& records,
                   dht::Dht::FetchProgress progress);
 
   // Shared by register and withdraw, called with `lock` held: the budget for

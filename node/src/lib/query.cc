@@ -144,17 +144,17 @@ void NodeImpl::StartColdFetch(uint16_t resource, uint32_t max_price,
   }
   dht_->Fetch(
       resource, max_price, {kColdFetchDeadline, kColdFetchLimit},
-      [this, fetch](std::vector<dht::OfferRecord> records, bool) {
-        OnColdAnswer(fetch, std::move(records));
+      [this, fetch](const std::vector<dht::OfferRecord>& records, bool) {
+        OnColdAnswer(fetch, records);
       },
-      [this, resource, fetch](std::vector<dht::OfferRecord> records,
+      [this, resource, fetch](const std::vector<dht::OfferRecord>& records,
                               dht::Dht::FetchProgress progress) {
-        OnColdMore(resource, fetch, std::move(records), progress);
+        OnColdMore(resource, fetch, records, progress);
       });
 }
 
 void NodeImpl::OnColdAnswer(const std::shared_ptr<ColdFetch>& fetch,
-                            std::vector<dht::OfferRecord> records) {
+                            const std::vector<dht::OfferRecord>& records) {
   std::vector<std::shared_ptr<ColdQuery>> ready;
   {
     std::lock_guard lock(mu_);
@@ -178,7 +178,7 @@ void NodeImpl::OnColdAnswer(const std::shared_ptr<ColdFetch>& fetch,
 
 void NodeImpl::OnColdMore(uint16_t resource,
                           const std::shared_ptr<ColdFetch>& fetch,
-                          std::vector<dht::OfferRecord> records,
+                          const std::vector<dht::OfferRecord>& records,
                           dht::Dht::FetchProgress progress) {
   std::lock_guard lock(mu_);
   const uint64_t at = Now();

@@ -76,7 +76,7 @@ class OpenDhtDht final : public Dht {
   // Loads (or creates and saves) the identity in config.state_dir, binds,
   // starts the DHT threads and bootstraps. Throws std::runtime_error when
   // the state dir, the identity or the bind fails (start-up only).
-  OpenDhtDht(const OpenDhtConfig& config, DhtLogger logger = {});
+  explicit OpenDhtDht(const OpenDhtConfig& config, DhtLogger logger = {});
   // Shuts down with a 5 s bound if Shutdown was not called.
   // REQUIRES: not called from a callback of this instance.
   ~OpenDhtDht() override;
