@@ -63,36 +63,26 @@ void OpenDhtDht::Impl::EndFetch(const std::shared_ptr<FetchOp>& op,
 
 void OpenDhtDht::Impl::StartGets(const std::shared_ptr<FetchOp>& op) {
   std::vector<InfoHash> to_start;
+  bool finished;
+  bool failed;
   {
     std::lock_guard lock(mu);
     if (op->over) return;
-    if (!stopped && (op->next < op->keys.size() || op->outstanding > 0)) {
-      while (op->outstanding <
-                 std::max<uint32_t>(config.fetch_parallelism, 1) &&
-             op->next < op->keys.size()) {
-        to_start.push_back(op->keys[op->next++]);
-        ++op->outstanding;
-      }
+    finished = stopped || (op->next == op->keys.size() && op->outstanding == 0);
+    failed = op->failed;
+    while (!finished &&
+           op->outstanding < std::max<uint32_t>(config.fetch_parallelism, 1) &&
+           op->next < op->keys.size()) {
+      to_start.push_back(op->keys[op->next++]);
+      ++op->outstanding;
     }
   }
-  if (to_start.empty()) {
-    bool outstanding;
-    {
-      std::lock_guard lock(mu);
-      outstanding = op->outstanding > 0;
-    }
-    if (stopped || !outstanding) {
-      bool failed;
-      {
-        std::lock_guard lock(mu);
-        failed = op->failed;
-      }
-      // A get whose search reached no node read only the local store: not
-      // complete while the node has peers (seen: a node reconnected after
-      // a cut, its peers still marked dead, fetched nothing and turned
-      // warm). A node with no peer at all has nothing more to read.
-      EndFetch(op, /*complete=*/!stopped && (!failed || GoodPeers() == 0));
-    }
+  if (finished) {
+    // A get whose search reached no node read only the local store: not
+    // complete while the node has peers (seen: a node reconnected after a
+    // cut, its peers still marked dead, fetched nothing and turned warm).
+    // A node with no peer at all has nothing more to read.
+    EndFetch(op, /*complete=*/!stopped && (!failed || GoodPeers() == 0));
     return;
   }
   std::weak_ptr<Impl> weak = weak_from_this();
@@ -244,7 +234,8 @@ void OpenDhtDht::Impl::PumpListens() {
 
 void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) {
   if (impl_->stopped) return;
-  std::vector<std::pair<InfoHash, uint32_t>> to_listen;
+  size_t added = 0;
+  bool start_pump = false;
   {
     std::lock_guard lock(impl_->mu);
     impl_->watchers.push_back({resource, PriceBucket(max_price), seen});
@@ -253,37 +244,30 @@ void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) {
         const InfoHash key = InfoHash::get(KeyName(resource, bucket, shard));
         if (impl_->listened.emplace(key, ListenedKey{resource, bucket})
                 .second) {
-          to_listen.emplace_back(key, bucket);
+          impl_->listen_queue.push_back(key);
+          ++added;
         }
       }
     }
-  }
-  std::weak_ptr<Impl> weak = impl_;
-  if (!to_listen.empty()) {
-    bool start_pump;
-    {
-      std::lock_guard lock(impl_->mu);
-      for (const auto& [key, bucket] : to_listen) {
-        impl_->listen_queue.push_back(key);
-      }
-      start_pump = !impl_->listen_pump_running;
+    if (added > 0 && !impl_->listen_pump_running) {
       impl_->listen_pump_running = true;
-    }
-    if (start_pump) {
-      impl_->tasks.Post([weak] {
-        if (auto self = weak.lock()) self->PumpListens();
-      });
+      start_pump = true;
     }
   }
-  if (!to_listen.empty()) {
-    // Once the new listens have settled, read their keys again: a value a
-    // listen did not deliver (its notification lost, or stored where the
-    // listen did not reach) and that the caller's fetch did not read in
-    // time comes in then.
+  if (added == 0) return;
+  std::weak_ptr<Impl> weak = impl_;
+  if (start_pump) {
     impl_->tasks.Post([weak] {
-      if (auto self = weak.lock()) self->SweepSoon(kWatchSettleTime);
+      if (auto self = weak.lock()) self->PumpListens();
     });
   }
+  // Once the new listens have settled, read their keys again: a value a
+  // listen did not deliver (its notification lost, or stored where the
+  // listen did not reach) and that the caller's fetch did not read in time
+  // comes in then.
+  impl_->tasks.Post([weak] {
+    if (auto self = weak.lock()) self->SweepSoon(kWatchSettleTime);
+  });
 }
 
 }  // namespace crsp::dht
