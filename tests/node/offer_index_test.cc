@@ -58,6 +58,39 @@ TEST(OfferIndex, KeepsALiveOfferAgainstAnotherOwnerUntilItIsFree) {
             OfferIndex::Applied::kReplaced);
 }
 
+// A record of Device(1) as its key's owner registered it: txid = version.
+dht::OfferRecord Signed(uint32_t txid, uint8_t key_byte) {
+  dht::OfferRecord r = Unsigned(txid, 0);
+  const protocol::Ed25519Key key = KeyFromByte(key_byte);
+  protocol::ResourceEntry e =
+      Entry(1, 0, r.offer.valid_from, r.offer.valid_until, 1, 1);
+  const protocol::Packet request =
+      Register(txid, Device(1), {e}, wire::CheckType::kEd25519, 0);
+  r.signed_request = Bytes(request, &key);
+  const auto& set = std::get<protocol::RegisterRequest>(request.body).set;
+  r.offer.contact = set.contact;
+  r.offer.contact_port = set.contact_port;
+  r.offer.device_kind = set.device_kind;
+  r.offer.currency = set.currency;
+  r.offer.price = 0;
+  return r;
+}
+
+TEST(OfferIndex, ASignedVersionBeatsAnotherOwnersUnsignedOne) {
+  OfferIndex index;
+  ASSERT_TRUE(dht::VerifyRecordSignature(Signed(3, 1)));
+  // Unsigned first (any DHT peer could have written it), then signed.
+  EXPECT_EQ(index.Apply(Unsigned(9000, 2), kStart),
+            OfferIndex::Applied::kInserted);
+  EXPECT_EQ(index.Apply(Signed(3, 1), kStart), OfferIndex::Applied::kReplaced);
+  // Not the other way round, whatever the version.
+  EXPECT_EQ(index.Apply(Unsigned(9001, 2), kStart),
+            OfferIndex::Applied::kStale);
+  // Between two keys, the first seen keeps the device while it is live.
+  EXPECT_EQ(index.Apply(Signed(50, 2), kStart), OfferIndex::Applied::kStale);
+  EXPECT_NE(index.Find(Device(1), 1)->record.signed_request.size(), 0u);
+}
+
 TEST(OfferIndex, RefusesExpiredRecordsAndExpiresOldOnes) {
   OfferIndex index;
   EXPECT_EQ(index.Apply(Unsigned(1, 1, false, kStart), kStart),

@@ -51,9 +51,13 @@ OfferIndex::Applied OfferIndex::Apply(const dht::OfferRecord& record,
     return Applied::kInserted;
   }
   const IndexedOffer& existing = it->second;
-  const bool wins = existing.owner == incoming.owner
-                        ? record.version > existing.record.version
-                        : !existing.live(now);
+  // Any DHT peer can write an unsigned record, none can forge a signed
+  // one: a signed version also beats another owner's unsigned one.
+  const bool wins =
+      existing.owner == incoming.owner
+          ? record.version > existing.record.version
+          : !existing.live(now) ||
+                (incoming.owner.key.has_value() && !existing.owner.key);
   if (!wins) return Applied::kStale;
   Unrank(it->second);
   it->second = std::move(incoming);

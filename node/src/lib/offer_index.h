@@ -15,7 +15,8 @@
 //  - against a version of the same owner (same signing key, or both
 //    unsigned from the same owner address), the higher version wins;
 //  - against another owner's version, the newcomer wins only when the
-//    existing version is a tombstone or expired (the device was free).
+//    existing version is a tombstone or expired (the device was free), or
+//    when the newcomer is signed and the existing version is not.
 #ifndef CRSP_NODE_OFFER_INDEX_H_
 #define CRSP_NODE_OFFER_INDEX_H_
 
