@@ -268,7 +268,8 @@ def main():
       f"{num(g('c5.scale.cold_total'))}; once warm the total is "
       f"{num(g('c5.scale.warm_total'))}. Warm queries one at a time: p50 "
       f"{num(g('c5.scale.warm_p50_us'))} us, p99 {num(g('c5.scale.warm_p99_us'))} us "
-      f"({num(g('c5.scale.warm_per_sec_one_in_flight'))}/s).")
+      f"({num(g('c5.scale.warm_per_sec_one_in_flight'))}/s), measured "
+      f"{num(g('c5.scale.settle_seconds'))} s after the total was complete.")
     w("")
     if args.profiles:
         for name, what in (("query", "during the query load (window 16)"),
