@@ -17,6 +17,7 @@
 #include <array>
 #include <atomic>
 #include <iostream>
+#include <string>
 #include <thread>
 
 #include "cluster.h"
@@ -150,7 +151,25 @@ void Visibility(Cluster& c, const Settings& s, const std::string& phase,
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    if (!seen) ++missed;
+    if (!seen) {
+      ++missed;
+      // Which nodes serve the missed probe by now ('+'), to tell a lost
+      // notification at b from an offer that reached no node.
+      std::string who;
+      for (int k = 1; k <= s.nodes; ++k) {
+        uint32_t q_txid = ++txid;
+        auto q = QueryBytes(resource, 1, q_txid, 1'000'000 + probe);
+        auto d = Exchange(query_fd, EdgeOf(c, k), q, q_txid, 200'000'000);
+        who += d && AnswerOf(*d) != nullptr && !AnswerOf(*d)->offers.empty()
+                   ? '+'
+                   : '-';
+      }
+      std::cerr << "cluster_bench: " << phase << " probe " << probe
+                << " registered at node " << a << " not seen at node " << b
+                << " within 10 s (ack " << (ack ? "yes" : "no")
+                << "); nodes 1.." << s.nodes << " serve it now: " << who
+                << "\n";
+    }
     // The acknowledgement may come after the offer is visible elsewhere.
     for (uint64_t end = t0 + 10'000'000'000; !ack && NowNanos() < end;) {
       pollfd p{reg_fd, POLLIN, 0};

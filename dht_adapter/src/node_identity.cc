@@ -12,10 +12,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// RSA, not EC: OpenDHT 2.4.12 verifies every value signature as
-// RSA-SHA512 (crypto.cpp, PublicKey::checkSignature), so EC-signed values
-// are refused by every node, the signer included. 2048 bits: ~60 ms to
-// generate once, ~1 ms per signature.
+// RSA, as OpenDHT 2.4.12 expects of an identity: it verifies every value
+// signature as RSA-SHA512 (crypto.cpp, PublicKey::checkSignature). 2048
+// bits: ~60 ms to generate once. The node signs no offer value with it
+// (~2 ms each); it only fixes the node id.
 ::dht::crypto::Identity Generate() {
   return ::dht::crypto::generateIdentity("crsp-node", {}, 2048);
 }

@@ -1,6 +1,7 @@
 // The node's OpenDHT identity (an RSA key and its self-signed certificate),
-// kept in the state directory so that the node id and the owner of every
-// value this node put stay the same across restarts.
+// kept in the state directory so that the node id, and with it the value id
+// of every offer this node put (ValueIdFor), stays the same across restarts.
+// Offer values are not signed with it (docs/storage.md "Value ids, edits").
 #ifndef CRSP_DHT_ADAPTER_SRC_NODE_IDENTITY_H_
 #define CRSP_DHT_ADAPTER_SRC_NODE_IDENTITY_H_
 

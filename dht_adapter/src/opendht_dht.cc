@@ -29,6 +29,7 @@
 namespace crsp::dht {
 namespace {
 
+using internal::AcceptEdit;
 using internal::AcceptValue;
 using internal::InfoHash;
 using internal::kMaxRetryStepFactor;
@@ -94,6 +95,20 @@ std::shared_ptr<::dht::Logger> MakeLogger(const DhtLogger& logger) {
                                          method(DhtLogLevel::kDebug));
 }
 
+// An offer value as our nodes put it: unsigned, with the record as data.
+// seq is 1, not 0: before it puts, OpenDHT asks each node which seq it holds
+// under the value id, and sends only a refresh when that is not lower. An
+// unsigned value's seq is not sent, so a node always holds seq 0, and every
+// new version (an edit) is sent in full; the edit policy decides by the
+// record's own version.
+ValuePtr MakeOfferValue(uint16_t type_id, const ::dht::Blob& data,
+                        uint64_t id) {
+  auto value = std::make_shared<::dht::Value>(type_id, data, id);
+  value->user_type = kOfferUserType;
+  value->seq = 1;
+  return value;
+}
+
 }  // namespace
 
 namespace internal {
@@ -105,18 +120,27 @@ uint64_t NowSeconds() {
           .count());
 }
 
-// The whole store and read policy for one OpenDHT value (docs/storage.md
-// "Store policy"): one of our types, signed with a valid signature, and a
-// record that AcceptRecord takes, under a key it may live under.
 std::optional<OfferRecord> AcceptValue(const InfoHash& key,
                                        const ValuePtr& value, uint64_t now) {
   if (!value || !IsOfferType(value->type)) return std::nullopt;
   if (value->data.size() > kMaxRecordSize) return std::nullopt;
-  // Value::checkSignature() is also true for an unsigned value.
-  if (!value->isSigned() || !value->checkSignature()) return std::nullopt;
+  // Our nodes put unsigned values; the record carries what is signed. A
+  // value some peer signed anyway must still verify (checkSignature() is
+  // also true for an unsigned value).
+  if (value->isSigned() && !value->checkSignature()) return std::nullopt;
   std::optional<OfferRecord> record = AcceptRecord(AsBytes(value->data), now);
   if (!record || !KeyHashAllowedFor(key, *record)) return std::nullopt;
   return record;
+}
+
+bool AcceptEdit(const InfoHash& key, const ValuePtr& stored,
+                const ValuePtr& next, uint64_t now) {
+  std::optional<OfferRecord> next_record = AcceptValue(key, next, now);
+  if (!next_record || !stored) return false;
+  // A stored value that no longer passes (expired) may be replaced by any
+  // valid version of the same key; one that passes only by a newer one.
+  std::optional<OfferRecord> stored_record = AcceptValue(key, stored, now);
+  return !stored_record || EditAllowed(*stored_record, *next_record);
 }
 
 }  // namespace internal
@@ -161,7 +185,10 @@ void OpenDhtDht::Impl::Start(const OpenDhtConfig& cfg) {
         "notifications (Watch)");
   }
 
-  for (const OfferValueType& t : kOfferValueTypes) {
+  std::vector<OfferValueType> types(kOfferValueTypes.begin(),
+                                    kOfferValueTypes.end());
+  types.push_back(kSupersededValueType);
+  for (const OfferValueType& t : types) {
     ::dht::ValueType type(
         t.id, t.name, t.expiration,
         [log = logger](InfoHash key, ValuePtr& value, const InfoHash&,
@@ -170,6 +197,18 @@ void OpenDhtDht::Impl::Start(const OpenDhtConfig& cfg) {
           if (log) {
             log(DhtLogLevel::kWarning,
                 "DHT: refused an offer value from " + from.toString());
+          }
+          return false;
+        },
+        // OpenDHT calls this when a value arrives under the id of one it
+        // stores (and the two differ): a re-register or withdraw through
+        // the same node. Its default refuses every unsigned edit.
+        [log = logger](InfoHash key, const ValuePtr& stored, ValuePtr& next,
+                       const InfoHash&, const ::dht::SockAddr& from) {
+          if (AcceptEdit(key, stored, next, NowSeconds())) return true;
+          if (log) {
+            log(DhtLogLevel::kDebug,
+                "DHT: refused an offer edit from " + from.toString());
           }
           return false;
         });
@@ -188,8 +227,8 @@ void OpenDhtDht::Impl::Start(const OpenDhtConfig& cfg) {
 }
 
 void OpenDhtDht::Impl::OnPutDone(const std::shared_ptr<PutOp>& op, bool ok,
-                                 size_t nodes, const InfoHash& key, uint64_t id,
-                                 const ::dht::Blob& data) {
+                                 size_t nodes, const InfoHash& key,
+                                 const ValuePtr& value) {
   if (ok) {
     op->Finish(true, nodes + 1);  // the remote nodes, and our local copy
     return;
@@ -210,9 +249,9 @@ void OpenDhtDht::Impl::OnPutDone(const std::shared_ptr<PutOp>& op, bool ok,
   std::weak_ptr<Impl> weak = weak_from_this();
   runner.get(
       key,
-      ::dht::GetCallback([found, id, data](const std::vector<ValuePtr>& vals) {
+      ::dht::GetCallback([found, value](const std::vector<ValuePtr>& vals) {
         for (const ValuePtr& v : vals) {
-          if (v->id == id && v->data == data) *found = true;
+          if (v->id == value->id && v->data == value->data) *found = true;
         }
         return !*found;
       }),
@@ -221,39 +260,36 @@ void OpenDhtDht::Impl::OnPutDone(const std::shared_ptr<PutOp>& op, bool ok,
           self->tasks.Post([op, found] { op->Finish(*found, *found ? 1 : 0); });
         }
       }),
-      ::dht::Value::IdFilter(id));
+      ::dht::Value::IdFilter(value->id));
 }
 
 void OpenDhtDht::Impl::CancelAtExpiry(
-    const std::pair<protocol::DeviceId, uint16_t>& offer, uint64_t valid_until,
-    uint64_t id) {
+    const std::pair<protocol::DeviceId, uint16_t>& offer,
+    uint64_t valid_until) {
   const uint64_t now = NowSeconds();
   const auto delay =
       std::chrono::seconds(valid_until > now ? valid_until - now : 0);
   std::weak_ptr<Impl> weak = weak_from_this();
-  tasks.PostAfter(delay + std::chrono::seconds(1),
-                  [weak, offer, valid_until, id] {
-                    auto self = weak.lock();
-                    if (!self || self->stopped) return;
-                    std::vector<std::string> keys;
-                    {
-                      std::lock_guard lock(self->mu);
-                      auto it = self->published.find(offer);
-                      // A later Publish with a later valid_until owns the value
-                      // now.
-                      if (it == self->published.end() ||
-                          it->second.valid_until != valid_until) {
-                        return;
-                      }
-                      keys = std::move(it->second.keys);
-                      self->published.erase(it);
-                    }
-                    // Expired: stop re-announcing; stored copies are refused
-                    // and dropped.
-                    for (const std::string& k : keys) {
-                      self->runner.cancelPut(InfoHash::get(k), id);
-                    }
-                  });
+  tasks.PostAfter(delay + std::chrono::seconds(1), [weak, offer, valid_until] {
+    auto self = weak.lock();
+    if (!self || self->stopped) return;
+    Published published;
+    {
+      std::lock_guard lock(self->mu);
+      auto it = self->published.find(offer);
+      // A later Publish with a later valid_until owns the value now.
+      if (it == self->published.end() ||
+          it->second.valid_until != valid_until) {
+        return;
+      }
+      published = std::move(it->second);
+      self->published.erase(it);
+    }
+    // Expired: stop re-announcing; stored copies are refused and dropped.
+    for (const std::string& k : published.keys) {
+      self->runner.cancelPut(InfoHash::get(k), published.id);
+    }
+  });
 }
 
 OpenDhtDht::OpenDhtDht(const OpenDhtConfig& config, DhtLogger logger)
@@ -273,21 +309,35 @@ void OpenDhtDht::Publish(const OfferRecord& record, PutDone done) {
   }
   const OfferValueType& type =
       TypeForRemaining(std::chrono::seconds(record.offer.valid_until - now));
-  const uint64_t id = ValueIdFor(
-      record.offer.device, record.offer.resource,
-      std::span<const uint8_t>(impl_->node_id.data(), impl_->node_id.size()));
+  const uint64_t id = VersionValueId(
+      ValueIdFor(record.offer.device, record.offer.resource,
+                 std::span<const uint8_t>(impl_->node_id.data(),
+                                          impl_->node_id.size())),
+      record.version);
   const std::string primary = KeyFor(record.offer);
   const auto offer = std::make_pair(record.offer.device, record.offer.resource);
-  std::vector<std::string> keys;
+  std::vector<std::string> keys, superseded_keys;
+  uint64_t superseded_id = 0;
   {
     std::lock_guard lock(impl_->mu);
     Published& p = impl_->published[offer];
+    if (p.id != 0 && record.version < p.version) {
+      // Its value would hide nothing and never be cancelled.
+      done(false, 0);
+      return;
+    }
+    if (p.id != 0 && p.id != id) {
+      superseded_id = p.id;
+      superseded_keys = p.keys;
+    }
     // Older keys (older prices) get the newest version too, so that a
     // reader of an older price's bucket learns that version is outdated.
     if (std::find(p.keys.begin(), p.keys.end(), primary) == p.keys.end()) {
       p.keys.push_back(primary);
     }
     p.valid_until = std::max(p.valid_until, record.offer.valid_until);
+    p.version = record.version;
+    p.id = id;
     keys = p.keys;
   }
   auto op = std::make_shared<PutOp>();
@@ -300,35 +350,44 @@ void OpenDhtDht::Publish(const OfferRecord& record, PutDone done) {
   std::weak_ptr<Impl> weak = impl_;
   // Weak: the op must not own a function that owns the op.
   std::weak_ptr<PutOp> weak_op = op;
+  // One value object, shared with OpenDHT's announce: a retry re-puts the
+  // same object, and no callback holds a copy of the record.
   op->put_primary = [weak, weak_op, key = InfoHash::get(primary),
-                     type_id = type.id, id, data] {
+                     value = MakeOfferValue(type.id, data, id)] {
     auto self = weak.lock();
     auto op = weak_op.lock();
     if (!self || !op || op->finished) return;
-    auto value = std::make_shared<::dht::Value>(type_id, data, id);
-    value->user_type = kOfferUserType;
-    self->runner.putSigned(
+    self->runner.put(
         key, value,
-        ::dht::DoneCallback(
-            [weak, op, key, id, data](bool ok, const auto& nodes) {
-              if (auto self = weak.lock()) {
-                const size_t n = nodes.size();
-                self->tasks.Post([self, op, ok, n, key, id, data] {
-                  self->OnPutDone(op, ok, n, key, id, data);
-                });
-              }
-            }),
-        /*permanent=*/true);
+        ::dht::DoneCallback([weak, op, key, value](bool ok, const auto& nodes) {
+          if (auto self = weak.lock()) {
+            const size_t n = nodes.size();
+            self->tasks.Post([self, op, ok, n, key, value] {
+              self->OnPutDone(op, ok, n, key, value);
+            });
+          }
+        }),
+        ::dht::time_point::max(), /*permanent=*/true);
   };
+  // The previous version's value: no longer re-announced, and its stored
+  // copies edited into a short-lived copy of this version (the edit policy
+  // takes it: a higher version of the same offer), so they lapse in minutes.
+  for (const std::string& name : superseded_keys) {
+    const InfoHash key = InfoHash::get(name);
+    impl_->runner.cancelPut(key, superseded_id);
+    impl_->runner.put(
+        key, MakeOfferValue(kSupersededValueType.id, data, superseded_id),
+        ::dht::DoneCallback{}, ::dht::time_point::max(),
+        /*permanent=*/false);
+  }
   op->put_primary();
   for (const std::string& name : keys) {
     if (name == primary) continue;
-    auto value = std::make_shared<::dht::Value>(type.id, data, id);
-    value->user_type = kOfferUserType;
-    impl_->runner.putSigned(InfoHash::get(name), value, ::dht::DoneCallback{},
-                            /*permanent=*/true);
+    auto value = MakeOfferValue(type.id, data, id);
+    impl_->runner.put(InfoHash::get(name), value, ::dht::DoneCallback{},
+                      ::dht::time_point::max(), /*permanent=*/true);
   }
-  impl_->CancelAtExpiry(offer, record.offer.valid_until, id);
+  impl_->CancelAtExpiry(offer, record.offer.valid_until);
 }
 
 DhtInfo OpenDhtDht::Info() const {

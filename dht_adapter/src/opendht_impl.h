@@ -53,10 +53,17 @@ constexpr std::chrono::milliseconds kWatchSettleTime{5000};
 uint64_t NowSeconds();
 
 // The whole store and read policy for one OpenDHT value (docs/storage.md
-// "Store policy"): one of our types, signed with a valid signature, and a
-// record that AcceptRecord takes, under a key it may live under.
+// "Store policy"): one of our types, not signed or signed with a valid
+// signature, and a record that AcceptRecord takes, under a key it may live
+// under.
 std::optional<OfferRecord> AcceptValue(const InfoHash& key,
                                        const ValuePtr& value, uint64_t now);
+
+// The edit policy: true when `next` may replace `stored` (same key, same
+// value id): `next` passes AcceptValue and EditAllowed holds, or `stored`
+// no longer passes AcceptValue.
+bool AcceptEdit(const InfoHash& key, const ValuePtr& stored,
+                const ValuePtr& next, uint64_t now);
 
 // One Publish: `done` runs exactly once, from whichever of the put callback
 // and the timeout comes first.
@@ -72,6 +79,9 @@ struct PutOp {
   void Finish(bool ok, size_t replicas) {
     if (finished.exchange(true)) return;
     done(ok, static_cast<uint16_t>(std::min<size_t>(replicas, UINT16_MAX)));
+    // OpenDHT may hold the put's callback, and so this op, for as long as
+    // the announce lives (an IPv4 search with no IPv4 node): keep nothing.
+    done = nullptr;
   }
 };
 
@@ -107,6 +117,8 @@ struct ListenedKey {
 struct Published {
   std::vector<std::string> keys;  // every key this offer was put under
   uint64_t valid_until = 0;
+  uint64_t version = 0;  // the newest version put
+  uint64_t id = 0;       // its value id (VersionValueId), 0 before any
 };
 
 }  // namespace internal
@@ -144,7 +156,7 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
 
   void Start(const OpenDhtConfig& cfg);
   void OnPutDone(const std::shared_ptr<PutOp>& op, bool ok, size_t nodes,
-                 const InfoHash& key, uint64_t id, const ::dht::Blob& data);
+                 const InfoHash& key, const ValuePtr& value);
   void StartGets(const std::shared_ptr<FetchOp>& op);
   // At the answer deadline: answers with what arrived (once).
   void AnswerFetch(const std::shared_ptr<FetchOp>& op);
@@ -155,8 +167,10 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   // Hands the next kListensPerBatch queued keys to OpenDHT's listen, and
   // comes back after kListenBatchPause while keys are left.
   void PumpListens();
+  // At valid_until + 1 s, unless a later Publish moved it: stops
+  // re-announcing the offer's current value under every key it was put.
   void CancelAtExpiry(const std::pair<protocol::DeviceId, uint16_t>& offer,
-                      uint64_t valid_until, uint64_t id);
+                      uint64_t valid_until);
   void Refresh(std::chrono::milliseconds next);
   void OnPeerPing(const std::string& peer, bool ok);
   void SweepSoon(std::chrono::milliseconds delay);

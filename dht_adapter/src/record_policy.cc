@@ -24,6 +24,21 @@ std::optional<OfferRecord> AcceptRecord(std::span<const std::byte> bytes,
   return record;
 }
 
+bool EditAllowed(const OfferRecord& stored, const OfferRecord& next) {
+  if (next.offer.device != stored.offer.device ||
+      next.offer.resource != stored.offer.resource ||
+      next.version <= stored.version) {
+    return false;
+  }
+  // A signed offer stays with its key: without this a peer could replace
+  // it, on the nodes that store it, with an unsigned version or one signed
+  // by another key, and hide it from every cold reader.
+  if (stored.signed_request.empty()) return true;
+  const std::optional<protocol::PublicKey> old_key = RecordSigner(stored);
+  const std::optional<protocol::PublicKey> new_key = RecordSigner(next);
+  return old_key && new_key && *old_key == *new_key;
+}
+
 bool KeyAllowedFor(const std::string& key_name, const OfferRecord& record) {
   const std::vector<std::string> keys =
       KeysOfDevice(record.offer.resource, record.offer.device);
@@ -38,6 +53,16 @@ uint64_t ValueIdFor(const protocol::DeviceId& device, uint16_t resource,
   id = Fnv1a64(r, id);
   id = Fnv1a64(node_id, id);
   // OpenDHT reserves id 0 (Value::INVALID_ID).
+  return id == 0 ? 1 : id;
+}
+
+uint64_t VersionValueId(uint64_t offer_id, uint64_t version) {
+  std::array<uint8_t, 16> bytes{};
+  for (size_t i = 0; i < 8; ++i) {
+    bytes[i] = static_cast<uint8_t>(offer_id >> (8 * i));
+    bytes[8 + i] = static_cast<uint8_t>(version >> (8 * i));
+  }
+  const uint64_t id = Fnv1a64(bytes);
   return id == 0 ? 1 : id;
 }
 

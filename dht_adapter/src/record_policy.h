@@ -21,6 +21,14 @@ namespace crsp::dht {
 std::optional<OfferRecord> AcceptRecord(std::span<const std::byte> bytes,
                                         uint64_t now);
 
+// True when a value stored as `stored` may be replaced by `next` under the
+// same value id (OpenDHT's edit policy; docs/storage.md "Value ids, edits").
+// Both must be records AcceptRecord took. The edit must be of the same
+// offer (device, resource) to a higher version; a signed offer's versions
+// must all be signed by the same Ed25519 key. Identical records are a
+// re-announce, not an edit, and never reach this rule.
+bool EditAllowed(const OfferRecord& stored, const OfferRecord& next);
+
 // True when `key_name` is one of the keys the record may be stored under:
 // its resource, any price bucket (an older price's key keeps a copy of the
 // newest version, docs/storage.md), its device's shard.
@@ -30,6 +38,12 @@ bool KeyAllowedFor(const std::string& key_name, const OfferRecord& record);
 // version of (device, resource) put by that node, different across nodes.
 uint64_t ValueIdFor(const protocol::DeviceId& device, uint16_t resource,
                     std::span<const uint8_t> node_id);
+
+// The value id of one version of that offer (`offer_id` from ValueIdFor):
+// every version is a new value, since OpenDHT 2.4.12 tells listeners of an
+// edit only when its seq grows, and an unsigned value's seq is not sent
+// (docs/storage.md "Value ids, versions and edits").
+uint64_t VersionValueId(uint64_t offer_id, uint64_t version);
 
 }  // namespace crsp::dht
 

@@ -67,4 +67,14 @@ bool VerifyRecordSignature(const OfferRecord& record) {
   return reg != nullptr && RegisterMatches(*reg, record.offer);
 }
 
+std::optional<protocol::PublicKey> RecordSigner(const OfferRecord& record) {
+  if (record.signed_request.empty()) return std::nullopt;
+  const protocol::DecodeResult decoded =
+      protocol::Decode(record.signed_request);
+  if (decoded.status != wire::Status::kOk || !decoded.check_ok) {
+    return std::nullopt;
+  }
+  return decoded.signer;
+}
+
 }  // namespace crsp::dht

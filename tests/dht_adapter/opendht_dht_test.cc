@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <opendht.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
@@ -185,11 +186,15 @@ TEST_F(TwoNodes, ARepublishReplacesTheValueAndATombstoneHidesIt) {
   const OfferRecord tomb =
       testing::SignedTombstone(v1.offer, 11, {v1.offer.resource}, key);
   ASSERT_TRUE(PublishAndWait(*a_, tomb).first);
-  // The same node's value id: an edit, so b holds only the tombstone.
+  // The tombstone is a new value, and the old version's value is edited
+  // into a short-lived copy of it: b holds no copy of version 10 any more.
   EXPECT_TRUE(WaitUntil(
       [&] {
         std::vector<OfferRecord> got = FetchAndWait(*b_, 1, 1000, 2s);
-        return got.size() == 1 && got[0].withdrawn && got[0].version == 11;
+        return !got.empty() &&
+               std::all_of(got.begin(), got.end(), [](const OfferRecord& r) {
+                 return r.withdrawn && r.version == 11;
+               });
       },
       8s));
 }
@@ -282,34 +287,55 @@ TEST_F(TwoNodes, HostileValuesUnderAnOfferKeyAreNeverFetched) {
   }
   ASSERT_NE(ShardOf(misplaced.offer.device), ShardOf(good.offer.device));
 
+  OfferRecord bad_signature = good;  // valid, but its DHT signature is not
+  bad_signature.offer.device[1] = 0xF0;
   std::atomic<int> acks{0};
-  auto put = [&](std::shared_ptr<::dht::Value> v, bool sign) {
+  enum class Signing { kNone, kSigned, kBroken };
+  auto put = [&](std::shared_ptr<::dht::Value> v, Signing sign) {
     auto cb = [&acks](bool, const std::vector<std::shared_ptr<::dht::Node>>&) {
       ++acks;
     };
     // The user type our values carry (Fetch asks for it): the hostile
     // values pass that clause, so the read filter is what is tested.
     v->user_type = "crsp/offer";
-    if (sign) {
-      raw.putSigned(key, v, ::dht::DoneCallback(cb));
-    } else {
-      raw.put(key, v, ::dht::DoneCallback(cb));
+    switch (sign) {
+      case Signing::kNone:
+        raw.put(key, v, ::dht::DoneCallback(cb));
+        break;
+      case Signing::kSigned:
+        raw.putSigned(key, v, ::dht::DoneCallback(cb));
+        break;
+      case Signing::kBroken:  // signs other bytes: does not verify
+        v->data.push_back(0);
+        v->sign(*config.dht_config.id.first);
+        v->data.pop_back();
+        raw.put(key, v, ::dht::DoneCallback(cb));
+        break;
     }
   };
-  put(std::make_shared<::dht::Value>(type, ::dht::Blob(40, 0xC1)), true);
-  put(std::make_shared<::dht::Value>(type, blob(EncodeRecord(good))), false);
-  put(std::make_shared<::dht::Value>(type, blob(EncodeRecord(expired))), true);
-  put(std::make_shared<::dht::Value>(type, blob(EncodeRecord(forged))), true);
-  put(std::make_shared<::dht::Value>(type, blob(EncodeRecord(misplaced))),
-      true);
-  // The positive control: a valid record, signed by the peer's identity.
-  put(std::make_shared<::dht::Value>(type, blob(EncodeRecord(good))), true);
-  ASSERT_TRUE(WaitUntil([&] { return acks == 6; }, 15s));
+  auto value = [&](const std::vector<std::byte>& data) {
+    return std::make_shared<::dht::Value>(type, blob(data));
+  };
+  put(std::make_shared<::dht::Value>(type, ::dht::Blob(40, 0xC1)),
+      Signing::kNone);
+  put(std::make_shared<::dht::Value>(type, ::dht::Blob(40, 0xC2)),
+      Signing::kSigned);
+  put(value(EncodeRecord(expired)), Signing::kNone);
+  put(value(EncodeRecord(forged)), Signing::kSigned);
+  put(value(EncodeRecord(misplaced)), Signing::kNone);
+  put(value(EncodeRecord(bad_signature)), Signing::kBroken);
+  // The positive controls: a valid record put as our nodes put (unsigned),
+  // and one signed by the peer's identity (which nothing requires).
+  put(value(EncodeRecord(good)), Signing::kNone);
+  put(value(EncodeRecord(good)), Signing::kSigned);
+  ASSERT_TRUE(WaitUntil([&] { return acks == 8; }, 15s));
 
   for (OpenDhtDht* node : {a_.get(), b_.get()}) {
     std::vector<OfferRecord> got = FetchAndWait(*node, 1, 1000, 3s);
-    ASSERT_EQ(got.size(), 1u);
-    EXPECT_EQ(got[0].offer.device, good.offer.device);
+    ASSERT_EQ(got.size(), 2u);  // two values of the same record
+    for (const OfferRecord& r : got) {
+      EXPECT_EQ(r.offer.device, good.offer.device);
+    }
   }
   raw.shutdown({});
   raw.join();

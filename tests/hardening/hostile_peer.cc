@@ -76,14 +76,19 @@ bool HostilePeer::WaitForPeers(size_t peers,
 
 bool HostilePeer::Put(const std::string& key_name, uint16_t type,
                       std::vector<std::byte> data, Signing signing,
-                      std::chrono::milliseconds deadline) {
+                      uint64_t value_id, std::chrono::milliseconds deadline) {
   const ::dht::InfoHash key = ::dht::InfoHash::get(key_name);
   auto value = std::make_shared<::dht::Value>(type, ToBlob(data));
   // Dressed as an offer value: nodes ask for this user type, so only their
   // read filter stands between these values and the answers.
   value->user_type = "crsp/offer";
   static thread_local std::mt19937_64 random(std::random_device{}());
-  value->id = std::uniform_int_distribution<uint64_t>(1)(random);
+  value->id = value_id != 0
+                  ? value_id
+                  : std::uniform_int_distribution<uint64_t>(1)(random);
+  // As crsp nodes put: a seq above 0 makes OpenDHT send the whole value to
+  // a node that holds another under this id, instead of a refresh.
+  value->seq = 1;
   auto done = std::make_shared<std::promise<void>>();
   auto future = done->get_future();
   ::dht::DoneCallback cb =
@@ -109,9 +114,9 @@ bool HostilePeer::Put(const std::string& key_name, uint16_t type,
   return future.wait_for(deadline) == std::future_status::ready;
 }
 
-std::vector<std::vector<std::byte>> HostilePeer::Get(
+std::vector<HostilePeer::Stored> HostilePeer::Get(
     const std::string& key_name, std::chrono::milliseconds deadline) {
-  auto found = std::make_shared<std::vector<std::vector<std::byte>>>();
+  auto found = std::make_shared<std::vector<Stored>>();
   auto mu = std::make_shared<std::mutex>();
   auto done = std::make_shared<std::promise<void>>();
   auto future = done->get_future();
@@ -124,7 +129,8 @@ std::vector<std::vector<std::byte>> HostilePeer::Get(
             for (const auto& v : values) {
               const auto* p =
                   reinterpret_cast<const std::byte*>(v->data.data());
-              found->emplace_back(p, p + v->data.size());
+              found->push_back(
+                  Stored{v->id, std::vector<std::byte>(p, p + v->data.size())});
             }
             return true;
           }),

@@ -33,17 +33,24 @@ class HostilePeer {
   // True once the peer knows at least `peers` good nodes (bounded).
   bool WaitForPeers(size_t peers, std::chrono::milliseconds deadline);
 
-  // Puts `data` under InfoHash::get(key_name) as a value of `type`; true
-  // when the put's done callback came back (ok or not) before `deadline`.
-  // The put's own success is irrelevant: remote nodes may refuse it, and
-  // the peer then still serves its local copy to getters.
+  // Puts `data` under InfoHash::get(key_name) as a value of `type` with
+  // value id `value_id` (0: a random one; another node's id makes the put
+  // an edit of that node's value); true when the put's done callback came
+  // back (ok or not) before `deadline`. The put's own success is
+  // irrelevant: remote nodes may refuse it, and the peer then still serves
+  // its local copy to getters.
   bool Put(const std::string& key_name, uint16_t type,
-           std::vector<std::byte> data, Signing signing,
+           std::vector<std::byte> data, Signing signing, uint64_t value_id = 0,
            std::chrono::milliseconds deadline = std::chrono::seconds(15));
 
-  // The data of every value stored under InfoHash::get(key_name), as the
-  // network serves it; empty on timeout.
-  std::vector<std::vector<std::byte>> Get(
+  // One value as the network serves it.
+  struct Stored {
+    uint64_t id = 0;
+    std::vector<std::byte> data;
+  };
+
+  // Every value stored under InfoHash::get(key_name); empty on timeout.
+  std::vector<Stored> Get(
       const std::string& key_name,
       std::chrono::milliseconds deadline = std::chrono::seconds(10));
 

@@ -48,6 +48,11 @@ std::optional<OfferRecord> DecodeRecord(std::span<const std::byte> bytes);
 // when this holds, and sets flags bit 0 for the signed ones.
 bool VerifyRecordSignature(const OfferRecord& record);
 
+// The Ed25519 key that signed the record's signed_request, when it has one
+// that decodes; does not check that the request says what the record says
+// (VerifyRecordSignature does).
+std::optional<protocol::PublicKey> RecordSigner(const OfferRecord& record);
+
 }  // namespace crsp::dht
 
 #endif  // CRSP_DHT_ADAPTER_OFFER_RECORD_H_

@@ -28,7 +28,7 @@ struct Limits {
   // answered RATE_LIMITED at once: it could not be published within the
   // publish timeout anyway, and refusing early keeps the requests
   // already accepted within it.
-  uint32_t max_pending_writes = 1024;
+  uint32_t max_pending_writes = 4096;
   // OpenDHT's own request limits (-1: none). A cluster on one host shares
   // one IP, so the per-peer default of 1,024/s is raised deliberately.
   int32_t dht_max_req_per_sec = 65536;
