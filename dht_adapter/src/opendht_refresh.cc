@@ -151,6 +151,22 @@ void OpenDhtDht::Impl::SweepNext() {
     ++sweep->window_gets;
     const InfoHash key = sweep->keys[sweep->next++];
     ++sweep->outstanding;
+    // A query for value ids as well as the get: a get of a key whose
+    // listen is synced is answered from the listen's cache, which cannot
+    // hold what the listen missed (our listens carry no Where clause, so
+    // they cover every get). A query selects fields, so no listen covers
+    // it: it walks the key's search to the closest nodes now reachable,
+    // and the listen then subscribes to them and they send it what they
+    // store (how a healed partition's offers arrive). The get still
+    // brings the values of keys whose listen is not synced.
+    runner.query(
+        key,
+        ::dht::QueryCallback(
+            [](const std::vector<std::shared_ptr<::dht::FieldValueIndex>>&) {
+              return true;
+            }),
+        ::dht::DoneCallbackSimple([](bool) {}),
+        ::dht::Query(::dht::Select().field(::dht::Value::Field::Id)));
     runner.get(
         key, ::dht::GetCallback([weak, key](const std::vector<ValuePtr>& vals) {
           if (auto self = weak.lock()) {
