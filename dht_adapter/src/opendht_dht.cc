@@ -319,10 +319,11 @@ void OpenDhtDht::Publish(const OfferRecord& record, PutDone done) {
   std::vector<std::string> keys, superseded_keys;
   uint64_t superseded_id = 0;
   {
-    std::lock_guard lock(impl_->mu);
+    std::unique_lock lock(impl_->mu);
     Published& p = impl_->published[offer];
     if (p.id != 0 && record.version < p.version) {
       // Its value would hide nothing and never be cancelled.
+      lock.unlock();  // `done` may call back into this object
       done(false, 0);
       return;
     }
