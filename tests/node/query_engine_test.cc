@@ -172,6 +172,72 @@ TEST(QueryEngine, PagesThroughThousandsOfOffersOfOneId) {
   }
 }
 
+// Thousands of offers of one id span several blocks of RankedOffers, and
+// the count takes a block whole only when its bounds show every offer
+// matches: a few odd offers (not yet valid, another unit or currency, a
+// small quantity, expiring soon) spoil their own block and no other.
+TEST(QueryEngine, CountsBlocksWholeOnlyWhenEveryOfferInThemMatches) {
+  OfferIndex index;
+  std::vector<dht::OfferRecord> known;
+  std::mt19937 rng(777);
+  for (uint32_t d = 0; d < 3000; ++d) {
+    auto r = Record(0, 9, 100 + d % 700, 1, kStart - 60, kStart + 3600);
+    r.offer.device[0] = static_cast<uint8_t>(d >> 8);
+    r.offer.device[1] = static_cast<uint8_t>(d);
+    switch (rng() % 40) {
+      case 0:
+        r.offer.valid_from = kStart + 100;
+        break;  // not yet valid
+      case 1:
+        r.offer.unit = 2;
+        break;
+      case 2:
+        r.offer.currency = 840;
+        break;
+      case 3:
+        r.offer.quantity = 1;
+        break;
+      case 4:
+        r.offer.valid_until = kStart + 20;
+        break;  // expires soon
+      default:
+        break;
+    }
+    index.Apply(r, kStart);
+    known.push_back(r);
+  }
+  // Withdraw some, so blocks are re-summarized after erases.
+  for (size_t i = 0; i < known.size(); i += 97) {
+    dht::OfferRecord w = known[i];
+    w.version = 2;
+    w.withdrawn = true;
+    index.Apply(w, kStart);
+    known.push_back(w);
+  }
+  const std::vector<protocol::QueryEntry> wants[] = {
+      {Want(9)},
+      {Want(9, wire::kAnyPrice, 1)},
+      {Want(9, wire::kAnyPrice, wire::kAnyBillingUnit, 2)},
+      {Want(9, 500)},
+      {Want(9, 500), Want(9, wire::kAnyPrice, 2)},
+  };
+  // At kStart + 30 the soon-expiring offers are past but not yet expired
+  // from the index; at kStart + 200 the late ones have become valid.
+  for (const uint64_t now : {kStart, kStart + 30, kStart + 200}) {
+    for (const auto& entries : wants) {
+      for (const uint16_t currency : {0, 156, 840}) {
+        protocol::QueryRequest query = Request(entries, 10);
+        query.currency = currency;
+        const protocol::QueryAnswer want =
+            Reference(index, known, query, now, 15);
+        const protocol::QueryAnswer got = RunQuery(index, query, now, 15);
+        ASSERT_EQ(got.total, want.total) << now << " " << currency;
+        ASSERT_EQ(Ids(got), Ids(want)) << now << " " << currency;
+      }
+    }
+  }
+}
+
 TEST(QueryEngine, AgreesWithAPlainMergeAndSortOnRandomIndexes) {
   std::mt19937 rng(12345);
   auto uniform = [&rng](uint32_t lo, uint32_t hi) {

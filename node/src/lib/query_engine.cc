@@ -32,6 +32,17 @@ struct Filter {
            (wanted_until == 0 || o.valid_until >= wanted_until);
   }
 
+  // Whether every offer within the bounds `s` passes: the test above
+  // applied to the bounds (each field's worst case in the block).
+  bool Covers(const BlockSummary& s) const {
+    return (unit == wire::kAnyBillingUnit || (s.one_unit && s.unit == unit)) &&
+           s.max_price <= max_price && s.min_quantity >= min_quantity &&
+           (currency == 0 || (s.one_currency && s.currency == currency)) &&
+           s.min_valid_until > now && s.max_valid_from <= from &&
+           from < s.min_valid_until &&
+           (wanted_until == 0 || s.min_valid_until >= wanted_until);
+  }
+
   uint8_t unit;
   uint16_t currency;
   uint32_t max_price;
@@ -68,26 +79,29 @@ class Stream {
     ++pos_;
     SkipToMatch();
   }
-  // Matches from the head on (the head included), consuming none.
+  // Matches from the head on (the head included), consuming none. Blocks
+  // whose every offer a filter accepts are counted whole, so a broad query
+  // (any price, unit and currency, offers already valid) costs one step
+  // per block, not one per offer.
   size_t CountRest() const {
     if (done()) return 0;
-    size_t n = 0;
     const uint32_t max_price = max_price_;
+    const auto past = [max_price](const RankedOffer& r) {
+      return r.price > max_price;
+    };
     if (filters_.size() == 1) {  // the common case, without the inner loop
       const Filter filter = filters_[0];
-      ranked_.Walk(pos_, [&](const RankedOffer& r) {
-        if (r.price > max_price) return false;
-        n += filter(r);
-        return true;
-      });
-    } else {
-      ranked_.Walk(pos_, [&](const RankedOffer& r) {
-        if (r.price > max_price) return false;
-        n += Match(r);
-        return true;
-      });
+      return ranked_.Count(
+          pos_, [&](const BlockSummary& s) { return filter.Covers(s); }, past,
+          filter);
     }
-    return n;
+    return ranked_.Count(
+        pos_,
+        [&](const BlockSummary& s) {
+          return std::any_of(filters_.begin(), filters_.end(),
+                             [&](const Filter& f) { return f.Covers(s); });
+        },
+        past, [&](const RankedOffer& r) { return Match(r); });
   }
 
  private:

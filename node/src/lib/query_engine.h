@@ -27,8 +27,9 @@ bool Matches(const protocol::Offer& offer, const protocol::QueryEntry& entry,
 // device bytes, resource), and the page from query.cursor: at most
 // query.max_results (0: no limit) and `per_answer` offers. Cost: a merge of
 // the index's ranked arrays (one per distinct resource id) up to the end of
-// the page, then one allocation-free counting pass over the rest of the
-// offers priced up to the entries' max price; no sort, no set.
+// the page, then an allocation-free count of the rest of the offers priced
+// up to the entries' max price, taking whole blocks at once where a block's
+// bounds show that all of it matches; no sort, no set.
 protocol::QueryAnswer RunQuery(const OfferIndex& index,
                                const protocol::QueryRequest& query,
                                uint64_t now, size_t per_answer);

@@ -17,31 +17,55 @@ bool RankedBefore(const RankedOffer& a, const RankedOffer& b) {
   return a.device() < b.device();
 }
 
+void BlockSummary::Add(const RankedOffer& offer, bool first) {
+  if (first) {
+    *this = BlockSummary{};
+    unit = offer.unit;
+    currency = offer.currency;
+  }
+  max_price = std::max(max_price, offer.price);
+  min_quantity = std::min(min_quantity, offer.quantity);
+  max_valid_from = std::max(max_valid_from, offer.valid_from);
+  min_valid_until = std::min(min_valid_until, offer.valid_until);
+  one_unit = one_unit && offer.unit == unit;
+  one_currency = one_currency && offer.currency == currency;
+}
+
+void RankedOffers::Block::Summarize() {
+  for (size_t i = 0; i < entries.size(); ++i) summary.Add(entries[i], i == 0);
+}
+
 size_t RankedOffers::BlockOf(const RankedOffer& offer) const {
   // REQUIRES: !blocks_.empty().
-  auto it = std::partition_point(blocks_.begin(), blocks_.end(),
-                                 [&](const std::vector<RankedOffer>& b) {
-                                   return RankedBefore(b.back(), offer);
-                                 });
+  auto it = std::partition_point(
+      blocks_.begin(), blocks_.end(),
+      [&](const Block& b) { return RankedBefore(b.entries.back(), offer); });
   if (it == blocks_.end()) return blocks_.size() - 1;
   return static_cast<size_t>(it - blocks_.begin());
 }
 
 void RankedOffers::Insert(const RankedOffer& offer) {
   if (blocks_.empty()) {
-    blocks_.push_back({offer});
+    blocks_.push_back({{offer}, {}});
+    blocks_.back().Summarize();
     size_ = 1;
     return;
   }
   const size_t b = BlockOf(offer);
-  std::vector<RankedOffer>& block = blocks_[b];
-  block.insert(
-      std::upper_bound(block.begin(), block.end(), offer, RankedBefore), offer);
+  Block& block = blocks_[b];
+  block.entries.insert(
+      std::upper_bound(block.entries.begin(), block.entries.end(), offer,
+                       RankedBefore),
+      offer);
+  block.summary.Add(offer, false);
   ++size_;
-  if (block.size() > kMaxBlock) {
+  if (block.entries.size() > kMaxBlock) {
     // Split in halves: the next inserts here move half as much.
-    std::vector<RankedOffer> upper(block.begin() + kMaxBlock / 2, block.end());
-    block.resize(kMaxBlock / 2);
+    Block upper{{block.entries.begin() + kMaxBlock / 2, block.entries.end()},
+                {}};
+    block.entries.resize(kMaxBlock / 2);
+    block.Summarize();
+    upper.Summarize();
     blocks_.insert(blocks_.begin() + static_cast<ptrdiff_t>(b) + 1,
                    std::move(upper));
   }
@@ -50,13 +74,16 @@ void RankedOffers::Insert(const RankedOffer& offer) {
 bool RankedOffers::Erase(const RankedOffer& offer) {
   if (blocks_.empty()) return false;
   const size_t b = BlockOf(offer);
-  std::vector<RankedOffer>& block = blocks_[b];
-  auto at = std::lower_bound(block.begin(), block.end(), offer, RankedBefore);
-  if (at == block.end() || at->indexed != offer.indexed) return false;
-  block.erase(at);
+  Block& block = blocks_[b];
+  auto at = std::lower_bound(block.entries.begin(), block.entries.end(), offer,
+                             RankedBefore);
+  if (at == block.entries.end() || at->indexed != offer.indexed) return false;
+  block.entries.erase(at);
   --size_;
-  if (block.empty()) {
+  if (block.entries.empty()) {
     blocks_.erase(blocks_.begin() + static_cast<ptrdiff_t>(b));
+  } else {
+    block.Summarize();  // bounds cannot be narrowed incrementally
   }
   return true;
 }
@@ -64,21 +91,21 @@ bool RankedOffers::Erase(const RankedOffer& offer) {
 size_t RankedOffers::EraseIf(
     const std::function<bool(const RankedOffer&)>& drop) {
   size_t dropped = 0;
-  for (std::vector<RankedOffer>& block : blocks_) {
-    dropped += std::erase_if(block, drop);
-  }
+  for (Block& block : blocks_) dropped += std::erase_if(block.entries, drop);
   if (dropped == 0) return 0;
   // Re-cut into full half blocks, so mass expiry leaves no crumbs.
   std::vector<RankedOffer> all;
   all.reserve(size_ - dropped);
-  for (const std::vector<RankedOffer>& block : blocks_) {
-    all.insert(all.end(), block.begin(), block.end());
+  for (const Block& block : blocks_) {
+    all.insert(all.end(), block.entries.begin(), block.entries.end());
   }
   blocks_.clear();
   for (size_t i = 0; i < all.size(); i += kMaxBlock / 2) {
     const size_t end = std::min(all.size(), i + kMaxBlock / 2);
-    blocks_.emplace_back(all.begin() + static_cast<ptrdiff_t>(i),
-                         all.begin() + static_cast<ptrdiff_t>(end));
+    blocks_.push_back({{all.begin() + static_cast<ptrdiff_t>(i),
+                        all.begin() + static_cast<ptrdiff_t>(end)},
+                       {}});
+    blocks_.back().Summarize();
   }
   size_ -= dropped;
   return dropped;
