@@ -23,6 +23,42 @@ std::string ErrnoText(const char* what) {
   return std::string(what) + ": " + std::strerror(errno);
 }
 
+// Answers given while Run handles one received batch, on Run's thread: sent
+// together with one sendmmsg after the batch instead of one sendto each.
+struct PendingAnswers {
+  const void* socket = nullptr;  // the Socket these answers leave from
+  std::vector<std::vector<std::byte>> answers;
+  std::vector<sockaddr_in6> to;
+};
+// Set only on Run's thread while it handles a batch; replies made on other
+// threads (a register answered once the DHT confirms) see nullptr and send
+// at once.
+thread_local PendingAnswers* pending_answers = nullptr;
+
+// Sends what `pending` holds; a datagram the kernel refuses (full buffer)
+// is dropped, as a sendto with MSG_DONTWAIT would drop it.
+void SendAll(int fd, PendingAnswers& pending) {
+  const size_t count = pending.answers.size();
+  std::vector<iovec> iov(count);
+  std::vector<mmsghdr> msgs(count);
+  for (size_t i = 0; i < count; ++i) {
+    iov[i] = {pending.answers[i].data(), pending.answers[i].size()};
+    msgs[i].msg_hdr = {};
+    msgs[i].msg_hdr.msg_name = &pending.to[i];
+    msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in6);
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  size_t sent = 0;
+  while (sent < count) {  // each round sends or skips at least one
+    int n = sendmmsg(fd, msgs.data() + sent,
+                     static_cast<unsigned>(count - sent), MSG_DONTWAIT);
+    sent += n > 0 ? static_cast<size_t>(n) : 1;
+  }
+  pending.answers.clear();
+  pending.to.clear();
+}
+
 }  // namespace
 
 // Owns the descriptor; closed when the server and every pending reply are
@@ -121,6 +157,8 @@ void UdpServer::Run(const Handler& handle, const std::function<void()>& tick,
   std::array<mmsghdr, kBatch> msgs{};
   auto next_tick = std::chrono::steady_clock::now() + tick_every;
   const int fd = socket_->fd;
+  PendingAnswers pending;
+  pending.socket = socket_.get();
 
   while (!stop_) {
     pollfd p{fd, POLLIN, 0};
@@ -145,6 +183,7 @@ void UdpServer::Run(const Handler& handle, const std::function<void()>& tick,
       msgs[i].msg_hdr.msg_iovlen = 1;
     }
     int n = recvmmsg(fd, msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
+    pending_answers = &pending;
     for (int i = 0; i < n; ++i) {
       size_t len = msgs[i].msg_len;
       // Larger than a node accepts: dropped, as no valid packet is.
@@ -156,12 +195,20 @@ void UdpServer::Run(const Handler& handle, const std::function<void()>& tick,
       from.port = ntohs(sources[i].sin6_port);
       ReplyFn reply = [socket = socket_,
                        to = sources[i]](std::vector<std::byte> answer) {
+        PendingAnswers* batch = pending_answers;
+        if (batch != nullptr && batch->socket == socket.get()) {
+          batch->answers.push_back(std::move(answer));
+          batch->to.push_back(to);
+          return;
+        }
         sendto(socket->fd, answer.data(), answer.size(), MSG_DONTWAIT,
                reinterpret_cast<const sockaddr*>(&to), sizeof to);
       };
       handle(std::span<const std::byte>(buffers[i].data(), len), from,
              std::move(reply));
     }
+    pending_answers = nullptr;
+    if (!pending.answers.empty()) SendAll(fd, pending);
   }
 }
 

@@ -1,6 +1,8 @@
 // The edge server's socket: receives datagrams in batches (recvmmsg) and
 // hands each to a handler with a reply function bound to its source. The
 // handler never sees the socket; replies may be sent later from any thread.
+// Replies given during the handler call are sent after the batch, together
+// (sendmmsg); later ones are sent at once.
 #ifndef CRSP_NODE_DAEMON_UDP_SERVER_H_
 #define CRSP_NODE_DAEMON_UDP_SERVER_H_
 

@@ -91,6 +91,34 @@ TEST_F(DaemonTest, LoneNodeAnswersPingWithItsKeyAndNoHang) {
   EXPECT_EQ(ping->offers, 0u);
 }
 
+// Many requests in one burst reach the node's receive batch together, and
+// their answers leave together (sendmmsg): every one must come back, once,
+// to its own transaction id.
+TEST_F(DaemonTest, BurstOfRequestsGetsEveryAnswerOnce) {
+  auto node = StartNode(StateDir("a"));
+  ASSERT_NE(node, nullptr);
+  UdpClient client(node->edge_port());
+  ASSERT_TRUE(Ask(client, Ping(1)));  // up and answering
+  constexpr uint32_t kBurst = 200;
+  for (uint32_t txid = 100; txid < 100 + kBurst; ++txid) {
+    client.Send(protocol::Encode(Ping(txid)));
+  }
+  std::multiset<uint32_t> answered;
+  for (uint32_t i = 0; i < kBurst + 10; ++i) {  // a few more, to see extras
+    auto bytes = client.Receive(
+        std::chrono::milliseconds(answered.size() < kBurst ? 3000 : 200));
+    if (!bytes) break;
+    auto answer = protocol::Decode(*bytes);
+    ASSERT_EQ(answer.status, Status::kOk) << answer.detail;
+    EXPECT_EQ(answer.packet.header.status, Status::kOk);
+    answered.insert(answer.packet.header.txid);
+  }
+  ASSERT_EQ(answered.size(), kBurst) << node->Log();
+  for (uint32_t txid = 100; txid < 100 + kBurst; ++txid) {
+    EXPECT_EQ(answered.count(txid), 1u) << txid;
+  }
+}
+
 TEST_F(DaemonTest, LoneNodeStoresAndServesAnOfferWithOneReplica) {
   auto node = StartNode(StateDir("a"));
   ASSERT_NE(node, nullptr);
@@ -369,8 +397,8 @@ TEST_F(DaemonTest, OfferRegisteredAtOneNodeIsServedByAnotherAndWithdrawn) {
 
 TEST_F(DaemonTest, UnsignedOfferCannotBeChangedFromAnotherAddress) {
   // Dual stack: 127.0.0.1 arrives as ::ffff:127.0.0.1, another owner.
-  auto node = StartNode(StateDir("a"), {}, {"--log-level", "debug"}, 0, 0,
-                        "::");
+  auto node =
+      StartNode(StateDir("a"), {}, {"--log-level", "debug"}, 0, 0, "::");
   ASSERT_NE(node, nullptr);
   UdpClient owner(node->edge_port());
   UdpClient other(node->edge_port(), /*ipv4=*/true);
@@ -381,7 +409,8 @@ TEST_F(DaemonTest, UnsignedOfferCannotBeChangedFromAnotherAddress) {
   auto replace =
       Ask(other, Register(Device(7), {Entry(wire::kResourceCpu, 2)}, 801));
   ASSERT_TRUE(replace);
-  EXPECT_EQ(replace->packet.header.status, Status::kNotAuthorized) << node->Log();
+  EXPECT_EQ(replace->packet.header.status, Status::kNotAuthorized)
+      << node->Log();
   auto withdraw = Ask(other, Withdraw(Device(7), {}, 802));
   ASSERT_TRUE(withdraw);
   EXPECT_EQ(withdraw->packet.header.status, Status::kNotAuthorized);
