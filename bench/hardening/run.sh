@@ -17,8 +17,11 @@ if [[ -z $build ]]; then
   echo "usage: $0 [--quick] BUILD_DIR (or CRSP_BUILD_DIR)" >&2
   exit 64
 fi
-find_one() {  # the first file called $1 under the build dir
-  find "$build" -type f -name "$1" -perm -u+x -print -quit
+find_one() {  # the newest executable called $1 under the build dir
+  # (a build dir may hold a stale copy too, e.g. from configuring
+  # bench/hardening on its own into a subdirectory)
+  find "$build" -type f -name "$1" -perm -u+x -printf '%T@ %p\n' |
+    sort -rn | sed -n '1s/^[^ ]* //p'  # reads all: no SIGPIPE under pipefail
 }
 node=$(find_one crsp-node)
 flood=$(find_one flood_bench)
