@@ -147,6 +147,8 @@ bool AcceptEdit(const InfoHash& key, const ValuePtr& stored,
 
 void OpenDhtDht::Impl::Start(const OpenDhtConfig& cfg) {
   config = cfg;
+  config.expiry_sweep_interval =
+      std::max(config.expiry_sweep_interval, std::chrono::milliseconds(100));
   ::dht::DhtRunner::Config dht_config;
   dht_config.dht_config.id = LoadOrCreateIdentity(cfg.state_dir);
   ::dht::Config& node = dht_config.dht_config.node_config;
@@ -216,6 +218,15 @@ void OpenDhtDht::Impl::Start(const OpenDhtConfig& cfg) {
   }
   node_id = runner.getNodeId();
   for (const std::string& peer : cfg.bootstrap) runner.bootstrap(peer);
+  {
+    std::weak_ptr<Impl> weak = weak_from_this();
+    tasks.PostAfter(config.expiry_sweep_interval, [weak] {
+      if (auto self = weak.lock()) self->SweepExpired();
+    });
+    tasks.PostAfter(std::chrono::milliseconds(100), [weak] {
+      if (auto self = weak.lock()) self->ReapPuts(false);
+    });
+  }
   if (cfg.refresh_interval.count() > 0) {
     // The first refreshes come soon: a node started together with its
     // peers often first hears of only one of them.
@@ -227,8 +238,7 @@ void OpenDhtDht::Impl::Start(const OpenDhtConfig& cfg) {
 }
 
 void OpenDhtDht::Impl::OnPutDone(const std::shared_ptr<PutOp>& op, bool ok,
-                                 size_t nodes, const InfoHash& key,
-                                 const ValuePtr& value) {
+                                 size_t nodes) {
   if (ok) {
     op->Finish(true, nodes + 1);  // the remote nodes, and our local copy
     return;
@@ -247,8 +257,9 @@ void OpenDhtDht::Impl::OnPutDone(const std::shared_ptr<PutOp>& op, bool ok,
   }
   auto found = std::make_shared<std::atomic<bool>>(false);
   std::weak_ptr<Impl> weak = weak_from_this();
+  const ValuePtr& value = op->value;
   runner.get(
-      key,
+      op->key,
       ::dht::GetCallback([found, value](const std::vector<ValuePtr>& vals) {
         for (const ValuePtr& v : vals) {
           if (v->id == value->id && v->data == value->data) *found = true;
@@ -263,32 +274,48 @@ void OpenDhtDht::Impl::OnPutDone(const std::shared_ptr<PutOp>& op, bool ok,
       ::dht::Value::IdFilter(value->id));
 }
 
-void OpenDhtDht::Impl::CancelAtExpiry(
-    const std::pair<protocol::DeviceId, uint16_t>& offer,
-    uint64_t valid_until) {
-  const uint64_t now = NowSeconds();
-  const auto delay =
-      std::chrono::seconds(valid_until > now ? valid_until - now : 0);
+void OpenDhtDht::Impl::ReapPuts(bool all) {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::shared_ptr<PutOp>> late;
+  {
+    std::lock_guard lock(puts_mu);
+    while (!put_deadlines.empty()) {
+      std::shared_ptr<PutOp>& op = put_deadlines.front();
+      if (!op->finished && !all && op->deadline > now) break;
+      if (!op->finished) late.push_back(std::move(op));
+      put_deadlines.pop_front();
+    }
+  }
+  for (const auto& op : late) op->Finish(false, 0);
+  if (all) return;
   std::weak_ptr<Impl> weak = weak_from_this();
-  tasks.PostAfter(delay + std::chrono::seconds(1), [weak, offer, valid_until] {
-    auto self = weak.lock();
-    if (!self || self->stopped) return;
-    Published published;
-    {
-      std::lock_guard lock(self->mu);
-      auto it = self->published.find(offer);
-      // A later Publish with a later valid_until owns the value now.
-      if (it == self->published.end() ||
-          it->second.valid_until != valid_until) {
-        return;
+  tasks.PostAfter(std::chrono::milliseconds(100), [weak] {
+    if (auto self = weak.lock()) self->ReapPuts(false);
+  });
+}
+
+void OpenDhtDht::Impl::SweepExpired() {
+  if (stopped) return;
+  const uint64_t now = NowSeconds();
+  std::vector<Published> expired;
+  {
+    std::lock_guard lock(mu);
+    for (auto it = published.begin(); it != published.end();) {
+      if (it->second.valid_until < now) {
+        expired.push_back(std::move(it->second));
+        it = published.erase(it);
+      } else {
+        ++it;
       }
-      published = std::move(it->second);
-      self->published.erase(it);
     }
-    // Expired: stop re-announcing; stored copies are refused and dropped.
-    for (const std::string& k : published.keys) {
-      self->runner.cancelPut(InfoHash::get(k), published.id);
-    }
+  }
+  // Stored copies are refused and dropped by every node once expired.
+  for (const Published& p : expired) {
+    for (const InfoHash& k : p.keys) runner.cancelPut(k, p.id);
+  }
+  std::weak_ptr<Impl> weak = weak_from_this();
+  tasks.PostAfter(config.expiry_sweep_interval, [weak] {
+    if (auto self = weak.lock()) self->SweepExpired();
   });
 }
 
@@ -314,9 +341,9 @@ void OpenDhtDht::Publish(const OfferRecord& record, PutDone done) {
                  std::span<const uint8_t>(impl_->node_id.data(),
                                           impl_->node_id.size())),
       record.version);
-  const std::string primary = KeyFor(record.offer);
+  const InfoHash primary = InfoHash::get(KeyFor(record.offer));
   const auto offer = std::make_pair(record.offer.device, record.offer.resource);
-  std::vector<std::string> keys, superseded_keys;
+  std::vector<InfoHash> keys, superseded_keys;
   uint64_t superseded_id = 0;
   {
     std::unique_lock lock(impl_->mu);
@@ -343,38 +370,44 @@ void OpenDhtDht::Publish(const OfferRecord& record, PutDone done) {
   }
   auto op = std::make_shared<PutOp>();
   op->done = std::move(done);
-  impl_->tasks.PostAfter(impl_->config.put_timeout,
-                         [op] { op->Finish(false, 0); });
+  op->deadline = std::chrono::steady_clock::now() + impl_->config.put_timeout;
+  {
+    std::lock_guard lock(impl_->puts_mu);
+    impl_->put_deadlines.push_back(op);
+  }
   const ::dht::Blob data(
       reinterpret_cast<const uint8_t*>(bytes.data()),
       reinterpret_cast<const uint8_t*>(bytes.data()) + bytes.size());
   std::weak_ptr<Impl> weak = impl_;
-  // Weak: the op must not own a function that owns the op.
+  // Weak: the op must not own a function that owns the op, and OpenDHT may
+  // keep the put's callback for good (PutOp).
   std::weak_ptr<PutOp> weak_op = op;
-  // One value object, shared with OpenDHT's announce: a retry re-puts the
-  // same object, and no callback holds a copy of the record.
-  op->put_primary = [weak, weak_op, key = InfoHash::get(primary),
-                     value = MakeOfferValue(type.id, data, id)] {
+  // A retry re-puts the same value object, and no callback holds a copy of
+  // the record.
+  op->key = primary;
+  op->value = MakeOfferValue(type.id, data, id);
+  op->on_put_done = [weak, weak_op](bool ok, size_t nodes) {
+    auto self = weak.lock();
+    auto op = weak_op.lock();
+    if (!self || !op) return;
+    self->tasks.Post([self, op, ok, nodes] { self->OnPutDone(op, ok, nodes); });
+  };
+  op->put_primary = [weak, weak_op] {
     auto self = weak.lock();
     auto op = weak_op.lock();
     if (!self || !op || op->finished) return;
-    self->runner.put(
-        key, value,
-        ::dht::DoneCallback([weak, op, key, value](bool ok, const auto& nodes) {
-          if (auto self = weak.lock()) {
-            const size_t n = nodes.size();
-            self->tasks.Post([self, op, ok, n, key, value] {
-              self->OnPutDone(op, ok, n, key, value);
-            });
-          }
-        }),
-        ::dht::time_point::max(), /*permanent=*/true);
+    self->runner.put(op->key, op->value,
+                     ::dht::DoneCallback([weak_op](bool ok, const auto& nodes) {
+                       auto op = weak_op.lock();
+                       if (op && !op->finished)
+                         op->on_put_done(ok, nodes.size());
+                     }),
+                     ::dht::time_point::max(), /*permanent=*/true);
   };
   // The previous version's value: no longer re-announced, and its stored
   // copies edited into a short-lived copy of this version (the edit policy
   // takes it: a higher version of the same offer), so they lapse in minutes.
-  for (const std::string& name : superseded_keys) {
-    const InfoHash key = InfoHash::get(name);
+  for (const InfoHash& key : superseded_keys) {
     impl_->runner.cancelPut(key, superseded_id);
     impl_->runner.put(
         key, MakeOfferValue(kSupersededValueType.id, data, superseded_id),
@@ -382,13 +415,17 @@ void OpenDhtDht::Publish(const OfferRecord& record, PutDone done) {
         /*permanent=*/false);
   }
   op->put_primary();
-  for (const std::string& name : keys) {
-    if (name == primary) continue;
+  for (const InfoHash& key : keys) {
+    if (key == primary) continue;
     auto value = MakeOfferValue(type.id, data, id);
-    impl_->runner.put(InfoHash::get(name), value, ::dht::DoneCallback{},
+    impl_->runner.put(key, value, ::dht::DoneCallback{},
                       ::dht::time_point::max(), /*permanent=*/true);
   }
-  impl_->CancelAtExpiry(offer, record.offer.valid_until);
+}
+
+size_t OpenDhtDht::AnnouncedOffers() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->published.size();
 }
 
 DhtInfo OpenDhtDht::Info() const {
@@ -417,8 +454,11 @@ void OpenDhtDht::Shutdown(std::chrono::milliseconds timeout) {
     impl_->Log(DhtLogLevel::kWarning, "DHT: shutdown timed out");
   }
   impl_->runner.join();
-  // Runs the pending deadlines: every outstanding done is called.
+  // Fails every put still unfinished, on the task thread like every other
+  // done, then runs what is left there: every outstanding done is called.
+  impl_->tasks.Post([impl = impl_] { impl->ReapPuts(/*all=*/true); });
   impl_->tasks.Stop();
+  impl_->ReapPuts(/*all=*/true);  // a put that raced the shutdown
 }
 
 uint16_t OpenDhtDht::port() const {

@@ -66,10 +66,21 @@ bool AcceptEdit(const InfoHash& key, const ValuePtr& stored,
                 const ValuePtr& next, uint64_t now);
 
 // One Publish: `done` runs exactly once, from whichever of the put callback
-// and the timeout comes first.
+// and the timeout comes first. Owned by Impl::put_deadlines until it
+// finishes or its deadline passes; every callback handed to OpenDHT holds
+// it weakly, since OpenDHT may keep a put's callback as long as the
+// announce lives (an IPv4 search with no IPv4 node), which for a
+// permanent put is for good.
 struct PutOp {
   Dht::PutDone done;
   std::atomic<bool> finished{false};
+  std::chrono::steady_clock::time_point deadline;
+  InfoHash key;    // the primary key
+  ValuePtr value;  // one object, shared with OpenDHT's announce
+  // What the put's callback calls (with the number of nodes that stored
+  // the value). That callback captures only a weak pointer to this op, so
+  // what OpenDHT keeps of it is no allocation of ours.
+  std::function<void(bool ok, size_t nodes)> on_put_done;
   // Puts the primary key's value (again). A fresh node's first put can
   // fail at once while its peers are still being confirmed (seen on
   // loopback: the IPv4 search expires, the IPv6 one is just starting), so
@@ -79,8 +90,6 @@ struct PutOp {
   void Finish(bool ok, size_t replicas) {
     if (finished.exchange(true)) return;
     done(ok, static_cast<uint16_t>(std::min<size_t>(replicas, UINT16_MAX)));
-    // OpenDHT may hold the put's callback, and so this op, for as long as
-    // the announce lives (an IPv4 search with no IPv4 node): keep nothing.
     done = nullptr;
   }
 };
@@ -115,7 +124,7 @@ struct ListenedKey {
 };
 
 struct Published {
-  std::vector<std::string> keys;  // every key this offer was put under
+  std::vector<InfoHash> keys;  // every key this offer was put under
   uint64_t valid_until = 0;
   uint64_t version = 0;  // the newest version put
   uint64_t id = 0;       // its value id (VersionValueId), 0 before any
@@ -139,6 +148,12 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   std::atomic<bool> stopped{false};
   DhtInfo last_info;  // served after Shutdown
 
+  // Unfinished puts in deadline order (put_timeout is the same for all):
+  // ReapPuts fails the late ones and drops finished ones from the front.
+  // One entry per put instead of a timer task each.
+  std::mutex puts_mu;
+  std::deque<std::shared_ptr<PutOp>> put_deadlines;
+
   std::mutex mu;
   std::map<std::pair<protocol::DeviceId, uint16_t>, Published> published;
   std::map<InfoHash, ListenedKey> listened;
@@ -155,8 +170,7 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void Start(const OpenDhtConfig& cfg);
-  void OnPutDone(const std::shared_ptr<PutOp>& op, bool ok, size_t nodes,
-                 const InfoHash& key, const ValuePtr& value);
+  void OnPutDone(const std::shared_ptr<PutOp>& op, bool ok, size_t nodes);
   void StartGets(const std::shared_ptr<FetchOp>& op);
   // At the answer deadline: answers with what arrived (once).
   void AnswerFetch(const std::shared_ptr<FetchOp>& op);
@@ -167,10 +181,12 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   // Hands the next kListensPerBatch queued keys to OpenDHT's listen, and
   // comes back after kListenBatchPause while keys are left.
   void PumpListens();
-  // At valid_until + 1 s, unless a later Publish moved it: stops
-  // re-announcing the offer's current value under every key it was put.
-  void CancelAtExpiry(const std::pair<protocol::DeviceId, uint16_t>& offer,
-                      uint64_t valid_until);
+  // Every expiry_sweep_interval: stops re-announcing, under every key it
+  // was put, the current value of each offer now past its valid_until.
+  void SweepExpired();
+  // Every 100 ms: finishes puts past their deadline (false) and forgets
+  // finished ones at the front. `all`: finishes every one (shutdown).
+  void ReapPuts(bool all);
   void Refresh(std::chrono::milliseconds next);
   void OnPeerPing(const std::string& peer, bool ok);
   void SweepSoon(std::chrono::milliseconds delay);

@@ -218,6 +218,24 @@ TEST(OpenDhtDht, RefusedRecordsFailThePublishAtOnce) {
   alone.Shutdown(3s);
 }
 
+// Past valid_until the node stops announcing the offer (the expiry sweep);
+// a later version with a later end is announced until that end.
+TEST(OpenDhtDht, StopsAnnouncingAnOfferOnceItExpires) {
+  OpenDhtConfig config = LoopbackConfig();
+  config.expiry_sweep_interval = 200ms;
+  OpenDhtDht alone(config);
+  OfferRecord brief = UnsignedRecord(4);
+  brief.offer.valid_until = testing::Now() + 2;
+  OfferRecord lasting = UnsignedRecord(5);
+  ASSERT_TRUE(PublishAndWait(alone, brief).first);
+  ASSERT_TRUE(PublishAndWait(alone, lasting).first);
+  EXPECT_EQ(alone.AnnouncedOffers(), 2u);
+  EXPECT_TRUE(WaitUntil([&] { return alone.AnnouncedOffers() == 1; }, 5s));
+  std::this_thread::sleep_for(500ms);  // a few more sweeps
+  EXPECT_EQ(alone.AnnouncedOffers(), 1u);
+  alone.Shutdown(3s);
+}
+
 TEST(OpenDhtDht, TheNodeIdSurvivesARestartWithTheSameStateDir) {
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() /

@@ -25,18 +25,19 @@ void LocalOffers::Put(const JournalEntry& entry) {
   const Key key{entry.record.offer.device, entry.record.offer.resource};
   auto it = entries_.find(key);
   if (it != entries_.end()) {
-    Count(it->second.entry, -1);
-    it->second = Local{entry, false};
+    Count(it->second, -1);
+    it->second = entry;
   } else {
-    entries_.emplace(key, Local{entry, false});
+    entries_.emplace(key, entry);
   }
+  unconfirmed_.insert(key);
   Count(entry, +1);
 }
 
 const JournalEntry* LocalOffers::Find(const protocol::DeviceId& device,
                                       uint16_t resource) const {
   auto it = entries_.find({device, resource});
-  return it == entries_.end() ? nullptr : &it->second.entry;
+  return it == entries_.end() ? nullptr : &it->second;
 }
 
 uint32_t LocalOffers::LiveFromPrefix(
@@ -53,8 +54,9 @@ uint32_t LocalOffers::LiveOfDevice(const protocol::DeviceId& device) const {
 size_t LocalOffers::Expire(uint64_t now) {
   size_t dropped = 0;
   for (auto it = entries_.begin(); it != entries_.end();) {
-    if (it->second.entry.record.offer.valid_until <= now) {
-      Count(it->second.entry, -1);
+    if (it->second.record.offer.valid_until <= now) {
+      Count(it->second, -1);
+      unconfirmed_.erase(it->first);
       it = entries_.erase(it);
       ++dropped;
     } else {
@@ -67,23 +69,29 @@ size_t LocalOffers::Expire(uint64_t now) {
 std::vector<JournalEntry> LocalOffers::All() const {
   std::vector<JournalEntry> out;
   out.reserve(entries_.size());
-  for (const auto& [key, local] : entries_) out.push_back(local.entry);
+  for (const auto& [key, entry] : entries_) out.push_back(entry);
   return out;
 }
 
 void LocalOffers::SetConfirmed(const dht::OfferRecord& record, bool confirmed) {
-  auto it = entries_.find({record.offer.device, record.offer.resource});
+  const Key key{record.offer.device, record.offer.resource};
+  auto it = entries_.find(key);
   // Only the current version: a late callback for an older one is moot.
-  if (it != entries_.end() &&
-      it->second.entry.record.version == record.version) {
-    it->second.confirmed = confirmed;
+  if (it == entries_.end() || it->second.record.version != record.version) {
+    return;
+  }
+  if (confirmed) {
+    unconfirmed_.erase(key);
+  } else {
+    unconfirmed_.insert(key);
   }
 }
 
 std::vector<dht::OfferRecord> LocalOffers::Unconfirmed() const {
   std::vector<dht::OfferRecord> out;
-  for (const auto& [key, local] : entries_) {
-    if (!local.confirmed) out.push_back(local.entry.record);
+  out.reserve(unconfirmed_.size());
+  for (const Key& key : unconfirmed_) {
+    out.push_back(entries_.at(key).record);
   }
   return out;
 }

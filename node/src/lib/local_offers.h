@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -38,14 +39,13 @@ class LocalOffers {
   std::vector<dht::OfferRecord> Unconfirmed() const;
 
  private:
-  struct Local {
-    JournalEntry entry;
-    bool confirmed = false;
-  };
   using Key = std::pair<protocol::DeviceId, uint16_t>;
   void Count(const JournalEntry& entry, int delta);
 
-  std::map<Key, Local> entries_;
+  std::map<Key, JournalEntry> entries_;
+  // Keys of entries whose current version the DHT has not confirmed: few,
+  // and apart, so that a confirmed entry costs no flag (padded to 8 bytes).
+  std::set<Key> unconfirmed_;
   std::map<protocol::Ipv6Address, uint32_t> by_prefix_;
   std::map<protocol::DeviceId, uint32_t> by_device_;
   uint32_t live_ = 0;

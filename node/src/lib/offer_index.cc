@@ -37,27 +37,30 @@ OfferIndex::Applied OfferIndex::Apply(const dht::OfferRecord& record,
   if (record.offer.valid_until <= now || !dht::VerifyRecordSignature(record)) {
     return Applied::kRefused;
   }
-  IndexedOffer incoming{record, OwnerOf(record)};
+  IndexedOffer incoming{record};
+  const Owner incoming_owner = OwnerOf(record);
   // The flag is never trusted from a record: set it from what verified.
   incoming.record.offer.flags =
-      incoming.owner.key ? wire::kOfferFlagSigned : uint8_t{0};
+      incoming_owner.key ? wire::kOfferFlagSigned : uint8_t{0};
 
   const Key key{record.offer.resource, record.offer.device};
   auto it = by_key_.find(key);
   if (it == by_key_.end()) {
     it = by_key_.emplace(key, std::move(incoming)).first;
-    by_device_[key.second].insert(key.first);
+    std::vector<uint16_t>& ids = by_device_[key.second];
+    ids.insert(std::lower_bound(ids.begin(), ids.end(), key.first), key.first);
     Rank(it->second);
     return Applied::kInserted;
   }
   const IndexedOffer& existing = it->second;
   // Any DHT peer can write an unsigned record, none can forge a signed
   // one: a signed version also beats another owner's unsigned one.
+  const Owner existing_owner = existing.owner();
   const bool wins =
-      existing.owner == incoming.owner
+      existing_owner == incoming_owner
           ? record.version > existing.record.version
           : !existing.live(now) ||
-                (incoming.owner.key.has_value() && !existing.owner.key);
+                (incoming_owner.key.has_value() && !existing_owner.key);
   if (!wins) return Applied::kStale;
   Unrank(it->second);
   it->second = std::move(incoming);
@@ -105,8 +108,9 @@ void OfferIndex::Unrank(const IndexedOffer& offer) {
 void OfferIndex::Erase(std::map<Key, IndexedOffer>::iterator it) {
   auto dev = by_device_.find(it->first.second);
   if (dev != by_device_.end()) {
-    dev->second.erase(it->first.first);
-    if (dev->second.empty()) by_device_.erase(dev);
+    std::vector<uint16_t>& ids = dev->second;
+    ids.erase(std::remove(ids.begin(), ids.end(), it->first.first), ids.end());
+    if (ids.empty()) by_device_.erase(dev);
   }
   by_key_.erase(it);
 }

@@ -24,7 +24,6 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <set>
 #include <utility>
 #include <vector>
 
@@ -53,8 +52,10 @@ struct IndexedOffer {
   // offer.flags bit 0 is set here iff the record is signed (and verified:
   // unverified records are never indexed).
   dht::OfferRecord record;
-  Owner owner;
 
+  // Derived, not stored: a copy of a key is cheap, and 56 bytes more per
+  // indexed offer are not (docs/node.md "Memory per offer").
+  Owner owner() const { return OwnerOf(record); }
   bool live(uint64_t now) const {
     return !record.withdrawn && record.offer.valid_until > now;
   }
@@ -98,7 +99,8 @@ class OfferIndex {
   void Unrank(const IndexedOffer& offer);
 
   std::map<Key, IndexedOffer> by_key_;  // nodes never move: ranked_ points in
-  std::map<protocol::DeviceId, std::set<uint16_t>> by_device_;
+  // Each device's resource ids, sorted: a device offers a few.
+  std::map<protocol::DeviceId, std::vector<uint16_t>> by_device_;
   std::map<uint16_t, RankedOffers> ranked_;
 };
 

@@ -9,10 +9,10 @@ Verdict CheckOwnership(std::span<const IndexedOffer* const> records,
                        const Owner& requester, uint32_t txid, uint64_t now) {
   std::optional<uint64_t> last;
   for (const IndexedOffer* offer : records) {
-    if (offer->live(now) && !(offer->owner == requester)) {
+    if (offer->live(now) && !(offer->owner() == requester)) {
       return Verdict::kRefused;
     }
-    if (requester.key && offer->owner == requester) {
+    if (requester.key && offer->owner() == requester) {
       last = std::max(last.value_or(0), offer->record.version);
     }
   }

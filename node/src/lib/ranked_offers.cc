@@ -51,7 +51,23 @@ void RankedOffers::Insert(const RankedOffer& offer) {
     size_ = 1;
     return;
   }
-  const size_t b = BlockOf(offer);
+  size_t b = BlockOf(offer);
+  if (blocks_[b].entries.size() == kMaxBlock) {
+    // Split a full block in halves first: the next inserts here move half
+    // as much, and neither half ever grows past kMaxBlock (a vector that
+    // did would double its capacity to twice what it holds).
+    Block& full = blocks_[b];
+    Block upper;
+    upper.entries.reserve(kMaxBlock);
+    upper.entries.assign(full.entries.begin() + kMaxBlock / 2,
+                         full.entries.end());
+    full.entries.resize(kMaxBlock / 2);
+    full.Summarize();
+    upper.Summarize();
+    blocks_.insert(blocks_.begin() + static_cast<ptrdiff_t>(b) + 1,
+                   std::move(upper));
+    b = BlockOf(offer);
+  }
   Block& block = blocks_[b];
   block.entries.insert(
       std::upper_bound(block.entries.begin(), block.entries.end(), offer,
@@ -59,16 +75,6 @@ void RankedOffers::Insert(const RankedOffer& offer) {
       offer);
   block.summary.Add(offer, false);
   ++size_;
-  if (block.entries.size() > kMaxBlock) {
-    // Split in halves: the next inserts here move half as much.
-    Block upper{{block.entries.begin() + kMaxBlock / 2, block.entries.end()},
-                {}};
-    block.entries.resize(kMaxBlock / 2);
-    block.Summarize();
-    upper.Summarize();
-    blocks_.insert(blocks_.begin() + static_cast<ptrdiff_t>(b) + 1,
-                   std::move(upper));
-  }
 }
 
 bool RankedOffers::Erase(const RankedOffer& offer) {

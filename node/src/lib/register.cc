@@ -104,7 +104,7 @@ void NodeImpl::HandleRegister(Request& request) {
       // (two registers within one clock step).
       record.version = now * 1000;
       if (const IndexedOffer* old = index_.Find(offer.device, resource);
-          old && !old->owner.key) {
+          old && !old->owner().key) {
         record.version = std::max(record.version, old->record.version + 1);
       }
     }

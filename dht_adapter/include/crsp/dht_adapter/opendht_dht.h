@@ -64,6 +64,9 @@ struct OpenDhtConfig {
   // How often Watch re-reads every watched key (see Watch), at 32 gets/s.
   // 0: only when peers come back.
   std::chrono::milliseconds resync_interval{300000};
+  // How often the node stops re-announcing its offers past valid_until
+  // (one pass over them, rather than a timer per offer).
+  std::chrono::milliseconds expiry_sweep_interval{10000};
 };
 
 enum class DhtLogLevel { kError, kWarning, kDebug };
@@ -99,6 +102,10 @@ class OpenDhtDht final : public Dht {
   // with false, fetches with what arrived). Later calls fail at once.
   // REQUIRES: not called from a callback of this instance.
   void Shutdown(std::chrono::milliseconds timeout) override;
+
+  // Offers this node still announces: published, not yet past valid_until
+  // at the last expiry sweep.
+  size_t AnnouncedOffers() const;
 
   // The bound UDP port (IPv6 if bound, else IPv4).
   uint16_t port() const;
