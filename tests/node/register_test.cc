@@ -204,7 +204,7 @@ TEST(Register, FreesPendingWritesThatTimedOut) {
   node.node().HandleDatagram(
       Bytes(Register(1, Device(1), {Entry(1, 250)})), SourceA(),
       [&](std::vector<std::byte> a) { answers.push_back(std::move(a)); });
-  *world.now += 5;  // kPublishTimeoutSec
+  *world.now += 5;     // kPublishTimeoutSec
   node.node().Tick();  // STORAGE_FAILED: no longer pending
   ASSERT_EQ(answers.size(), 1u);
   world.hold_puts = false;
@@ -254,6 +254,39 @@ TEST(Register, RefusesPastTheSourceQuotaPerSlash64) {
   EXPECT_EQ(node.Send(Register(4, Device(3), {Entry(1, 1)}), SourceB())
                 .packet.header.status,
             Status::kOk);
+}
+
+// A withdrawn offer's tombstone is kept (index, journal, DHT) until its
+// valid_until, so it keeps its quota slot: register, withdraw and repeat
+// with new device ids cannot grow the node past the quota. Registering
+// the withdrawn offer again reuses its slot; expiry frees it.
+TEST(Register, TombstonesKeepTheirQuotaSlotUntilTheyExpire) {
+  World world;
+  NodeConfig config;
+  config.limits.offers_per_source = 2;
+  TestNode node(world, config);
+  const uint64_t until = kStart + 100;
+  for (uint8_t d = 1; d <= 2; ++d) {
+    ASSERT_EQ(
+        node.Send(Register(d, Device(d), {Entry(1, 5, kStart - 60, until)}))
+            .packet.header.status,
+        Status::kOk);
+    ASSERT_EQ(node.Send(Withdraw(10 + d, Device(d), {1})).packet.header.status,
+              Status::kOk);
+  }
+  EXPECT_EQ(
+      node.Send(Register(3, Device(3), {Entry(1, 5)})).packet.header.status,
+      Status::kRateLimited);
+  // The same offer again: its own slot.
+  EXPECT_EQ(
+      node.Send(Register(4, Device(1), {Entry(1, 7)})).packet.header.status,
+      Status::kOk);
+  // Past the tombstone's valid_until its slot is free.
+  *world.now = until + 1;
+  node.node().Tick();
+  EXPECT_EQ(
+      node.Send(Register(5, Device(3), {Entry(1, 5)})).packet.header.status,
+      Status::kOk);
 }
 
 TEST(Register, RefusesPastTheNodesTotal) {

@@ -15,10 +15,9 @@ void Adjust(Map& map, const K& key, int delta) {
 }  // namespace
 
 void LocalOffers::Count(const JournalEntry& entry, int delta) {
-  if (entry.record.withdrawn) return;
-  live_ += delta;
   Adjust(by_prefix_, SourcePrefix(entry.source), delta);
   Adjust(by_device_, entry.record.offer.device, delta);
+  if (!entry.record.withdrawn) live_ += delta;
 }
 
 void LocalOffers::Put(const JournalEntry& entry) {
@@ -40,13 +39,13 @@ const JournalEntry* LocalOffers::Find(const protocol::DeviceId& device,
   return it == entries_.end() ? nullptr : &it->second;
 }
 
-uint32_t LocalOffers::LiveFromPrefix(
+uint32_t LocalOffers::HeldFromPrefix(
     const protocol::Ipv6Address& prefix) const {
   auto it = by_prefix_.find(prefix);
   return it == by_prefix_.end() ? 0 : it->second;
 }
 
-uint32_t LocalOffers::LiveOfDevice(const protocol::DeviceId& device) const {
+uint32_t LocalOffers::HeldOfDevice(const protocol::DeviceId& device) const {
   auto it = by_device_.find(device);
   return it == by_device_.end() ? 0 : it->second;
 }

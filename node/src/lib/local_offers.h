@@ -22,10 +22,15 @@ class LocalOffers {
   const JournalEntry* Find(const protocol::DeviceId& device,
                            uint16_t resource) const;
 
-  // Live (not withdrawn, not expired) offers, for quotas and ping.
+  // Live (not withdrawn, not expired) offers, for ping.
   uint32_t live() const { return live_; }
-  uint32_t LiveFromPrefix(const protocol::Ipv6Address& prefix) const;
-  uint32_t LiveOfDevice(const protocol::DeviceId& device) const;
+  // Entries held until their valid_until, tombstones included: what the
+  // quotas count. A withdrawn offer's tombstone is stored, journalled and
+  // announced as long as the offer would have been, so it keeps its slot
+  // (else register, withdraw, repeat would grow the node without bound).
+  uint32_t held() const { return static_cast<uint32_t>(entries_.size()); }
+  uint32_t HeldFromPrefix(const protocol::Ipv6Address& prefix) const;
+  uint32_t HeldOfDevice(const protocol::DeviceId& device) const;
 
   // Drops every entry past valid_until; returns how many.
   size_t Expire(uint64_t now);

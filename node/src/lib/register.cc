@@ -67,12 +67,13 @@ void NodeImpl::HandleRegister(Request& request) {
   for (auto [resource, i] : last) {
     const protocol::ResourceEntry& entry = reg.entries[i];
     const JournalEntry* mine = local_.Find(reg.set.device, resource);
-    if (!(mine && !mine->record.withdrawn)) {
-      // A new offer here: within the quotas?
-      if (local_.LiveFromPrefix(prefix) + added >= limits.offers_per_source ||
-          local_.LiveOfDevice(reg.set.device) + added >=
+    if (mine == nullptr) {
+      // A new entry here (a withdrawn one still holds its slot, and
+      // registering it again reuses it): within the quotas?
+      if (local_.HeldFromPrefix(prefix) + added >= limits.offers_per_source ||
+          local_.HeldOfDevice(reg.set.device) + added >=
               limits.offers_per_device ||
-          local_.live() + added >= limits.max_offers) {
+          local_.held() + added >= limits.max_offers) {
         spdlog::warn("from {}: offer quota reached, entry refused",
                      AddressString(request.from.address));
         op->results.entries[i].status = wire::Status::kRateLimited;
