@@ -258,8 +258,9 @@ TEST(Register, RefusesPastTheSourceQuotaPerSlash64) {
 
 // A withdrawn offer's tombstone is kept (index, journal, DHT) until its
 // valid_until, so it keeps its quota slot: register, withdraw and repeat
-// with new device ids cannot grow the node past the quota. Registering
-// the withdrawn offer again reuses its slot; expiry frees it.
+// with new device ids cannot grow the node past the quota, and at the
+// quota the withdrawn offer cannot be registered again either (no
+// register/withdraw cycling). Expiry frees the slots.
 TEST(Register, TombstonesKeepTheirQuotaSlotUntilTheyExpire) {
   World world;
   NodeConfig config;
@@ -277,10 +278,10 @@ TEST(Register, TombstonesKeepTheirQuotaSlotUntilTheyExpire) {
   EXPECT_EQ(
       node.Send(Register(3, Device(3), {Entry(1, 5)})).packet.header.status,
       Status::kRateLimited);
-  // The same offer again: its own slot.
+  // Nor the withdrawn offer again: its tombstone still holds the slot.
   EXPECT_EQ(
       node.Send(Register(4, Device(1), {Entry(1, 7)})).packet.header.status,
-      Status::kOk);
+      Status::kRateLimited);
   // Past the tombstone's valid_until its slot is free.
   *world.now = until + 1;
   node.node().Tick();
