@@ -300,12 +300,16 @@ void OpenDhtDht::Impl::SweepExpired() {
   std::vector<Published> expired;
   {
     std::lock_guard lock(mu);
-    for (auto it = published.begin(); it != published.end();) {
-      if (it->second.valid_until < now) {
-        expired.push_back(std::move(it->second));
-        it = published.erase(it);
-      } else {
-        ++it;
+    if (now > next_expiry) {  // else nothing is due: no walk
+      next_expiry = UINT64_MAX;
+      for (auto it = published.begin(); it != published.end();) {
+        if (it->second.valid_until < now) {
+          expired.push_back(std::move(it->second));
+          it = published.erase(it);
+        } else {
+          next_expiry = std::min(next_expiry, it->second.valid_until);
+          ++it;
+        }
       }
     }
   }
@@ -364,6 +368,7 @@ void OpenDhtDht::Publish(const OfferRecord& record, PutDone done) {
       p.keys.push_back(primary);
     }
     p.valid_until = std::max(p.valid_until, record.offer.valid_until);
+    impl_->next_expiry = std::min(impl_->next_expiry, p.valid_until);
     p.version = record.version;
     p.id = id;
     keys = p.keys;

@@ -156,6 +156,9 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
 
   std::mutex mu;
   std::map<std::pair<protocol::DeviceId, uint16_t>, Published> published;
+  // No published offer expires before this (a lower bound), so that
+  // SweepExpired walks `published` only when something is due.
+  uint64_t next_expiry = UINT64_MAX;
   std::map<InfoHash, ListenedKey> listened;
   std::vector<Watcher> watchers;
   // Keys a Watch added that are not listened on yet (PumpListens).

@@ -1,5 +1,7 @@
 #include "local_offers.h"
 
+#include <algorithm>
+
 #include "source_prefix.h"
 
 namespace crsp::node {
@@ -22,6 +24,7 @@ void LocalOffers::Count(const JournalEntry& entry, int delta) {
 
 void LocalOffers::Put(const JournalEntry& entry) {
   const Key key{entry.record.offer.device, entry.record.offer.resource};
+  next_expiry_ = std::min(next_expiry_, entry.record.offer.valid_until);
   auto it = entries_.find(key);
   if (it != entries_.end()) {
     Count(it->second, -1);
@@ -51,9 +54,13 @@ uint32_t LocalOffers::HeldOfDevice(const protocol::DeviceId& device) const {
 }
 
 size_t LocalOffers::Expire(uint64_t now) {
+  if (now < next_expiry_) return 0;  // nothing is due: no walk
   size_t dropped = 0;
+  next_expiry_ = UINT64_MAX;
   for (auto it = entries_.begin(); it != entries_.end();) {
-    if (it->second.record.offer.valid_until <= now) {
+    const uint64_t until = it->second.record.offer.valid_until;
+    if (until > now) next_expiry_ = std::min(next_expiry_, until);
+    if (until <= now) {
       Count(it->second, -1);
       unconfirmed_.erase(it->first);
       it = entries_.erase(it);

@@ -51,6 +51,9 @@ class LocalOffers {
   // Keys of entries whose current version the DHT has not confirmed: few,
   // and apart, so that a confirmed entry costs no flag (padded to 8 bytes).
   std::set<Key> unconfirmed_;
+  // No entry expires before this (a lower bound), so that Expire, called
+  // every tick, walks the entries only when something is due.
+  uint64_t next_expiry_ = UINT64_MAX;
   std::map<protocol::Ipv6Address, uint32_t> by_prefix_;
   std::map<protocol::DeviceId, uint32_t> by_device_;
   uint32_t live_ = 0;

@@ -44,6 +44,7 @@ OfferIndex::Applied OfferIndex::Apply(const dht::OfferRecord& record,
       incoming_owner.key ? wire::kOfferFlagSigned : uint8_t{0};
 
   const Key key{record.offer.resource, record.offer.device};
+  next_expiry_ = std::min(next_expiry_, record.offer.valid_until);
   auto it = by_key_.find(key);
   if (it == by_key_.end()) {
     it = by_key_.emplace(key, std::move(incoming)).first;
@@ -116,6 +117,7 @@ void OfferIndex::Erase(std::map<Key, IndexedOffer>::iterator it) {
 }
 
 size_t OfferIndex::Expire(uint64_t now) {
+  if (now < next_expiry_) return 0;  // nothing is due: no walk
   // One pass per resource id (erasing one at a time would move a block
   // once per expired offer), before by_key_ frees what the entries point to.
   for (auto list = ranked_.begin(); list != ranked_.end();) {
@@ -124,11 +126,15 @@ size_t OfferIndex::Expire(uint64_t now) {
     list = list->second.empty() ? ranked_.erase(list) : std::next(list);
   }
   size_t dropped = 0;
+  next_expiry_ = UINT64_MAX;
   for (auto it = by_key_.begin(); it != by_key_.end();) {
     auto next = std::next(it);
-    if (it->second.record.offer.valid_until <= now) {
+    const uint64_t until = it->second.record.offer.valid_until;
+    if (until <= now) {
       Erase(it);
       ++dropped;
+    } else {
+      next_expiry_ = std::min(next_expiry_, until);
     }
     it = next;
   }

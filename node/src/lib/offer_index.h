@@ -102,6 +102,10 @@ class OfferIndex {
   // Each device's resource ids, sorted: a device offers a few.
   std::map<protocol::DeviceId, std::vector<uint16_t>> by_device_;
   std::map<uint16_t, RankedOffers> ranked_;
+  // No entry expires before this (a lower bound: an entry replaced or
+  // erased may have set it), so that Expire, called every tick, walks the
+  // index only when something is due.
+  uint64_t next_expiry_ = UINT64_MAX;
 };
 
 }  // namespace crsp::node
