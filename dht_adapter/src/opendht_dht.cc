@@ -404,8 +404,9 @@ void OpenDhtDht::Publish(const OfferRecord& record, PutDone done) {
     self->runner.put(op->key, op->value,
                      ::dht::DoneCallback([weak_op](bool ok, const auto& nodes) {
                        auto op = weak_op.lock();
-                       if (op && !op->finished)
+                       if (op && !op->finished) {
                          op->on_put_done(ok, nodes.size());
+                       }
                      }),
                      ::dht::time_point::max(), /*permanent=*/true);
   };
