@@ -29,6 +29,9 @@ struct PendingAnswers {
   const void* socket = nullptr;  // the Socket these answers leave from
   std::vector<std::vector<std::byte>> answers;
   std::vector<sockaddr_in6> to;
+  // sendmmsg's arguments, kept so that a batch allocates none.
+  std::vector<iovec> iov;
+  std::vector<mmsghdr> msgs;
 };
 // Set only on Run's thread while it handles a batch; replies made on other
 // threads (a register answered once the DHT confirms) see nullptr and send
@@ -39,19 +42,20 @@ thread_local PendingAnswers* pending_answers = nullptr;
 // is dropped, as a sendto with MSG_DONTWAIT would drop it.
 void SendAll(int fd, PendingAnswers& pending) {
   const size_t count = pending.answers.size();
-  std::vector<iovec> iov(count);
-  std::vector<mmsghdr> msgs(count);
+  pending.iov.resize(count);
+  pending.msgs.resize(count);
   for (size_t i = 0; i < count; ++i) {
-    iov[i] = {pending.answers[i].data(), pending.answers[i].size()};
-    msgs[i].msg_hdr = {};
-    msgs[i].msg_hdr.msg_name = &pending.to[i];
-    msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_in6);
-    msgs[i].msg_hdr.msg_iov = &iov[i];
-    msgs[i].msg_hdr.msg_iovlen = 1;
+    pending.iov[i] = {pending.answers[i].data(), pending.answers[i].size()};
+    msghdr& header = pending.msgs[i].msg_hdr;
+    header = {};
+    header.msg_name = &pending.to[i];
+    header.msg_namelen = sizeof(sockaddr_in6);
+    header.msg_iov = &pending.iov[i];
+    header.msg_iovlen = 1;
   }
   size_t sent = 0;
   while (sent < count) {  // each round sends or skips at least one
-    int n = sendmmsg(fd, msgs.data() + sent,
+    int n = sendmmsg(fd, pending.msgs.data() + sent,
                      static_cast<unsigned>(count - sent), MSG_DONTWAIT);
     sent += n > 0 ? static_cast<size_t>(n) : 1;
   }

@@ -59,13 +59,13 @@ size_t LocalOffers::Expire(uint64_t now) {
   next_expiry_ = UINT64_MAX;
   for (auto it = entries_.begin(); it != entries_.end();) {
     const uint64_t until = it->second.record.offer.valid_until;
-    if (until > now) next_expiry_ = std::min(next_expiry_, until);
     if (until <= now) {
       Count(it->second, -1);
       unconfirmed_.erase(it->first);
       it = entries_.erase(it);
       ++dropped;
     } else {
+      next_expiry_ = std::min(next_expiry_, until);
       ++it;
     }
   }

@@ -17,12 +17,7 @@ bool RankedBefore(const RankedOffer& a, const RankedOffer& b) {
   return a.device() < b.device();
 }
 
-void BlockSummary::Add(const RankedOffer& offer, bool first) {
-  if (first) {
-    *this = BlockSummary{};
-    unit = offer.unit;
-    currency = offer.currency;
-  }
+void BlockSummary::Add(const RankedOffer& offer) {
   max_price = std::max(max_price, offer.price);
   min_quantity = std::min(min_quantity, offer.quantity);
   max_valid_from = std::max(max_valid_from, offer.valid_from);
@@ -32,7 +27,10 @@ void BlockSummary::Add(const RankedOffer& offer, bool first) {
 }
 
 void RankedOffers::Block::Summarize() {
-  for (size_t i = 0; i < entries.size(); ++i) summary.Add(entries[i], i == 0);
+  summary = BlockSummary{};
+  summary.unit = entries.front().unit;
+  summary.currency = entries.front().currency;
+  for (const RankedOffer& entry : entries) summary.Add(entry);
 }
 
 size_t RankedOffers::BlockOf(const RankedOffer& offer) const {
@@ -73,7 +71,7 @@ void RankedOffers::Insert(const RankedOffer& offer) {
       std::upper_bound(block.entries.begin(), block.entries.end(), offer,
                        RankedBefore),
       offer);
-  block.summary.Add(offer, false);
+  block.summary.Add(offer);
   ++size_;
 }
 

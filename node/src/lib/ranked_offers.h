@@ -53,7 +53,8 @@ struct BlockSummary {
   bool one_currency = true;
   bool one_unit = true;
 
-  void Add(const RankedOffer& offer, bool first);
+  // REQUIRES: unit and currency set from the block's first entry.
+  void Add(const RankedOffer& offer);
 };
 
 class RankedOffers {
@@ -98,19 +99,6 @@ class RankedOffers {
   bool Erase(const RankedOffer& offer);
   // Removes every entry `drop` selects; returns how many.
   size_t EraseIf(const std::function<bool(const RankedOffer&)>& drop);
-
-  // Calls f(const RankedOffer&) from `from` on, block by block (a tighter
-  // loop than the iterator's), until f returns false.
-  template <typename F>
-  void Walk(Iterator from, F&& f) const {
-    for (size_t b = from.block_, at = from.at_; b < blocks_.size();
-         ++b, at = 0) {
-      const std::vector<RankedOffer>& block = blocks_[b].entries;
-      for (; at < block.size(); ++at) {
-        if (!f(block[at])) return;
-      }
-    }
-  }
 
   // Counts the entries from `from` on that match(entry) accepts, stopping
   // at the first one past(entry) says is beyond every match. A block whose
