@@ -38,17 +38,24 @@ protocol::Packet RegisterMany(const protocol::DeviceId& device, int resources,
           std::move(body)};
 }
 
-protocol::Packet QueryMany(int resources, uint32_t txid, uint32_t max_price) {
+protocol::Packet QueryOf(const std::vector<uint16_t>& resources, uint32_t txid,
+                         uint32_t max_price) {
   protocol::QueryRequest body;
-  for (int r = 1; r <= resources; ++r) {
+  for (const uint16_t resource : resources) {
     protocol::QueryEntry e;
-    e.resource = static_cast<uint16_t>(r);
+    e.resource = resource;
     e.max_price = max_price;
     body.entries.push_back(e);
   }
   return {protocol::HeaderFor(wire::PacketKind::kQueryRequest, txid,
                               wire::CheckType::kCrc32),
           std::move(body)};
+}
+
+protocol::Packet QueryMany(int resources, uint32_t txid, uint32_t max_price) {
+  std::vector<uint16_t> ids;
+  for (int r = 1; r <= resources; ++r) ids.push_back(static_cast<uint16_t>(r));
+  return QueryOf(ids, txid, max_price);
 }
 
 protocol::Packet PingPacket(uint32_t txid, wire::CheckType check) {

@@ -22,6 +22,9 @@ protocol::DeviceId Device(uint8_t n);
 // A register of `resources` resources (ids 1..resources) for one device.
 protocol::Packet RegisterMany(const protocol::DeviceId& device, int resources,
                               uint32_t txid, wire::CheckType check);
+// A query (CRC-32) with one entry per resource id, up to `max_price`.
+protocol::Packet QueryOf(const std::vector<uint16_t>& resources, uint32_t txid,
+                         uint32_t max_price);
 // A query for resources 1..resources up to `max_price`.
 protocol::Packet QueryMany(int resources, uint32_t txid,
                            uint32_t max_price = 1000);

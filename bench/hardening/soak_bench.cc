@@ -173,15 +173,7 @@ SteadyState WarmToSteadyState(testing::UdpClient& client, pid_t pid,
   uint32_t txid = 1u << 30;  // apart from the pings' and the final query's
   for (int pass = 0; pass < 2; ++pass) {
     for (const uint16_t id : ids) {
-      protocol::QueryRequest body;
-      protocol::QueryEntry entry;
-      entry.resource = id;
-      entry.max_price = wire::kAnyPrice;
-      body.entries.push_back(entry);
-      const protocol::Packet query{
-          protocol::HeaderFor(wire::PacketKind::kQueryRequest, ++txid,
-                              wire::CheckType::kCrc32),
-          std::move(body)};
+      const protocol::Packet query = QueryOf({id}, ++txid, wire::kAnyPrice);
       if (Ask(client, query, 3000ms) != wire::Status::kOk) ++out.unanswered;
     }
   }
