@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git python3
   libopendht-dev dhtnode libmsgpack-cxx-dev libgnutls28-dev libargon2-dev
-  zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev libjsoncpp-dev
+  libdeflate-dev libgtest-dev libgmock-dev libbenchmark-dev libjsoncpp-dev
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   clang libclang-rt-14-dev
   iproute2 procps
