@@ -2,6 +2,8 @@
 
 #include <type_traits>
 
+#include "record.h"
+
 namespace crsp::protocol::internal {
 namespace {
 
@@ -11,6 +13,12 @@ struct Overloaded : Ts... {
 };
 template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
+
+// The next N bytes of `w`, zeroed, as a record to fill.
+template <size_t N>
+RecordWriter<N> Next(Writer& w) {
+  return RecordWriter<N>(w.Grow(N).first<N>());
+}
 
 void Write(const PingAnswer& a, Writer& w) {
   w.Bytes(a.node_id);
@@ -28,14 +36,13 @@ void Write(const RegisterRequest& r, Writer& w) {
   w.U16(r.set.contact_port);
   w.Zeros(2);
   for (const ResourceEntry& e : r.entries) {
-    w.U16(e.resource);
-    w.U8(e.unit);
-    w.Zeros(1);  // flags
-    w.U32(e.quantity);
-    w.U32(e.price);
-    w.Zeros(4);
-    w.U64(e.valid_from);
-    w.U64(e.valid_until);
+    auto rec = Next<wire::kResourceEntrySize>(w);  // flags, reserved: 0
+    rec.U16<0>(e.resource);
+    rec.U8<2>(e.unit);
+    rec.U32<4>(e.quantity);
+    rec.U32<8>(e.price);
+    rec.U64<16>(e.valid_from);
+    rec.U64<24>(e.valid_until);
   }
 }
 
@@ -76,20 +83,19 @@ void Write(const QueryAnswer& a, Writer& w) {
   w.U32(a.total);
   w.U32(a.next_cursor);
   for (const Offer& o : a.offers) {
-    w.Bytes(o.device);
-    w.Bytes(o.contact);
-    w.U16(o.contact_port);
-    w.U16(o.device_kind);
-    w.U16(o.currency);
-    w.U16(o.resource);
-    w.U8(o.unit);
-    w.U8(o.flags);
-    w.Zeros(2);
-    w.U32(o.quantity);
-    w.U32(o.price);
-    w.Zeros(4);
-    w.U64(o.valid_from);
-    w.U64(o.valid_until);
+    auto rec = Next<wire::kOfferSize>(w);  // reserved bytes: 0
+    rec.Bytes<0>(o.device);
+    rec.Bytes<16>(o.contact);
+    rec.U16<32>(o.contact_port);
+    rec.U16<34>(o.device_kind);
+    rec.U16<36>(o.currency);
+    rec.U16<38>(o.resource);
+    rec.U8<40>(o.unit);
+    rec.U8<41>(o.flags);
+    rec.U32<44>(o.quantity);
+    rec.U32<48>(o.price);
+    rec.U64<56>(o.valid_from);
+    rec.U64<64>(o.valid_until);
   }
 }
 

@@ -130,15 +130,17 @@ std::vector<std::byte> Encode(const Packet& packet, const Ed25519Key* signer) {
   std::vector<std::byte> out;
   out.reserve(total);
   Writer w(out);
-  w.U16(wire::kVersion);
-  w.U8(h.protocol);
-  w.U8(h.type);
-  w.U16(wire::kHeaderSize);
-  w.U16(static_cast<uint16_t>(total));
-  w.U32(h.txid);
-  w.U8(static_cast<uint8_t>(h.check));
-  w.U8(static_cast<uint8_t>(h.status));
-  w.U16(static_cast<uint16_t>(count));
+  internal::RecordWriter<wire::kHeaderSize> rec(
+      w.Grow(wire::kHeaderSize).first<wire::kHeaderSize>());
+  rec.U16<wire::kOffVersion>(wire::kVersion);
+  rec.U8<wire::kOffProtocol>(h.protocol);
+  rec.U8<wire::kOffType>(h.type);
+  rec.U16<wire::kOffHeaderLength>(wire::kHeaderSize);
+  rec.U16<wire::kOffTotalLength>(static_cast<uint16_t>(total));
+  rec.U32<wire::kOffTxid>(h.txid);
+  rec.U8<wire::kOffCheckType>(static_cast<uint8_t>(h.check));
+  rec.U8<wire::kOffStatus>(static_cast<uint8_t>(h.status));
+  rec.U16<wire::kOffItemCount>(static_cast<uint16_t>(count));
   internal::WriteBody(packet.body, w);
   if (!AppendCheck(h.check, out, signer)) {
     return {};

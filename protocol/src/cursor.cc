@@ -98,6 +98,12 @@ void Writer::Bytes(std::span<const std::byte> v) {
 
 void Writer::Zeros(size_t n) { out_.insert(out_.end(), n, std::byte{0}); }
 
+std::span<std::byte> Writer::Grow(size_t n) {
+  const size_t at = out_.size();
+  out_.resize(at + n);
+  return std::span<std::byte>(out_).subspan(at, n);
+}
+
 void Writer::PatchU16(size_t offset, uint16_t v) {
   // REQUIRES (by contract): offset + 2 <= size(); a bad offset is ignored
   // rather than writing out of bounds.

@@ -52,6 +52,9 @@ class Writer {
   void Bytes(std::span<const uint8_t> v);
   void Bytes(std::span<const std::byte> v);
   void Zeros(size_t n);
+  // Appends n zero bytes and returns them, for a caller that fills a
+  // fixed-size record in place. Valid until the next call on this Writer.
+  std::span<std::byte> Grow(size_t n);
   // Overwrites two bytes at `offset` (for lengths known only at the end).
   void PatchU16(size_t offset, uint16_t v);
 
