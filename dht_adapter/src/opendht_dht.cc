@@ -165,7 +165,7 @@ void OpenDhtDht::Impl::Start(const OpenDhtConfig& cfg) {
   dht_config.bind6 = BindAddress(cfg.bind6, AF_INET6, cfg.port);
   dht_config.bind4 = BindAddress(cfg.bind4, AF_INET, cfg.port);
   ::dht::DhtRunner::Context context;
-  context.logger = MakeLogger(logger);
+  if (cfg.log_opendht) context.logger = MakeLogger(logger);
   try {
     runner.run(dht_config, std::move(context));
   } catch (const std::exception& e) {

@@ -34,6 +34,9 @@ crsp::dht::OpenDhtConfig DhtConfigFor(const NodeConfig& config) {
   dht.state_dir = config.state_dir + "/dht";
   dht.max_req_per_sec = config.limits.dht_max_req_per_sec;
   dht.max_peer_req_per_sec = config.limits.dht_max_peer_req_per_sec;
+  // OpenDHT's lines go to trace (LogFromDht); below that level they would
+  // only be formatted to be dropped.
+  dht.log_opendht = spdlog::should_log(spdlog::level::trace);
   return dht;
 }
 

@@ -179,6 +179,9 @@ std::vector<std::byte> NodeImpl::EncodeAnswer(
 }
 
 void NodeImpl::LogRequest(const Request& request, wire::Status status) const {
+  // Checked first: the arguments (inet_ntop) cost ~2 % of a node under
+  // query load even when the line is then dropped.
+  if (!spdlog::should_log(spdlog::level::debug)) return;
   const protocol::Header& header = request.decoded.packet.header;
   spdlog::debug("from {} port {}: {} txid {} check {} -> {}",
                 AddressString(request.from.address), request.from.port,
