@@ -175,7 +175,8 @@ TEST(QueryEngine, PagesThroughThousandsOfOffersOfOneId) {
 // Thousands of offers of one id span several blocks of RankedOffers, and
 // the count takes a block whole only when its bounds show every offer
 // matches: a few odd offers (not yet valid, another unit or currency, a
-// small quantity, expiring soon) spoil their own block and no other.
+// small quantity, expiring soon) spoil their own block and no other; a
+// page that ends inside a block counts the rest of it from its bounds too.
 TEST(QueryEngine, CountsBlocksWholeOnlyWhenEveryOfferInThemMatches) {
   OfferIndex index;
   std::vector<dht::OfferRecord> known;
@@ -226,13 +227,19 @@ TEST(QueryEngine, CountsBlocksWholeOnlyWhenEveryOfferInThemMatches) {
   for (const uint64_t now : {kStart, kStart + 30, kStart + 200}) {
     for (const auto& entries : wants) {
       for (const uint16_t currency : {0, 156, 840}) {
-        protocol::QueryRequest query = Request(entries, 10);
-        query.currency = currency;
-        const protocol::QueryAnswer want =
-            Reference(index, known, query, now, 15);
-        const protocol::QueryAnswer got = RunQuery(index, query, now, 15);
-        ASSERT_EQ(got.total, want.total) << now << " " << currency;
-        ASSERT_EQ(Ids(got), Ids(want)) << now << " " << currency;
+        // Later pages start the count inside a block.
+        for (const uint32_t cursor : {0u, 300u, 1234u}) {
+          protocol::QueryRequest query = Request(entries, 10);
+          query.currency = currency;
+          query.cursor = cursor;
+          const protocol::QueryAnswer want =
+              Reference(index, known, query, now, 15);
+          const protocol::QueryAnswer got = RunQuery(index, query, now, 15);
+          ASSERT_EQ(got.total, want.total) << now << " " << currency << " "
+                                           << cursor;
+          ASSERT_EQ(Ids(got), Ids(want)) << now << " " << currency << " "
+                                         << cursor;
+        }
       }
     }
   }

@@ -102,9 +102,9 @@ class RankedOffers {
 
   // Counts the entries from `from` on that match(entry) accepts, stopping
   // at the first one past(entry) says is beyond every match. A block whose
-  // summary covers(summary) accepts is counted whole, unvisited: covers must
-  // only accept summaries of blocks whose every entry matches and none is
-  // past.
+  // summary covers(summary) accepts is counted unvisited, whole or (the
+  // block `from` is in) from `from` on: covers must only accept summaries
+  // of blocks whose every entry matches and none is past.
   template <typename Covers, typename Past, typename Match>
   size_t Count(Iterator from, Covers&& covers, Past&& past,
                Match&& match) const {
@@ -112,8 +112,8 @@ class RankedOffers {
     for (size_t b = from.block_, at = from.at_; b < blocks_.size();
          ++b, at = 0) {
       const Block& block = blocks_[b];
-      if (at == 0 && covers(block.summary)) {
-        n += block.entries.size();
+      if (covers(block.summary)) {
+        n += block.entries.size() - at;
         continue;
       }
       for (; at < block.entries.size(); ++at) {
