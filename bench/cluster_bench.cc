@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 #include <array>
 #include <atomic>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -35,6 +36,48 @@ namespace {
 
 using testing::Cluster;
 
+// Busy share of every CPU over `window`, from /proc/stat (the machine's
+// view: the nodes are most of what runs during a benchmark). -1 when
+// /proc/stat cannot be read.
+double BusyShare(std::chrono::milliseconds window) {
+  const auto sample = [](uint64_t* busy, uint64_t* total) {
+    std::ifstream stat("/proc/stat");
+    std::string cpu;
+    uint64_t v[8] = {};
+    if (!(stat >> cpu >> v[0] >> v[1] >> v[2] >> v[3] >> v[4] >> v[5] >> v[6] >>
+          v[7]) ||
+        cpu != "cpu") {
+      return false;
+    }
+    *total = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+    *busy = *total - v[3] - v[4];  // all but idle and iowait
+    return true;
+  };
+  uint64_t busy0 = 0, total0 = 0, busy1 = 0, total1 = 0;
+  if (!sample(&busy0, &total0)) return -1;
+  std::this_thread::sleep_for(window);
+  if (!sample(&busy1, &total1) || total1 <= total0) return -1;
+  return double(busy1 - busy0) / double(total1 - total0);
+}
+
+// Waits until the cluster is idle: the machine's busy share below
+// `threshold` for two consecutive seconds, at most `max_seconds`. Warming
+// every node starts a watch and a fetch of every key of the probe id on
+// each (1,408 keys, both families), and each watch re-reads its keys 5 s
+// later; an "idle" figure taken during that is a figure of that work.
+// Returns the seconds waited.
+double WaitUntilQuiet(double threshold, double max_seconds) {
+  const uint64_t t0 = NowNanos();
+  int quiet = 0;
+  while (double(NowNanos() - t0) / 1e9 < max_seconds) {
+    const double busy = BusyShare(std::chrono::seconds(1));
+    if (busy < 0) break;  // no /proc/stat: nothing to wait on
+    quiet = busy < threshold ? quiet + 1 : 0;
+    if (quiet == 2) break;
+  }
+  return double(NowNanos() - t0) / 1e9;
+}
+
 struct Settings {
   int nodes = 5;
   int probes = 50;
@@ -48,6 +91,10 @@ struct Settings {
   // 100,000 offers keeps the node busy for a while; the warm goal is about
   // the node after that.
   double settle_seconds = 50;
+  // The idle phase starts once the machine's busy share stayed below
+  // quiet_share for 2 s (at most quiet_max_seconds after warming).
+  double quiet_share = 0.10;
+  double quiet_max_seconds = 120;
   std::string label = "c5";
 };
 
@@ -299,6 +346,11 @@ int Run(const Settings& s) {
       close(fd);
       std::this_thread::sleep_for(std::chrono::seconds(1));
     }
+    Emit(s.label, "idle.busy_after_warming",
+         BusyShare(std::chrono::seconds(1)));
+    Emit(s.label, "idle.quiet_after_s",
+         WaitUntilQuiet(s.quiet_share, s.quiet_max_seconds));
+    Emit(s.label, "idle.busy_at_start", BusyShare(std::chrono::seconds(1)));
     Visibility(c, s, "idle", 0, probe_resource);
 
     // The same probes while a load registers offers (one entry per request,
@@ -348,6 +400,10 @@ int main(int argc, char** argv) {
   app.add_option("--warm-seconds", s.warm_seconds, "warm query measurement");
   app.add_option("--settle-seconds", s.settle_seconds,
                  "pause before the warm measurement");
+  app.add_option("--quiet-share", s.quiet_share,
+                 "busy share of the CPUs below which the cluster is idle");
+  app.add_option("--quiet-max-seconds", s.quiet_max_seconds,
+                 "longest wait for an idle cluster");
   app.add_option("--label", s.label);
   CLI11_PARSE(app, argc, argv);
   try {

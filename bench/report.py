@@ -247,6 +247,16 @@ def main():
               f"{num(g(k + '.visible_max_ms'))} | {num(g(k + '.ack_p50_ms'))} / "
               f"{num(g(k + '.ack_p99_ms'))} | {num(load) if load else ''} |")
     w("")
+    for n in (5, 20):
+        k = f"c{n}.idle"
+        if g(k + ".quiet_after_s") is None:
+            continue
+        w(f"{n} nodes: busy share of both CPUs 1 s after warming every node "
+          f"{num(g(k + '.busy_after_warming'))}; the idle probes started "
+          f"{num(g(k + '.quiet_after_s'))} s later, at a busy share of "
+          f"{num(g(k + '.busy_at_start'))} (wait: under 0.10 for 2 s, at most "
+          f"--quiet-max-seconds).")
+        w("")
     w(f"Separate hosts (namespaces): {'yes' if g('c5.separate_hosts') == 1 else 'no (loopback fallback)'}. "
       f"Durable registrations across 5 nodes: {num(dur)} offers/s "
       f"({num(g('c5.durable.offers_ok'))} offers OK, {num(g('c5.durable.offers_failed'))} failed, "
