@@ -235,10 +235,10 @@ TEST(QueryEngine, CountsBlocksWholeOnlyWhenEveryOfferInThemMatches) {
           const protocol::QueryAnswer want =
               Reference(index, known, query, now, 15);
           const protocol::QueryAnswer got = RunQuery(index, query, now, 15);
-          ASSERT_EQ(got.total, want.total) << now << " " << currency << " "
-                                           << cursor;
-          ASSERT_EQ(Ids(got), Ids(want)) << now << " " << currency << " "
-                                         << cursor;
+          ASSERT_EQ(got.total, want.total)
+              << now << " " << currency << " " << cursor;
+          ASSERT_EQ(Ids(got), Ids(want))
+              << now << " " << currency << " " << cursor;
         }
       }
     }

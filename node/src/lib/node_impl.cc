@@ -53,16 +53,15 @@ std::unique_ptr<Node> Node::Create(const NodeConfig& config,
   if (dropped != 0) {
     spdlog::warn("journal: cut {} bytes of a torn or corrupt tail", dropped);
   }
-  auto node =
-      std::make_unique<NodeImpl>(config, std::move(context), std::move(key),
-                                 std::move(journal), std::move(replayed));
+  auto node = std::make_unique<NodeImpl>(
+      config, std::move(context), std::move(key), std::move(journal), replayed);
   node->RepublishAll();
   return node;
 }
 
 NodeImpl::NodeImpl(const NodeConfig& config, NodeContext context,
                    protocol::Ed25519Key key, std::unique_ptr<Journal> journal,
-                   std::vector<JournalEntry> replayed)
+                   const std::vector<JournalEntry>& replayed)
     : config_(config),
       clock_(context.clock ? std::move(context.clock) : Clock(SystemSeconds)),
       key_(std::move(key)),
@@ -230,8 +229,8 @@ void NodeImpl::HandlePing(Request& request) {
   // A ping answer's size is known in advance: take it from the budget
   // before asking the DHT, since Info() may wait for OpenDHT's thread and a
   // flood of pings must not make the node do that work.
-  const protocol::Header header =
-      protocol::AnswerHeaderFor(request.decoded.packet.header, wire::Status::kOk);
+  const protocol::Header header = protocol::AnswerHeaderFor(
+      request.decoded.packet.header, wire::Status::kOk);
   const size_t size = wire::kHeaderSize + wire::kPingAnswerBodySize +
                       protocol::TrailerSize(header.check);
   {

@@ -70,7 +70,7 @@ class NodeImpl final : public Node {
  public:
   NodeImpl(const NodeConfig& config, NodeContext context,
            protocol::Ed25519Key key, std::unique_ptr<Journal> journal,
-           std::vector<JournalEntry> replayed);
+           const std::vector<JournalEntry>& replayed);
   ~NodeImpl() override;
 
   void HandleDatagram(std::span<const std::byte> datagram, const Sender& from,
