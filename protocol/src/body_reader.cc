@@ -84,12 +84,12 @@ BodyStatus ReadPingAnswer(const Header& header,
 ResourceEntry ReadResourceEntry(Reader& r) {
   auto rec = Next<wire::kResourceEntrySize>(r);
   ResourceEntry e;
-  e.resource = rec.U16<0>();
-  e.unit = rec.U8<2>();
-  e.quantity = rec.U32<4>();
-  e.price = rec.U32<8>();
-  e.valid_from = rec.U64<16>();
-  e.valid_until = rec.U64<24>();
+  e.resource = rec.U16<wire::kOffEntryResource>();
+  e.unit = rec.U8<wire::kOffEntryUnit>();
+  e.quantity = rec.U32<wire::kOffEntryQuantity>();
+  e.price = rec.U32<wire::kOffEntryPrice>();
+  e.valid_from = rec.U64<wire::kOffEntryValidFrom>();
+  e.valid_until = rec.U64<wire::kOffEntryValidUntil>();
   return e;
 }
 
@@ -227,18 +227,18 @@ BodyStatus ReadQueryRequest(const Header& header,
 Offer ReadOffer(Reader& r) {
   auto rec = Next<wire::kOfferSize>(r);
   Offer o;
-  rec.Bytes<0>(o.device);
-  rec.Bytes<16>(o.contact);
-  o.contact_port = rec.U16<32>();
-  o.device_kind = rec.U16<34>();
-  o.currency = rec.U16<36>();
-  o.resource = rec.U16<38>();
-  o.unit = rec.U8<40>();
-  o.flags = rec.U8<41>();
-  o.quantity = rec.U32<44>();
-  o.price = rec.U32<48>();
-  o.valid_from = rec.U64<56>();
-  o.valid_until = rec.U64<64>();
+  rec.Bytes<wire::kOffOfferDevice>(o.device);
+  rec.Bytes<wire::kOffOfferContact>(o.contact);
+  o.contact_port = rec.U16<wire::kOffOfferContactPort>();
+  o.device_kind = rec.U16<wire::kOffOfferDeviceKind>();
+  o.currency = rec.U16<wire::kOffOfferCurrency>();
+  o.resource = rec.U16<wire::kOffOfferResource>();
+  o.unit = rec.U8<wire::kOffOfferUnit>();
+  o.flags = rec.U8<wire::kOffOfferFlags>();
+  o.quantity = rec.U32<wire::kOffOfferQuantity>();
+  o.price = rec.U32<wire::kOffOfferPrice>();
+  o.valid_from = rec.U64<wire::kOffOfferValidFrom>();
+  o.valid_until = rec.U64<wire::kOffOfferValidUntil>();
   return o;
 }
 

@@ -14,12 +14,6 @@ struct Overloaded : Ts... {
 template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
 
-// The next N bytes of `w`, zeroed, as a record to fill.
-template <size_t N>
-RecordWriter<N> Next(Writer& w) {
-  return RecordWriter<N>(w.Grow(N).first<N>());
-}
-
 void Write(const PingAnswer& a, Writer& w) {
   w.Bytes(a.node_id);
   w.U32(a.offers);
@@ -36,13 +30,13 @@ void Write(const RegisterRequest& r, Writer& w) {
   w.U16(r.set.contact_port);
   w.Zeros(2);
   for (const ResourceEntry& e : r.entries) {
-    auto rec = Next<wire::kResourceEntrySize>(w);  // flags, reserved: 0
-    rec.U16<0>(e.resource);
-    rec.U8<2>(e.unit);
-    rec.U32<4>(e.quantity);
-    rec.U32<8>(e.price);
-    rec.U64<16>(e.valid_from);
-    rec.U64<24>(e.valid_until);
+    auto rec = AppendRecord<wire::kResourceEntrySize>(w);  // flags, reserved: 0
+    rec.U16<wire::kOffEntryResource>(e.resource);
+    rec.U8<wire::kOffEntryUnit>(e.unit);
+    rec.U32<wire::kOffEntryQuantity>(e.quantity);
+    rec.U32<wire::kOffEntryPrice>(e.price);
+    rec.U64<wire::kOffEntryValidFrom>(e.valid_from);
+    rec.U64<wire::kOffEntryValidUntil>(e.valid_until);
   }
 }
 
@@ -83,19 +77,19 @@ void Write(const QueryAnswer& a, Writer& w) {
   w.U32(a.total);
   w.U32(a.next_cursor);
   for (const Offer& o : a.offers) {
-    auto rec = Next<wire::kOfferSize>(w);  // reserved bytes: 0
-    rec.Bytes<0>(o.device);
-    rec.Bytes<16>(o.contact);
-    rec.U16<32>(o.contact_port);
-    rec.U16<34>(o.device_kind);
-    rec.U16<36>(o.currency);
-    rec.U16<38>(o.resource);
-    rec.U8<40>(o.unit);
-    rec.U8<41>(o.flags);
-    rec.U32<44>(o.quantity);
-    rec.U32<48>(o.price);
-    rec.U64<56>(o.valid_from);
-    rec.U64<64>(o.valid_until);
+    auto rec = AppendRecord<wire::kOfferSize>(w);  // reserved bytes: 0
+    rec.Bytes<wire::kOffOfferDevice>(o.device);
+    rec.Bytes<wire::kOffOfferContact>(o.contact);
+    rec.U16<wire::kOffOfferContactPort>(o.contact_port);
+    rec.U16<wire::kOffOfferDeviceKind>(o.device_kind);
+    rec.U16<wire::kOffOfferCurrency>(o.currency);
+    rec.U16<wire::kOffOfferResource>(o.resource);
+    rec.U8<wire::kOffOfferUnit>(o.unit);
+    rec.U8<wire::kOffOfferFlags>(o.flags);
+    rec.U32<wire::kOffOfferQuantity>(o.quantity);
+    rec.U32<wire::kOffOfferPrice>(o.price);
+    rec.U64<wire::kOffOfferValidFrom>(o.valid_from);
+    rec.U64<wire::kOffOfferValidUntil>(o.valid_until);
   }
 }
 

@@ -130,8 +130,7 @@ std::vector<std::byte> Encode(const Packet& packet, const Ed25519Key* signer) {
   std::vector<std::byte> out;
   out.reserve(total);
   Writer w(out);
-  internal::RecordWriter<wire::kHeaderSize> rec(
-      w.Grow(wire::kHeaderSize).first<wire::kHeaderSize>());
+  auto rec = internal::AppendRecord<wire::kHeaderSize>(w);
   rec.U16<wire::kOffVersion>(wire::kVersion);
   rec.U8<wire::kOffProtocol>(h.protocol);
   rec.U8<wire::kOffType>(h.type);

@@ -14,6 +14,8 @@
 #include <cstring>
 #include <span>
 
+#include "crsp/protocol/cursor.h"
+
 namespace crsp::protocol::internal {
 
 template <size_t N>
@@ -90,6 +92,12 @@ class RecordWriter {
  private:
   std::byte* p_;
 };
+
+// The next N bytes of `w`, appended zeroed, as a record to fill.
+template <size_t N>
+RecordWriter<N> AppendRecord(Writer& w) {
+  return RecordWriter<N>(w.Grow(N).first<N>());
+}
 
 }  // namespace crsp::protocol::internal
 

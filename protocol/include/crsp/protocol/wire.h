@@ -114,6 +114,13 @@ inline constexpr size_t kDeviceIdSize = 16;
 inline constexpr size_t kIpv6Size = 16;
 inline constexpr size_t kResourceSetSize = 40;
 inline constexpr size_t kResourceEntrySize = 32;
+// Fields of a resource entry (flags at 3 and bytes 12-15 reserved).
+inline constexpr size_t kOffEntryResource = 0;
+inline constexpr size_t kOffEntryUnit = 2;
+inline constexpr size_t kOffEntryQuantity = 4;
+inline constexpr size_t kOffEntryPrice = 8;
+inline constexpr size_t kOffEntryValidFrom = 16;
+inline constexpr size_t kOffEntryValidUntil = 24;
 inline constexpr size_t kEntryResultSize = 8;
 inline constexpr size_t kResourceIdSize = 2;
 inline constexpr uint16_t kMinRegisterEntries = 1;
@@ -148,6 +155,19 @@ inline constexpr size_t kQueryDescriptorSize = 24;
 inline constexpr size_t kQueryEntrySize = 12;
 inline constexpr size_t kAnswerDescriptorSize = 8;
 inline constexpr size_t kOfferSize = 72;
+// Fields of an offer (bytes 42-43 and 52-55 reserved).
+inline constexpr size_t kOffOfferDevice = 0;
+inline constexpr size_t kOffOfferContact = 16;
+inline constexpr size_t kOffOfferContactPort = 32;
+inline constexpr size_t kOffOfferDeviceKind = 34;
+inline constexpr size_t kOffOfferCurrency = 36;
+inline constexpr size_t kOffOfferResource = 38;
+inline constexpr size_t kOffOfferUnit = 40;
+inline constexpr size_t kOffOfferFlags = 41;
+inline constexpr size_t kOffOfferQuantity = 44;
+inline constexpr size_t kOffOfferPrice = 48;
+inline constexpr size_t kOffOfferValidFrom = 56;
+inline constexpr size_t kOffOfferValidUntil = 64;
 inline constexpr uint16_t kMinQueryEntries = 1;
 inline constexpr uint16_t kMaxQueryEntries = 16;
 inline constexpr uint32_t kAnyPrice = 0xFFFFFFFF;
@@ -164,7 +184,8 @@ inline constexpr size_t kMaxOffersPerAnswer =
 inline constexpr size_t kNodeIdSize = 20;
 inline constexpr size_t kPingAnswerBodySize = 64;
 
-// --- Resource ids --------------------------------------------------------------
+// --- Resource ids
+// --------------------------------------------------------------
 
 inline constexpr uint16_t kResourceCpu = 0x0001;
 inline constexpr uint16_t kResourceVideo = 0x0002;
