@@ -127,7 +127,7 @@ void NodeImpl::HandleDatagram(std::span<const std::byte> datagram,
   request.decoded = protocol::Decode(datagram);
   if (!request.decoded.answerable) {
     spdlog::debug("from {} port {}: {} bytes, no answer ({})",
-                  AddressString(from.address), from.port, datagram.size(),
+                  LogAddress{from.address}, from.port, datagram.size(),
                   request.decoded.detail);
     return;
   }
@@ -178,12 +178,9 @@ std::vector<std::byte> NodeImpl::EncodeAnswer(
 }
 
 void NodeImpl::LogRequest(const Request& request, wire::Status status) const {
-  // Checked first: the arguments (inet_ntop) cost ~2 % of a node under
-  // query load even when the line is then dropped.
-  if (!spdlog::should_log(spdlog::level::debug)) return;
   const protocol::Header& header = request.decoded.packet.header;
   spdlog::debug("from {} port {}: {} txid {} check {} -> {}",
-                AddressString(request.from.address), request.from.port,
+                LogAddress{request.from.address}, request.from.port,
                 KindName(header), header.txid, static_cast<int>(header.check),
                 wire::StatusName(status));
 }
@@ -217,11 +214,11 @@ void NodeImpl::SendRateLimited(const Request& request) {
   // Never amplify: an answer to a flood is at most as large as the request.
   if (bytes.empty() || bytes.size() > request.datagram.size()) {
     spdlog::debug("from {}: over the answer budget, dropped",
-                  AddressString(request.from.address));
+                  LogAddress{request.from.address});
     return;
   }
   spdlog::warn("from {}: over the answer budget, RATE_LIMITED",
-               AddressString(request.from.address));
+               LogAddress{request.from.address});
   request.reply(std::move(bytes));
 }
 

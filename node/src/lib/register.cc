@@ -78,7 +78,7 @@ void NodeImpl::HandleRegister(Request& request) {
               limits.offers_per_device ||
           local_.held() + added >= limits.max_offers) {
         spdlog::warn("from {}: offer quota reached, entry refused",
-                     AddressString(request.from.address));
+                     LogAddress{request.from.address});
         op->results.entries[i].status = wire::Status::kRateLimited;
         continue;
       }

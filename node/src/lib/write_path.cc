@@ -31,7 +31,7 @@ bool NodeImpl::AdmitWrite(std::unique_lock<std::mutex>& lock, Request& request,
     lock.unlock();
     spdlog::warn(
         "from {}: unsigned {} refused (signatures required)",
-        AddressString(request.from.address),
+        LogAddress{request.from.address},
         header.type == wire::kTypeRegisterRequest ? "register" : "withdraw");
     SendError(request, wire::Status::kNotAuthorized, true);
     return false;
@@ -67,7 +67,7 @@ bool NodeImpl::AdmitWrite(std::unique_lock<std::mutex>& lock, Request& request,
   if (verdict == Verdict::kRefused) {
     lock.unlock();
     spdlog::warn("from {}: txid {} refused: not the owner, or replayed",
-                 AddressString(request.from.address), header.txid);
+                 LogAddress{request.from.address}, header.txid);
     SendError(request, wire::Status::kNotAuthorized, true);
     return false;
   }
@@ -78,7 +78,7 @@ bool NodeImpl::AdmitWrite(std::unique_lock<std::mutex>& lock, Request& request,
   if (pending_records_ >= config_.limits.max_pending_writes) {
     lock.unlock();
     spdlog::debug("from {}: {} writes pending, RATE_LIMITED",
-                  AddressString(request.from.address),
+                  LogAddress{request.from.address},
                   config_.limits.max_pending_writes);
     SendError(request, wire::Status::kRateLimited, true);
     return false;
