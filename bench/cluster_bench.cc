@@ -60,22 +60,33 @@ double BusyShare(std::chrono::milliseconds window) {
   return double(busy1 - busy0) / double(total1 - total0);
 }
 
+// How WaitUntilQuiet went: the busy share of its first and last second,
+// and the seconds it waited.
+struct Quiet {
+  double first_busy = -1;
+  double last_busy = -1;
+  double seconds = 0;
+};
+
 // Waits until the cluster is idle: the machine's busy share below
 // `threshold` for two consecutive seconds, at most `max_seconds`. Warming
 // every node starts a watch and a fetch of every key of the probe id on
 // each (1,408 keys, both families), and each watch re-reads its keys 5 s
 // later; an "idle" figure taken during that is a figure of that work.
-// Returns the seconds waited.
-double WaitUntilQuiet(double threshold, double max_seconds) {
+Quiet WaitUntilQuiet(double threshold, double max_seconds) {
   const uint64_t t0 = NowNanos();
+  Quiet q;
   int quiet = 0;
   while (double(NowNanos() - t0) / 1e9 < max_seconds) {
     const double busy = BusyShare(std::chrono::seconds(1));
     if (busy < 0) break;  // no /proc/stat: nothing to wait on
+    if (q.first_busy < 0) q.first_busy = busy;
+    q.last_busy = busy;
     quiet = busy < threshold ? quiet + 1 : 0;
     if (quiet == 2) break;
   }
-  return double(NowNanos() - t0) / 1e9;
+  q.seconds = double(NowNanos() - t0) / 1e9;
+  return q;
 }
 
 struct Settings {
@@ -346,11 +357,10 @@ int Run(const Settings& s) {
       close(fd);
       std::this_thread::sleep_for(std::chrono::seconds(1));
     }
-    Emit(s.label, "idle.busy_after_warming",
-         BusyShare(std::chrono::seconds(1)));
-    Emit(s.label, "idle.quiet_after_s",
-         WaitUntilQuiet(s.quiet_share, s.quiet_max_seconds));
-    Emit(s.label, "idle.busy_at_start", BusyShare(std::chrono::seconds(1)));
+    const Quiet quiet = WaitUntilQuiet(s.quiet_share, s.quiet_max_seconds);
+    Emit(s.label, "idle.busy_after_warming", quiet.first_busy);
+    Emit(s.label, "idle.quiet_after_s", quiet.seconds);
+    Emit(s.label, "idle.busy_at_start", quiet.last_busy);
     Visibility(c, s, "idle", 0, probe_resource);
 
     // The same probes while a load registers offers (one entry per request,

@@ -251,9 +251,9 @@ def main():
         k = f"c{n}.idle"
         if g(k + ".quiet_after_s") is None:
             continue
-        w(f"{n} nodes: busy share of both CPUs 1 s after warming every node "
+        w(f"{n} nodes: busy share of both CPUs in the second after warming every node "
           f"{num(g(k + '.busy_after_warming'))}; the idle probes started "
-          f"{num(g(k + '.quiet_after_s'))} s later, at a busy share of "
+          f"{num(g(k + '.quiet_after_s'))} s after that second began, the last second's busy share "
           f"{num(g(k + '.busy_at_start'))} (wait: under 0.10 for 2 s, at most "
           f"--quiet-max-seconds).")
         w("")
