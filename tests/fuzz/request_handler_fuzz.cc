@@ -31,14 +31,26 @@ namespace {
 // 2027-01-15: register seeds use windows around it.
 std::atomic<uint64_t> g_now{1'800'000'000};
 
+// The node's state directory, removed at exit: made before the node, so
+// destroyed after it. (Every replay under ctest used to leave one in /tmp.)
+struct StateDir {
+  std::string path =
+      (std::filesystem::temp_directory_path() / "crsp-fuzz-XXXXXX").string();
+  StateDir() {
+    if (!mkdtemp(path.data())) abort();
+  }
+  ~StateDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+};
+
 crsp::node::Node& TheNode() {
+  static const StateDir dir;
   static std::unique_ptr<crsp::node::Node> node = [] {
     spdlog::set_level(spdlog::level::off);
-    std::string dir =
-        (std::filesystem::temp_directory_path() / "crsp-fuzz-XXXXXX").string();
-    if (!mkdtemp(dir.data())) abort();
     crsp::node::NodeConfig config;
-    config.state_dir = dir;
+    config.state_dir = dir.path;
     config.limits.offers_per_device = 8;
     config.limits.max_offers = 4096;
     auto clock = [] { return g_now.load(); };
