@@ -24,6 +24,7 @@
 #include "cluster.h"
 #include "crsp/protocol/codec.h"
 #include "netns.h"
+#include "stop_signals.h"
 #include "support/latency.h"
 #include "support/net.h"
 #include "support/registrar.h"
@@ -336,6 +337,9 @@ void Scale(Cluster& c, const Settings& s) {
 
 int Run(const Settings& s) {
   Cluster c(CRSP_NODE_BINARY, s.nodes);
+  // Stopped (Ctrl-C, bench/run's trap), the run leaves no node nor
+  // namespace behind.
+  const testing::TearDownOnStopSignal on_signal(c);
   Emit(s.label, "separate_hosts", c.separate_hosts() ? 1 : 0);
   if (!c.separate_hosts())
     std::cerr << "cluster: " << c.why_not_separate() << "\n";
@@ -399,6 +403,7 @@ int Run(const Settings& s) {
 }  // namespace crsp::bench
 
 int main(int argc, char** argv) {
+  crsp::testing::BlockStopSignals();  // before the cluster's threads
   crsp::bench::Settings s;
   CLI::App app{"CRSP cluster benchmark on the namespace harness"};
   app.add_option("--nodes", s.nodes);

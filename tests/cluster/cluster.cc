@@ -2,11 +2,14 @@
 
 #include <arpa/inet.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -18,6 +21,34 @@ namespace crsp::testing {
 namespace {
 
 std::atomic<int> run_counter{0};
+
+// Pids of this process's children, from /proc/PID/stat (field 4, after the
+// command name in parentheses, which may itself hold spaces and ')').
+std::vector<pid_t> Children() {
+  std::vector<pid_t> children;
+  std::error_code error;
+  for (const auto& entry :
+       std::filesystem::directory_iterator("/proc", error)) {
+    const std::string name = entry.path().filename();
+    if (name.empty() ||
+        !std::all_of(name.begin(), name.end(),
+                     [](unsigned char c) { return std::isdigit(c) != 0; })) {
+      continue;
+    }
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;  // gone meanwhile
+    const size_t end = line.rfind(')');
+    if (end == std::string::npos) continue;
+    std::istringstream rest(line.substr(end + 1));
+    std::string state;
+    pid_t parent = 0;
+    if (rest >> state >> parent && parent == getpid()) {
+      children.push_back(static_cast<pid_t>(std::stol(name)));
+    }
+  }
+  return children;
+}
 
 }  // namespace
 
@@ -76,6 +107,16 @@ Cluster::~Cluster() {
   local_clients_.clear();
   nodes_.clear();  // NodeProcess kills and reaps by pid
   if (separate_) Script("net-down " + run_);
+}
+
+void Cluster::TearDownBeforeExit() const {
+  for (pid_t child : Children()) {
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+  }
+  if (separate_) Script("net-down " + run_);
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_.path(), ignored);
 }
 
 bool Cluster::StartNode(int k, std::vector<std::string> bootstrap,

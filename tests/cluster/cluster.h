@@ -77,6 +77,13 @@ class Cluster {
   // reaches the node whatever the network does (cut, partition).
   UdpClient& LocalClient(int k);
 
+  // For a thread that took a stop signal (stop_signals.h): kills every
+  // child process of this process (SIGKILL, by pid, reaped), removes the
+  // run's namespaces and its state directories. It reads only what is fixed
+  // at construction, so it may run while another thread still uses the
+  // cluster; the process must exit right after.
+  void TearDownBeforeExit() const;
+
   // Failure injection. Each returns false when it could not be done.
   bool Kill(int k);     // SIGKILL, reaped
   bool Restart(int k);  // same host, state dir, ports, bootstrap and flags

@@ -2,16 +2,23 @@
 // the bridge, cut off, partitioned, healed), teardown leaves nothing behind,
 // and the loopback fallback says why. Plain UDP sockets, no crsp-node.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <filesystem>
+#include <sstream>
 
 #include "cluster.h"
 #include "netns.h"
+#include "stop_signals.h"
 
 namespace crsp::testing {
 namespace {
@@ -129,6 +136,108 @@ TEST(ClusterFallback, LoopbackHostsShareOneAddressAndSayWhy) {
   EXPECT_NE(cluster.DhtEndpoint(1), cluster.DhtEndpoint(2));
   EXPECT_FALSE(cluster.Cut(1));
   EXPECT_FALSE(cluster.Partition({1}));
+}
+
+// What the owner process of StopSignal's cluster reports once it runs.
+struct OwnedCluster {
+  std::string run;
+  bool separate = false;
+  std::string state_dir;
+  std::vector<pid_t> nodes;
+};
+
+// In a forked child: a program that owns a 2-node cluster, as cluster_bench
+// does. Writes an OwnedCluster line to `report`, then waits (at most 60 s)
+// for a stop signal.
+[[noreturn]] void OwnClusterUntilStopped(int report) {
+  BlockStopSignals();
+  Cluster cluster(CRSP_NODE_BINARY, 2);
+  const TearDownOnStopSignal guard(cluster);
+  if (!cluster.StartAll()) _exit(2);
+  std::ostringstream line;
+  line << cluster.run() << ' ' << cluster.separate_hosts() << ' '
+       << cluster.StateDir(1);
+  for (int k = 1; k <= 2; ++k) line << ' ' << cluster.node(k)->pid();
+  line << '\n';
+  const std::string text = line.str();
+  if (write(report, text.data(), text.size()) !=
+      static_cast<ssize_t>(text.size())) {
+    _exit(2);
+  }
+  for (int i = 0; i < 600; ++i) usleep(100'000);
+  _exit(3);  // no signal came
+}
+
+TEST(ClusterStopSignal, TearsTheClusterDownBeforeTheOwnerExits) {
+  int report[2];
+  ASSERT_EQ(pipe2(report, O_CLOEXEC), 0);
+  const pid_t owner = fork();
+  ASSERT_GE(owner, 0);
+  if (owner == 0) {
+    close(report[0]);
+    OwnClusterUntilStopped(report[1]);
+  }
+  close(report[1]);
+  OwnedCluster owned;
+  {
+    std::string text;
+    char buf[256];
+    pollfd p{report[0], POLLIN, 0};
+    while (text.find('\n') == std::string::npos && poll(&p, 1, 60'000) == 1) {
+      const ssize_t n = read(report[0], buf, sizeof buf);
+      if (n <= 0) break;
+      text.append(buf, static_cast<size_t>(n));
+    }
+    std::istringstream line(text);
+    line >> owned.run >> owned.separate >> owned.state_dir;
+    for (pid_t pid = 0; line >> pid;) owned.nodes.push_back(pid);
+  }
+  close(report[0]);
+  // Whatever happens below, nothing of the run outlives the test.
+  const auto remove_leftovers = [&] {
+    for (pid_t pid : owned.nodes) kill(pid, SIGKILL);
+    if (!owned.run.empty() && owned.separate) {
+      std::system((std::string(CRSP_CLUSTER_SCRIPT) + " net-down " + owned.run +
+                   " >/dev/null 2>&1")
+                      .c_str());
+    }
+  };
+  if (owned.nodes.size() != 2) {
+    kill(owner, SIGKILL);
+    waitpid(owner, nullptr, 0);
+    remove_leftovers();
+    FAIL() << "the owner did not start its cluster";
+  }
+  const std::string prefix = "crsp-" + owned.run + "-";
+  for (pid_t pid : owned.nodes) EXPECT_EQ(kill(pid, 0), 0) << pid;
+  if (owned.separate) {
+    EXPECT_NE(NetnsList().find(prefix), std::string::npos);
+  }
+
+  ASSERT_EQ(kill(owner, SIGTERM), 0);
+  int status = 0;
+  bool exited = false;
+  for (int i = 0; i < 300 && !exited; ++i) {  // at most 30 s
+    exited = waitpid(owner, &status, WNOHANG) == owner;
+    if (!exited) usleep(100'000);
+  }
+  if (!exited) {
+    kill(owner, SIGKILL);
+    waitpid(owner, nullptr, 0);
+  }
+  EXPECT_TRUE(exited) << "the owner ignored SIGTERM";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGTERM)
+      << "status " << status;
+  for (pid_t pid : owned.nodes) {
+    errno = 0;
+    EXPECT_EQ(kill(pid, 0), -1) << "node " << pid << " still runs";
+    EXPECT_EQ(errno, ESRCH);
+  }
+  EXPECT_FALSE(std::filesystem::exists(owned.state_dir)) << owned.state_dir;
+  if (owned.separate) {
+    EXPECT_EQ(NetnsList().find(prefix), std::string::npos);
+  }
+  remove_leftovers();
 }
 
 }  // namespace

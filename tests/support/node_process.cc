@@ -108,6 +108,11 @@ bool NodeProcess::Launch() {
   pid_ = fork();
   if (pid_ < 0) return false;
   if (pid_ == 0) {
+    // The node starts with no signal blocked, whatever its parent blocks
+    // (stop_signals.h); it sets up its own.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
     int log = open(options_.log_file.c_str(),
                    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (log >= 0) {
