@@ -218,22 +218,14 @@ void OpenDhtDht::Impl::Start(const OpenDhtConfig& cfg) {
   }
   node_id = runner.getNodeId();
   for (const std::string& peer : cfg.bootstrap) runner.bootstrap(peer);
-  {
-    std::weak_ptr<Impl> weak = weak_from_this();
-    tasks.PostAfter(config.expiry_sweep_interval, [weak] {
-      if (auto self = weak.lock()) self->SweepExpired();
-    });
-    tasks.PostAfter(std::chrono::milliseconds(100), [weak] {
-      if (auto self = weak.lock()) self->ReapPuts(false);
-    });
-  }
+  After(config.expiry_sweep_interval, [](Impl& self) { self.SweepExpired(); });
+  After(std::chrono::milliseconds(100),
+        [](Impl& self) { self.ReapPuts(false); });
   if (cfg.refresh_interval.count() > 0) {
     // The first refreshes come soon: a node started together with its
     // peers often first hears of only one of them.
-    std::weak_ptr<Impl> weak = weak_from_this();
-    tasks.PostAfter(std::chrono::seconds(2), [weak] {
-      if (auto self = weak.lock()) self->Refresh(std::chrono::seconds(4));
-    });
+    After(std::chrono::seconds(2),
+          [](Impl& self) { self.Refresh(std::chrono::seconds(4)); });
   }
 }
 
@@ -288,10 +280,8 @@ void OpenDhtDht::Impl::ReapPuts(bool all) {
   }
   for (const auto& op : late) op->Finish(false, 0);
   if (all) return;
-  std::weak_ptr<Impl> weak = weak_from_this();
-  tasks.PostAfter(std::chrono::milliseconds(100), [weak] {
-    if (auto self = weak.lock()) self->ReapPuts(false);
-  });
+  After(std::chrono::milliseconds(100),
+        [](Impl& self) { self.ReapPuts(false); });
 }
 
 void OpenDhtDht::Impl::SweepExpired() {
@@ -317,10 +307,7 @@ void OpenDhtDht::Impl::SweepExpired() {
   for (const Published& p : expired) {
     for (const InfoHash& k : p.keys) runner.cancelPut(k, p.id);
   }
-  std::weak_ptr<Impl> weak = weak_from_this();
-  tasks.PostAfter(config.expiry_sweep_interval, [weak] {
-    if (auto self = weak.lock()) self->SweepExpired();
-  });
+  After(config.expiry_sweep_interval, [](Impl& self) { self.SweepExpired(); });
 }
 
 OpenDhtDht::OpenDhtDht(const OpenDhtConfig& config, DhtLogger logger)

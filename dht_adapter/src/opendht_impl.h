@@ -172,6 +172,17 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
     if (logger) logger(level, line);
   }
 
+  // Runs `step(*this)` on the task thread after `delay`, unless the Impl is
+  // gone by then (it holds only a weak reference). The periodic tasks
+  // (SweepExpired, ReapPuts, Refresh, PumpListens) post themselves again
+  // this way.
+  template <class Step>
+  void After(std::chrono::milliseconds delay, Step step) {
+    tasks.PostAfter(delay, [weak = weak_from_this(), step = std::move(step)] {
+      if (auto self = weak.lock()) step(*self);
+    });
+  }
+
   void Start(const OpenDhtConfig& cfg);
   void OnPutDone(const std::shared_ptr<PutOp>& op, bool ok, size_t nodes);
   void StartGets(const std::shared_ptr<FetchOp>& op);

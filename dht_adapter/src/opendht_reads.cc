@@ -226,9 +226,7 @@ void OpenDhtDht::Impl::PumpListens() {
   }
   std::lock_guard lock(mu);
   if (listen_pump_running) {
-    tasks.PostAfter(kListenBatchPause, [weak] {
-      if (auto self = weak.lock()) self->PumpListens();
-    });
+    After(kListenBatchPause, [](Impl& self) { self.PumpListens(); });
   }
 }
 

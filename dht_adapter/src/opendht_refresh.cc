@@ -66,12 +66,9 @@ void OpenDhtDht::Impl::Refresh(std::chrono::milliseconds next) {
       config.resync_interval.count() > 0 &&
       std::chrono::steady_clock::now() - last_sweep >= config.resync_interval;
   if (peers_back || resync_due) SweepSoon(std::chrono::milliseconds(0));
-  std::weak_ptr<Impl> weak = weak_from_this();
   const std::chrono::milliseconds after =
       std::min<std::chrono::milliseconds>(next * 2, config.refresh_interval);
-  tasks.PostAfter(next, [weak, after] {
-    if (auto self = weak.lock()) self->Refresh(after);
-  });
+  After(next, [after](Impl& self) { self.Refresh(after); });
 }
 
 // A configured peer that answers again after it did not is the one sign of
