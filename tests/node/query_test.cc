@@ -126,7 +126,9 @@ TEST(Query, PagesWithCursorsOverMoreOffersThanOnePage) {
       const auto& page = Offers(a);
       EXPECT_EQ(page.total, static_cast<uint32_t>(kOffers));
       EXPECT_LE(page.offers.size(), page_size);
-      if (page.next_cursor != 0) EXPECT_EQ(page.offers.size(), page_size);
+      if (page.next_cursor != 0) {
+        EXPECT_EQ(page.offers.size(), page_size);
+      }
       for (const auto& o : page.offers) {
         EXPECT_GE(o.price, last_price);
         last_price = o.price;
