@@ -2,6 +2,7 @@
 // it counts only if that request verifies (check type 7) and says exactly
 // what the record says.
 #include <algorithm>
+#include <cstring>
 
 #include "crsp/dht_adapter/offer_record.h"
 #include "crsp/protocol/codec.h"
@@ -68,13 +69,15 @@ bool VerifyRecordSignature(const OfferRecord& record) {
 }
 
 std::optional<protocol::PublicKey> RecordSigner(const OfferRecord& record) {
-  if (record.signed_request.empty()) return std::nullopt;
-  const protocol::DecodeResult decoded =
-      protocol::Decode(record.signed_request);
-  if (decoded.status != wire::Status::kOk || !decoded.check_ok) {
-    return std::nullopt;
-  }
-  return decoded.signer;
+  // Check type 7's trailer (PROTOCOL.md): the key, then the signature.
+  constexpr size_t kTrailer =
+      wire::kEd25519PublicKeySize + wire::kEd25519SignatureSize;
+  const std::vector<std::byte>& request = record.signed_request;
+  if (request.size() < kTrailer) return std::nullopt;
+  protocol::PublicKey key{};
+  std::memcpy(key.data(), request.data() + request.size() - kTrailer,
+              key.size());
+  return key;
 }
 
 }  // namespace crsp::dht

@@ -28,6 +28,15 @@ TEST_F(VerifyRecord, AcceptsAGenuinelySignedRecord) {
   EXPECT_TRUE(VerifyRecordSignature(SignedRecord(offer_, 42, key_)));
 }
 
+TEST_F(VerifyRecord, RecordSignerIsTheKeyInTheTrailerOfAVerifiedRecord) {
+  const OfferRecord record = SignedRecord(offer_, 42, key_);
+  ASSERT_TRUE(VerifyRecordSignature(record));
+  EXPECT_EQ(RecordSigner(record), key_.public_key());
+  EXPECT_EQ(RecordSigner(SignedRecord(offer_, 43, TestKey(8))),
+            TestKey(8).public_key());
+  EXPECT_EQ(RecordSigner(UnsignedRecord(1)), std::nullopt);
+}
+
 TEST_F(VerifyRecord, RefusesAnOfferFieldTheSellerDidNotSign) {
   const OfferRecord good = SignedRecord(offer_, 42, key_);
   auto tampered = [&good](auto change) {

@@ -18,17 +18,8 @@ RankedOffer RankOf(const IndexedOffer& indexed) {
 
 Owner OwnerOf(const dht::OfferRecord& record) {
   Owner owner;
-  constexpr size_t kTrailer =
-      wire::kEd25519PublicKeySize + wire::kEd25519SignatureSize;
-  const std::vector<std::byte>& request = record.signed_request;
-  if (request.size() >= kTrailer) {
-    protocol::PublicKey key{};
-    std::memcpy(key.data(), request.data() + request.size() - kTrailer,
-                key.size());
-    owner.key = key;
-  } else {
-    owner.address = record.owner_address;
-  }
+  owner.key = dht::RecordSigner(record);
+  if (!owner.key) owner.address = record.owner_address;
   return owner;
 }
 

@@ -48,9 +48,10 @@ std::optional<OfferRecord> DecodeRecord(std::span<const std::byte> bytes);
 // when this holds, and sets flags bit 0 for the signed ones.
 bool VerifyRecordSignature(const OfferRecord& record);
 
-// The Ed25519 key that signed the record's signed_request, when it has one
-// that decodes; does not check that the request says what the record says
-// (VerifyRecordSignature does).
+// The Ed25519 key in the trailer of the record's signed_request; nullopt
+// for an unsigned record. It verifies nothing: call it on records that
+// VerifyRecordSignature accepted (every stored, indexed or edited one),
+// where it costs a copy instead of an Ed25519 verification.
 std::optional<protocol::PublicKey> RecordSigner(const OfferRecord& record);
 
 }  // namespace crsp::dht
