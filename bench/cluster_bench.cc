@@ -18,6 +18,7 @@
 #include <atomic>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -27,6 +28,7 @@
 #include "stop_signals.h"
 #include "support/latency.h"
 #include "support/net.h"
+#include "support/perf_recording.h"
 #include "support/registrar.h"
 #include "support/report.h"
 #include "support/udp_load.h"
@@ -107,6 +109,8 @@ struct Settings {
   // quiet_share for 2 s (at most quiet_max_seconds after warming).
   double quiet_share = 0.10;
   double quiet_max_seconds = 120;
+  // perf record of the whole machine over the loaded phase (empty: none).
+  std::string profile_loaded;
   std::string label = "c5";
 };
 
@@ -387,7 +391,13 @@ int Run(const Settings& s) {
           [&](uint32_t i) { return RegisterBytes(ws[i % 4], i, i); }, o);
     });
     std::this_thread::sleep_for(std::chrono::seconds(2));  // load settles
-    Visibility(c, s, "loaded", 100'000, probe_resource);
+    {
+      std::optional<PerfRecording> perf;
+      if (!s.profile_loaded.empty()) {
+        perf.emplace(s.profile_loaded, std::chrono::seconds(60));
+      }
+      Visibility(c, s, "loaded", 100'000, probe_resource);
+    }
     stop = true;
     loader.join();
     close(fd);
@@ -419,6 +429,9 @@ int main(int argc, char** argv) {
                  "busy share of the CPUs below which the cluster is idle");
   app.add_option("--quiet-max-seconds", s.quiet_max_seconds,
                  "longest wait for an idle cluster");
+  app.add_option("--profile-loaded", s.profile_loaded,
+                 "perf.data of the whole machine over the loaded phase "
+                 "(at most its first 60 s)");
   app.add_option("--label", s.label);
   CLI11_PARSE(app, argc, argv);
   try {

@@ -263,6 +263,25 @@ def main():
       f"{num(g('c5.durable.unanswered'))} unanswered; ack p50 {num(g('c5.durable.ack_p50_ms'))} ms, "
       f"p99 {num(g('c5.durable.ack_p99_ms'))} ms).")
     w("")
+    if args.profiles:
+        views = (("c20_loaded_comm", "by process and library"),
+                 ("c20_loaded", "by library and symbol"))
+        shown = [(name, what) for name, what in views
+                 if os.path.exists(os.path.join(args.profiles, f"profile-{name}.txt"))
+                 and os.path.getsize(os.path.join(args.profiles, f"profile-{name}.txt")) > 0]
+        if shown:
+            w("Profile of the whole machine (both CPUs: 20 nodes and the load "
+              "generator) over the 20-node loaded phase, at most its first 60 s: "
+              "`perf record -a -e cpu-clock -F 499`, self time:")
+            w("")
+        for name, what in shown:
+            w(f"{what.capitalize()}:")
+            w("")
+            w("```")
+            for line in open(os.path.join(args.profiles, f"profile-{name}.txt")):
+                w(line.rstrip())
+            w("```")
+            w("")
     w("### 5. Memory")
     w("")
     if mem_per_offer is not None:
