@@ -44,10 +44,20 @@ std::span<const std::byte> AsBytes(const ::dht::Blob& blob) {
   return std::as_bytes(std::span<const uint8_t>(blob.data(), blob.size()));
 }
 
+// KeyAllowedFor (record_policy.h) by hash: one SHA-1 per candidate key.
+// Most values live under the key of their own price, so that one is tried
+// first; only copies under an older price's key (docs/storage.md) walk the
+// other buckets.
 bool KeyHashAllowedFor(const InfoHash& key, const OfferRecord& record) {
-  for (const std::string& name :
-       KeysOfDevice(record.offer.resource, record.offer.device)) {
-    if (InfoHash::get(name) == key) return true;
+  const uint16_t resource = record.offer.resource;
+  const uint32_t shard = ShardOf(record.offer.device);
+  const uint32_t own = PriceBucket(record.offer.price);
+  if (InfoHash::get(KeyName(resource, own, shard)) == key) return true;
+  for (uint32_t bucket = 0; bucket < kPriceBuckets; ++bucket) {
+    if (bucket != own &&
+        InfoHash::get(KeyName(resource, bucket, shard)) == key) {
+      return true;
+    }
   }
   return false;
 }

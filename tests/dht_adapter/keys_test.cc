@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <random>
 #include <set>
 
@@ -15,6 +16,18 @@ namespace {
 TEST(Keys, NamesAreFixedStrings) {
   EXPECT_EQ(KeyName(0x0001, 7, 33), "crsp/1/0001/p07/s33");
   EXPECT_EQ(KeyName(0x8000, 0, 0), "crsp/1/8000/p00/s00");
+  EXPECT_EQ(KeyName(0xABCD, 21, 63), "crsp/1/abcd/p21/s63");
+  // The format docs/storage.md gives, for every bucket and shard.
+  for (uint16_t resource : {0x0000, 0x0001, 0x00FF, 0x0F0A, 0xFFFF}) {
+    for (uint32_t bucket = 0; bucket < kPriceBuckets; ++bucket) {
+      for (uint32_t shard = 0; shard < kShards; ++shard) {
+        char expected[40];
+        std::snprintf(expected, sizeof expected, "crsp/1/%04x/p%02u/s%02u",
+                      unsigned{resource}, bucket, shard);
+        ASSERT_EQ(KeyName(resource, bucket, shard), expected);
+      }
+    }
+  }
   // FNV-1a 32 modulo 64, pinned (computed independently) so that every
   // build and platform agrees.
   EXPECT_EQ(ShardOf(protocol::DeviceId{}), 5u);

@@ -199,6 +199,23 @@ TEST_F(TwoNodes, ARepublishReplacesTheValueAndATombstoneHidesIt) {
       8s));
 }
 
+TEST_F(TwoNodes, ANewPriceIsReadUnderTheOldPricesKeyToo) {
+  // Version 2 moves the offer to another price bucket; it is also put under
+  // the old price's key, and the store and read policy take it there,
+  // though that is not the key of the record's own price.
+  OfferRecord v1 = UnsignedRecord(6, 100);
+  v1.version = 1;
+  ASSERT_TRUE(PublishAndWait(*a_, v1).first);
+  OfferRecord v2 = v1;
+  v2.offer.price = 100'000;
+  v2.version = 2;
+  ASSERT_NE(PriceBucket(v1.offer.price), PriceBucket(v2.offer.price));
+  ASSERT_TRUE(PublishAndWait(*a_, v2).first);
+  // A read of the cheap buckets only (max price 100).
+  EXPECT_TRUE(WaitUntil(
+      [&] { return Contains(FetchAndWait(*b_, 1, 100, 2s), v2); }, 8s));
+}
+
 TEST(OpenDhtDht, ANodeAlonePublishesWithOneReplicaWithoutHanging) {
   OpenDhtDht alone(LoopbackConfig());
   const auto start = std::chrono::steady_clock::now();

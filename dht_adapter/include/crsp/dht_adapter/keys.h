@@ -31,6 +31,8 @@ uint32_t PriceBucket(uint32_t price);
 // The shard of a device: FNV-1a 32 of the 16 id bytes, modulo kShards.
 uint32_t ShardOf(const protocol::DeviceId& device);
 
+// The name of one key; `bucket` < kPriceBuckets and `shard` < kShards (two
+// digits each).
 std::string KeyName(uint16_t resource, uint32_t bucket, uint32_t shard);
 // The parts of a name KeyName made; false for any other string.
 bool ParseKeyName(const std::string& name, uint16_t* resource, uint32_t* bucket,
