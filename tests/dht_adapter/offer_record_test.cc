@@ -42,6 +42,39 @@ std::vector<std::byte> WithField(const OfferRecord& record, uint32_t index,
   return Pack(out);
 }
 
+// The bytes other nodes read (docs/storage.md "Record layout"), pinned: a
+// change of encoder must not change them.
+TEST(OfferRecord, EncodingIsPinned) {
+  OfferRecord r;
+  for (uint8_t i = 0; i < 16; ++i) {
+    r.offer.device[i] = i;
+    r.offer.contact[i] = static_cast<uint8_t>(0xF0 | i);
+  }
+  r.offer.contact_port = 7401;
+  r.offer.device_kind = 1;
+  r.offer.currency = 978;
+  r.offer.resource = 0x0001;
+  r.offer.unit = 1;
+  r.offer.quantity = 8;
+  r.offer.price = 250;
+  r.offer.valid_from = 1'800'000'000;
+  r.offer.valid_until = 1'800'086'400;
+  r.version = 1'800'000'000'123;
+  r.owner_address[15] = 1;
+  r.signed_request = {std::byte{0xAB}, std::byte{0xCD}};
+  const std::vector<std::byte> bytes = EncodeRecord(r);
+  std::string hex;
+  for (std::byte b : bytes) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    hex += kHex[std::to_integer<int>(b) >> 4];
+    hex += kHex[std::to_integer<int>(b) & 0xF];
+  }
+  EXPECT_EQ(hex,
+            "dc001101c410000102030405060708090a0b0c0d0e0fc410f0f1f2f3f4f5f6f7f8"
+            "f9fafbfcfdfeffcd1ce901cd03d201010008ccface6b49d200ce6b4b2380cf0000"
+            "01a3185c507bc2c41000000000000000000000000000000001c402abcd");
+}
+
 TEST(OfferRecord, UnsignedRecordRoundTrips) {
   const OfferRecord r = UnsignedRecord(1);
   EXPECT_EQ(DecodeRecord(EncodeRecord(r)), r);
