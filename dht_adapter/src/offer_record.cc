@@ -5,6 +5,7 @@
 #include "crsp/dht_adapter/offer_record.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <msgpack.hpp>
 #include <new>
@@ -43,8 +44,11 @@ enum Field : uint32_t {
 struct ByteSink {
   std::vector<std::byte>* out;
   void write(const char* data, size_t size) {
-    const auto* bytes = reinterpret_cast<const std::byte*>(data);
-    out->insert(out->end(), bytes, bytes + size);
+    // Not vector::insert of a range: GCC 12 warns on that after reserve
+    // (-Wstringop-overflow, a false positive in Release builds).
+    const size_t at = out->size();
+    out->resize(at + size);
+    std::memcpy(out->data() + at, data, size);
   }
 };
 
