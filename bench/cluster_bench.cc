@@ -345,8 +345,9 @@ int Run(const Settings& s) {
   // namespace behind.
   const testing::TearDownOnStopSignal on_signal(c);
   Emit(s.label, "separate_hosts", c.separate_hosts() ? 1 : 0);
-  if (!c.separate_hosts())
+  if (!c.separate_hosts()) {
     std::cerr << "cluster: " << c.why_not_separate() << "\n";
+  }
   const uint64_t t0 = NowNanos();
   if (!c.StartAll(NodeFlags())) {
     std::cerr << "cluster_bench: the cluster did not start\n";
@@ -377,6 +378,7 @@ int Run(const Settings& s) {
     RegisterResult load;
     int fd = ClientSocket(c);
     std::vector<Workload> ws;
+    ws.reserve(4);
     for (int r = 0; r < 4; ++r) {
       ws.push_back(MakeWorkload(
           0xC0, {r == 0 ? probe_resource : BenchResources(1, 48 + r)[0]}));

@@ -29,6 +29,7 @@ PerfRecording::PerfRecording(const std::string& out,
     dup2(null, STDERR_FILENO);
   }
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   execvp(argv[0], argv.data());

@@ -57,7 +57,7 @@ std::string KeyFor(const protocol::Offer& offer) {
 std::vector<std::string> KeysFor(uint16_t resource, uint32_t max_price) {
   const uint32_t last = PriceBucket(max_price);
   std::vector<std::string> keys;
-  keys.reserve((last + 1) * kShards);
+  keys.reserve(size_t{last + 1} * kShards);
   for (uint32_t bucket = 0; bucket <= last; ++bucket) {
     for (uint32_t shard = 0; shard < kShards; ++shard) {
       keys.push_back(KeyName(resource, bucket, shard));

@@ -35,8 +35,12 @@ bool Delivered(Cluster& cluster, int from, int to) {
     any.sin6_family = AF_INET6;
     any.sin6_port = htons(kProbePort);
     any.sin6_addr = in6addr_any;
-    bind(listener, reinterpret_cast<sockaddr*>(&any), sizeof any);
+    if (bind(listener, reinterpret_cast<sockaddr*>(&any), sizeof any) != 0) {
+      close(listener);
+      listener = -1;
+    }
   });
+  if (listener < 0) return false;
   int sender = -1;
   RunInNetns(cluster.Netns(from),
              [&] { sender = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0); });

@@ -326,7 +326,7 @@ TEST_F(TwoNodes, HostileValuesUnderAnOfferKeyAreNeverFetched) {
   bad_signature.offer.device[1] = 0xF0;
   std::atomic<int> acks{0};
   enum class Signing { kNone, kSigned, kBroken };
-  auto put = [&](std::shared_ptr<::dht::Value> v, Signing sign) {
+  auto put = [&](const std::shared_ptr<::dht::Value>& v, Signing sign) {
     auto cb = [&acks](bool, const std::vector<std::shared_ptr<::dht::Node>>&) {
       ++acks;
     };

@@ -34,12 +34,18 @@ sockaddr_in6 Loopback(uint16_t port) {
 }  // namespace
 
 uint16_t FreeUdpPort() {
-  int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+  int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   sockaddr_in6 addr = Loopback(0);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
+  const bool ok =
+      fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&addr), len) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  const int error = errno;
+  if (fd >= 0) close(fd);
+  if (!ok) {
+    throw std::runtime_error(std::string("no free UDP port on [::1]: ") +
+                             std::strerror(error));
+  }
   return ntohs(addr.sin6_port);
 }
 
@@ -120,6 +126,7 @@ bool NodeProcess::Launch() {
       dup2(log, STDOUT_FILENO);
     }
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     execv(argv[0], argv.data());
@@ -170,17 +177,26 @@ UdpClient::UdpClient(uint16_t port, bool ipv4) {
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = htons(port);
-    connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    Connect(reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     return;
   }
   fd_ = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   sockaddr_in6 addr = Loopback(port);
-  connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  Connect(reinterpret_cast<sockaddr*>(&addr), sizeof addr);
 }
 
 UdpClient::UdpClient(const sockaddr_in6& peer) {
   fd_ = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  connect(fd_, reinterpret_cast<const sockaddr*>(&peer), sizeof peer);
+  Connect(reinterpret_cast<const sockaddr*>(&peer), sizeof peer);
+}
+
+void UdpClient::Connect(const sockaddr* peer, socklen_t size) {
+  if (fd_ < 0 || connect(fd_, peer, size) != 0) {
+    const int error = errno;
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+    throw std::runtime_error(std::string("UdpClient: ") + std::strerror(error));
+  }
 }
 
 UdpClient::~UdpClient() {

@@ -5,6 +5,7 @@
 #define CRSP_TESTS_SUPPORT_NODE_PROCESS_H_
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -85,6 +86,8 @@ class UdpClient {
   // the network namespace of the thread that makes it, also when used from
   // other threads later (tests/cluster makes clients inside namespaces).
   explicit UdpClient(const sockaddr_in6& peer);
+  // Both throw std::runtime_error when the socket cannot be made or
+  // connected.
   ~UdpClient();
   UdpClient(const UdpClient&) = delete;
   UdpClient& operator=(const UdpClient&) = delete;
@@ -102,6 +105,8 @@ class UdpClient {
       int tries = 3);
 
  private:
+  void Connect(const sockaddr* peer, socklen_t size);
+
   int fd_ = -1;
 };
 
