@@ -46,6 +46,9 @@ struct ByteSink {
   void write(const char* data, size_t size) {
     // Not vector::insert of a range: GCC 12 warns on that after reserve
     // (-Wstringop-overflow, a false positive in Release builds).
+    // An empty bin (an unsigned record's request) may come with a null
+    // `data`, which memcpy must not get even for 0 bytes (UBSan).
+    if (size == 0) return;
     const size_t at = out->size();
     out->resize(at + size);
     std::memcpy(out->data() + at, data, size);
