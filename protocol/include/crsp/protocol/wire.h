@@ -184,8 +184,7 @@ inline constexpr size_t kMaxOffersPerAnswer =
 inline constexpr size_t kNodeIdSize = 20;
 inline constexpr size_t kPingAnswerBodySize = 64;
 
-// --- Resource ids
-// --------------------------------------------------------------
+// --- Resource ids ------------------------------------------------------------
 
 inline constexpr uint16_t kResourceCpu = 0x0001;
 inline constexpr uint16_t kResourceVideo = 0x0002;
