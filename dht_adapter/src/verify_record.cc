@@ -71,7 +71,7 @@ bool VerifyRecordSignature(const OfferRecord& record) {
 std::optional<protocol::PublicKey> RecordSigner(const OfferRecord& record) {
   // Check type 7's trailer (PROTOCOL.md): the key, then the signature.
   constexpr size_t kTrailer =
-      wire::kEd25519PublicKeySize + wire::kEd25519SignatureSize;
+      wire::kTrailerSize[static_cast<size_t>(wire::CheckType::kEd25519)];
   const std::vector<std::byte>& request = record.signed_request;
   if (request.size() < kTrailer) return std::nullopt;
   protocol::PublicKey key{};
