@@ -1,11 +1,14 @@
 #include "support/perf_recording.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <string>
+#include <utility>
 #include <vector>
+
+#include "node_process.h"
 
 namespace crsp::bench {
 
@@ -16,24 +19,9 @@ PerfRecording::PerfRecording(const std::string& out,
   std::vector<std::string> args = {
       "perf", "record", "-a", "-e", "cpu-clock", "-F",
       "499",  "-o",     out,  "--", "sleep",     std::to_string(limit.count())};
-  pid_ = fork();
-  if (pid_ != 0) return;  // parent (or fork failed: pid_ -1)
-  // The benchmark blocks its stop signals (stop_signals.h); perf must see
-  // the SIGINT that ends it.
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  const int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null >= 0) {
-    dup2(null, STDOUT_FILENO);
-    dup2(null, STDERR_FILENO);
-  }
-  std::vector<char*> argv;
-  argv.reserve(args.size() + 1);
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  execvp(argv[0], argv.data());
-  _exit(127);
+  // The benchmark blocks its stop signals (stop_signals.h); Spawn clears
+  // them, so perf sees the SIGINT that ends it.
+  pid_ = testing::Spawn(std::move(args), "/dev/null");
 }
 
 PerfRecording::~PerfRecording() { Stop(); }

@@ -49,6 +49,30 @@ uint16_t FreeUdpPort() {
   return ntohs(addr.sin6_port);
 }
 
+pid_t Spawn(std::vector<std::string> args, const std::string& output) {
+  // Everything that allocates happens before fork.
+  std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  const int out =
+      open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (out >= 0) {
+      dup2(out, STDOUT_FILENO);
+      dup2(out, STDERR_FILENO);
+    }
+    execvp(argv[0], argv.data());
+    _exit(127);
+  }
+  if (out >= 0) close(out);
+  return pid;
+}
+
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
   std::string tmpl =
@@ -111,28 +135,8 @@ bool NodeProcess::Launch() {
   }
   args.insert(args.end(), options_.extra_args.begin(),
               options_.extra_args.end());
-  pid_ = fork();
-  if (pid_ < 0) return false;
-  if (pid_ == 0) {
-    // The node starts with no signal blocked, whatever its parent blocks
-    // (stop_signals.h); it sets up its own.
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    int log = open(options_.log_file.c_str(),
-                   O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (log >= 0) {
-      dup2(log, STDERR_FILENO);
-      dup2(log, STDOUT_FILENO);
-    }
-    std::vector<char*> argv;
-    argv.reserve(args.size() + 1);
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return true;
+  pid_ = Spawn(std::move(args), options_.log_file);
+  return pid_ > 0;
 }
 
 NodeProcess::~NodeProcess() {

@@ -23,6 +23,14 @@ namespace crsp::testing {
 // closed). Good enough for tests on loopback.
 uint16_t FreeUdpPort();
 
+// Starts `args` (args[0]: a path, or a name looked up in PATH) with its
+// stdout and stderr appended to the file `output` (made if need be). The
+// child starts with no signal blocked, whatever its parent blocks
+// (stop_signals.h), and between fork and exec makes only
+// async-signal-safe calls: the parent has threads. Returns the child's pid,
+// or -1 when fork failed; a child whose exec fails exits with 127.
+pid_t Spawn(std::vector<std::string> args, const std::string& output);
+
 // A fresh directory under $TMPDIR (or /tmp), removed by the destructor.
 class TempDir {
  public:
