@@ -89,6 +89,20 @@ def main():
     codec = codec_rows(args.codec)
     out = []
     w = out.append
+
+    def profile(name):
+        """The lines of the run's profile-NAME.txt; empty when it has none."""
+        path = os.path.join(args.profiles or "", f"profile-{name}.txt")
+        if not args.profiles or not os.path.exists(path):
+            return []
+        return [line.rstrip() for line in open(path)]
+
+    def code_block(lines):
+        w("```")
+        for line in lines:
+            w(line)
+        w("```")
+        w("")
     quick = g("note.run.quick") == 1
     w(BEGIN)
     w("")
@@ -263,25 +277,19 @@ def main():
       f"{num(g('c5.durable.unanswered'))} unanswered; ack p50 {num(g('c5.durable.ack_p50_ms'))} ms, "
       f"p99 {num(g('c5.durable.ack_p99_ms'))} ms).")
     w("")
-    if args.profiles:
-        views = (("c20_loaded_comm", "by process and library"),
-                 ("c20_loaded", "by library and symbol"))
-        shown = [(name, what) for name, what in views
-                 if os.path.exists(os.path.join(args.profiles, f"profile-{name}.txt"))
-                 and os.path.getsize(os.path.join(args.profiles, f"profile-{name}.txt")) > 0]
-        if shown:
-            w("Profile of the whole machine (both CPUs: 20 nodes and the load "
-              "generator) over the 20-node loaded phase, at most its first 60 s: "
-              "`perf record -a -e cpu-clock -F 499`, self time:")
-            w("")
-        for name, what in shown:
-            w(f"{what.capitalize()}:")
-            w("")
-            w("```")
-            for line in open(os.path.join(args.profiles, f"profile-{name}.txt")):
-                w(line.rstrip())
-            w("```")
-            w("")
+    views = [(what, profile(name))
+             for name, what in (("c20_loaded_comm", "by process and library"),
+                                ("c20_loaded", "by library and symbol"))]
+    views = [(what, lines) for what, lines in views if lines]
+    if views:
+        w("Profile of the whole machine (both CPUs: 20 nodes and the load "
+          "generator) over the 20-node loaded phase, at most its first 60 s: "
+          "`perf record -a -e cpu-clock -F 499`, self time:")
+        w("")
+    for what, lines in views:
+        w(f"{what.capitalize()}:")
+        w("")
+        code_block(lines)
     w("### 5. Memory")
     w("")
     if mem_per_offer is not None:
@@ -300,26 +308,17 @@ def main():
       f"({num(g('c5.scale.warm_per_sec_one_in_flight'))}/s), measured "
       f"{num(g('c5.scale.settle_seconds'))} s after the total was complete.")
     w("")
-    if args.profiles:
-        for name, what in (("query", "during the query load (window 16)"),
-                           ("register", "during registrations (64 in flight)")):
-            path = os.path.join(args.profiles, f"profile-{name}.txt")
-            if os.path.exists(path) and os.path.getsize(path) > 0:
-                w(f"Profile of crsp-node {what}: `perf record -e cpu-clock -g`, "
-                  "self time by library and symbol:")
-                w("")
-                w("```")
-                for line in open(path):
-                    w(line.rstrip())
-                w("```")
-                w("")
+    for name, what in (("query", "during the query load (window 16)"),
+                       ("register", "during registrations (64 in flight)")):
+        lines = profile(name)
+        if lines:
+            w(f"Profile of crsp-node {what}: `perf record -e cpu-clock -g`, "
+              "self time by library and symbol:")
+            w("")
+            code_block(lines)
     w("### Commands of this run")
     w("")
-    w("```")
-    for c in commands:
-        w(re.sub(r"/var/tmp/crsp-bench\.\w+", "$work", c))
-    w("```")
-    w("")
+    code_block(re.sub(r"/var/tmp/crsp-bench\.\w+", "$work", c) for c in commands)
     w(END)
     text = "\n".join(out) + "\n"
     if os.path.exists(args.out):
