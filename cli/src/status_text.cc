@@ -38,6 +38,9 @@ std::string_view StatusHint(wire::Status status) {
              "request";
     case wire::Status::kInternal:
       return "the node failed; retry later or use another node";
+    case wire::Status::kIncomplete:
+      return "the node could not read every matching offer in time: the "
+             "offers shown are only part of the answer; ask again";
   }
   return "unknown status from the node; upgrade crsp";
 }

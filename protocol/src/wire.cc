@@ -28,6 +28,8 @@ std::string_view StatusName(Status status) {
       return "TOO_LARGE";
     case Status::kInternal:
       return "INTERNAL";
+    case Status::kIncomplete:
+      return "INCOMPLETE";
   }
   return "UNKNOWN";
 }

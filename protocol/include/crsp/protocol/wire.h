@@ -105,8 +105,12 @@ enum class Status : uint8_t {
   kNotFound = 9,
   kTooLarge = 10,
   kInternal = 11,
+  // Query answers only (PROTOCOL.md revision 1.1): the node could not read
+  // every matching offer, so the body is what it read and `total` counts
+  // only those. Never sent where the answer is exact.
+  kIncomplete = 12,
 };
-inline constexpr uint8_t kMaxKnownStatus = 11;
+inline constexpr uint8_t kMaxKnownStatus = 12;
 
 // --- Registration protocol ---------------------------------------------------
 
@@ -212,7 +216,7 @@ constexpr bool IsValidDeviceKind(uint16_t kind) {
   return (kind >= 1 && kind <= 4) || kind == 0xFFFF;
 }
 
-// The spec's status name, e.g. "NOT_AUTHORIZED"; "UNKNOWN" past 11.
+// The spec's status name, e.g. "NOT_AUTHORIZED"; "UNKNOWN" past 12.
 std::string_view StatusName(Status status);
 
 }  // namespace crsp::wire
