@@ -19,11 +19,15 @@ inline constexpr int kExitUsage = 64;
 inline constexpr int kExitNodeStatus = 65;
 // No configured node answered.
 inline constexpr int kExitNoNode = 69;
+// `crsp query`: a node answered INCOMPLETE (PROTOCOL.md 1.1): what it read
+// is printed, and is not the whole answer; ask again (EX_TEMPFAIL).
+inline constexpr int kExitIncomplete = 75;
 
 inline constexpr const char* kExitCodeHelp =
     "Exit codes: 0 ok; 1 local failure (file, key, passphrase); 2 decode "
     "error (crsp decode); 64 usage error; 65 a node answered with an error "
-    "status; 69 no node answered.";
+    "status; 69 no node answered; 75 a query answer was INCOMPLETE (partial: "
+    "ask again).";
 
 }  // namespace crsp::cli
 

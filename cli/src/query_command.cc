@@ -44,10 +44,11 @@ void PrintTable(const std::vector<protocol::Offer>& offers, uint32_t total) {
 }
 
 void PrintJson(const std::vector<protocol::Offer>& offers, uint32_t total,
-               const Endpoint& node) {
+               const Endpoint& node, bool complete) {
   JsonWriter w(2);
   w.BeginObject();
   w.Field("node", EndpointToText(node));
+  w.Field("complete", complete);
   w.Field("total_matches", total);
   w.Field("count", static_cast<uint64_t>(offers.size()));
   w.Key("offers");
@@ -116,6 +117,9 @@ int RunQuery(const QueryOptions& o, const GlobalFlags& flags) {
   std::vector<protocol::Offer> offers;
   uint32_t total = 0;
   Endpoint node{};
+  // Whether every page came back OK (exact); an INCOMPLETE page still
+  // carries the offers the node read.
+  bool complete = true;
   for (int page = 0; page < kMaxPages; ++page) {
     if (o.limit) {
       q.max_results = static_cast<uint16_t>(
@@ -130,9 +134,11 @@ int RunQuery(const QueryOptions& o, const GlobalFlags& flags) {
     node = answer->node;
     const protocol::Header& h = answer->packet.header;
     const auto* body = std::get_if<protocol::QueryAnswer>(&answer->packet.body);
-    if (h.status != wire::Status::kOk || body == nullptr) {
+    const bool incomplete = h.status == wire::Status::kIncomplete;
+    if ((h.status != wire::Status::kOk && !incomplete) || body == nullptr) {
       return Fail(kExitNodeStatus, StatusLine(h.status));
     }
+    complete = complete && !incomplete;
     total = body->total;
     offers.insert(offers.end(), body->offers.begin(), body->offers.end());
     if (o.limit && offers.size() >= o.limit) {
@@ -147,9 +153,14 @@ int RunQuery(const QueryOptions& o, const GlobalFlags& flags) {
     q.cursor = body->next_cursor;
   }
   if (o.json) {
-    PrintJson(offers, total, node);
+    PrintJson(offers, total, node, complete);
   } else {
     PrintTable(offers, total);
+  }
+  if (!complete) {
+    std::cerr << "crsp: warning: " << StatusLine(wire::Status::kIncomplete)
+              << "\n";
+    return kExitIncomplete;
   }
   return kExitOk;
 }

@@ -20,6 +20,7 @@
 #include <stdexcept>
 
 #include "crsp/dht_adapter/keys.h"
+#include "crsp/dht_adapter/version_order.h"
 #include "node_identity.h"
 #include "opendht_impl.h"
 #include "record_policy.h"
@@ -147,16 +148,15 @@ bool AcceptEdit(const InfoHash& key, const ValuePtr& stored,
                 const ValuePtr& next, uint64_t now) {
   std::optional<OfferRecord> next_record = AcceptValue(key, next, now);
   if (!next_record || !stored) return false;
-  // A stored value that expired may be replaced by any valid version of the
-  // same key; a live one only by a newer one. It passed AcceptValue when it
-  // was stored (or is this node's own put), so only its expiry can have
-  // changed: decoded, not verified again (an Ed25519 verification is ~0.2 ms
-  // here, BENCHMARKS.md).
+  // The stored value passed AcceptValue when it was stored (or is this
+  // node's own put), so only its expiry can have changed: decoded, not
+  // verified again (an Ed25519 verification is ~0.2 ms here,
+  // BENCHMARKS.md). One that does not decode may be replaced by any valid
+  // record; otherwise the versions' order decides (version_order.h).
   std::optional<OfferRecord> stored_record =
       IsOfferType(stored->type) ? DecodeRecord(AsBytes(stored->data))
                                 : std::nullopt;
-  const bool live = stored_record && stored_record->offer.valid_until > now;
-  return !live || EditAllowed(*stored_record, *next_record);
+  return !stored_record || Supersedes(*stored_record, *next_record, now);
 }
 
 }  // namespace internal
@@ -355,8 +355,12 @@ void OpenDhtDht::Publish(const OfferRecord& record, PutDone done) {
   {
     std::unique_lock lock(impl_->mu);
     Published& p = impl_->published[offer];
-    if (p.id != 0 && record.version < p.version) {
-      // Its value would hide nothing and never be cancelled.
+    const uint64_t owner = OwnerFingerprint(record);
+    if (p.id != 0 && owner == p.owner && record.version < p.version) {
+      // An older version of the same owner (a late retry): its value would
+      // hide nothing and never be cancelled. Another owner's record is one
+      // the node's index let win (version_order.h), whatever its version:
+      // versions of different owners are not comparable.
       lock.unlock();  // `done` may call back into this object
       done(false, 0);
       return;
@@ -373,6 +377,7 @@ void OpenDhtDht::Publish(const OfferRecord& record, PutDone done) {
     p.valid_until = std::max(p.valid_until, record.offer.valid_until);
     impl_->next_expiry = std::min(impl_->next_expiry, p.valid_until);
     p.version = record.version;
+    p.owner = owner;
     p.id = id;
     keys = p.keys;
   }

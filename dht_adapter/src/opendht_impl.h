@@ -60,8 +60,8 @@ std::optional<OfferRecord> AcceptValue(const InfoHash& key,
                                        const ValuePtr& value, uint64_t now);
 
 // The edit policy: true when `next` may replace `stored` (same key, same
-// value id): `next` passes AcceptValue and EditAllowed holds, or `stored`
-// no longer passes AcceptValue.
+// value id): `next` passes AcceptValue and either `stored` does not decode
+// or Supersedes(stored, next) holds (version_order.h).
 bool AcceptEdit(const InfoHash& key, const ValuePtr& stored,
                 const ValuePtr& next, uint64_t now);
 
@@ -127,6 +127,7 @@ struct Published {
   std::vector<InfoHash> keys;  // every key this offer was put under
   uint64_t valid_until = 0;
   uint64_t version = 0;  // the newest version put
+  uint64_t owner = 0;    // its OwnerFingerprint
   uint64_t id = 0;       // its value id (VersionValueId), 0 before any
 };
 

@@ -24,21 +24,6 @@ std::optional<OfferRecord> AcceptRecord(std::span<const std::byte> bytes,
   return record;
 }
 
-bool EditAllowed(const OfferRecord& stored, const OfferRecord& next) {
-  if (next.offer.device != stored.offer.device ||
-      next.offer.resource != stored.offer.resource ||
-      next.version <= stored.version) {
-    return false;
-  }
-  // A signed offer stays with its key: without this a peer could replace
-  // it, on the nodes that store it, with an unsigned version or one signed
-  // by another key, and hide it from every cold reader.
-  if (stored.signed_request.empty()) return true;
-  const std::optional<protocol::PublicKey> old_key = RecordSigner(stored);
-  const std::optional<protocol::PublicKey> new_key = RecordSigner(next);
-  return old_key && new_key && *old_key == *new_key;
-}
-
 bool KeyAllowedFor(const std::string& key_name, const OfferRecord& record) {
   const std::vector<std::string> keys =
       KeysOfDevice(record.offer.resource, record.offer.device);

@@ -21,14 +21,6 @@ namespace crsp::dht {
 std::optional<OfferRecord> AcceptRecord(std::span<const std::byte> bytes,
                                         uint64_t now);
 
-// True when a value stored as `stored` may be replaced by `next` under the
-// same value id (OpenDHT's edit policy; docs/storage.md "Value ids, edits").
-// Both must be records AcceptRecord took. The edit must be of the same
-// offer (device, resource) to a higher version; a signed offer's versions
-// must all be signed by the same Ed25519 key. Identical records are a
-// re-announce, not an edit, and never reach this rule.
-bool EditAllowed(const OfferRecord& stored, const OfferRecord& next);
-
 // True when `key_name` is one of the keys the record may be stored under:
 // its resource, any price bucket (an older price's key keeps a copy of the
 // newest version, docs/storage.md), its device's shard.

@@ -28,7 +28,11 @@ class SharedDht final : public dht::Dht {
     auto call = [this, resource, max_price, deadlines,
                  answer = std::move(answer), more = std::move(more)]() mutable {
       world_.dht->Fetch(
-          resource, max_price, deadlines, std::move(answer),
+          resource, max_price, deadlines,
+          [this, answer = std::move(answer)](
+              std::vector<dht::OfferRecord> records, bool complete) {
+            answer(std::move(records), complete && !world_.fetches_incomplete);
+          },
           [this, more = std::move(more)](std::vector<dht::OfferRecord> records,
                                          FetchProgress progress) {
             if (world_.fetches_incomplete &&

@@ -11,11 +11,13 @@ namespace {
 
 using wire::Status;
 
-protocol::QueryAnswer Ask(TestNode& node, protocol::Packet query) {
+// The answer to `query`, which must carry `status` (OK: exact).
+protocol::QueryAnswer Ask(TestNode& node, protocol::Packet query,
+                          Status status = Status::kOk) {
   static uint32_t txid = 1000;
   query.header.txid = ++txid;
   const auto a = node.Send(query);
-  EXPECT_EQ(a.packet.header.status, Status::kOk);
+  EXPECT_EQ(a.packet.header.status, status);
   return Offers(a);
 }
 
@@ -188,7 +190,8 @@ TEST(Query, FetchesAndWatchesABoundedNumberOfPrivateResourceIds) {
   const size_t kAdmitted = 32;  // kMaxPrivateResourceIds (node_impl.h)
   const size_t kIds = kAdmitted + 8;
   for (size_t i = 0; i < kIds; ++i) {
-    Ask(b, Query(0, {Want(static_cast<uint16_t>(0x8000 + i), 1000)}));
+    Ask(b, Query(0, {Want(static_cast<uint16_t>(0x8000 + i), 1000)}),
+        i < kAdmitted ? Status::kOk : Status::kIncomplete);
   }
   EXPECT_EQ(world.watches, kAdmitted);
   EXPECT_EQ(world.fetches, kAdmitted);
@@ -197,11 +200,13 @@ TEST(Query, FetchesAndWatchesABoundedNumberOfPrivateResourceIds) {
   EXPECT_EQ(Ask(b, Query(0, {Want(wire::kResourcePrint, 1000)})).total, 1u);
   EXPECT_EQ(world.watches, kAdmitted + 1);
   // Past the bound, a private id is answered from what the node holds: its
-  // own offers, not those registered elsewhere (docs/node.md).
+  // own offers, not those registered elsewhere (docs/node.md), and so
+  // INCOMPLETE.
   const uint16_t over = static_cast<uint16_t>(0x8000 + kIds - 1);
   a.Send(Register(2, Device(2), {Entry(over, 100)}));
   b.Send(Register(3, Device(3), {Entry(over, 200)}));
-  EXPECT_EQ(Ask(b, Query(0, {Want(over, 1000)})).total, 1u);
+  EXPECT_EQ(Ask(b, Query(0, {Want(over, 1000)}), Status::kIncomplete).total,
+            1u);
   EXPECT_EQ(world.fetches, kAdmitted + 1);
   // An admitted one is warm: answered from memory, no fetch.
   const size_t fetches = world.fetches;
@@ -216,13 +221,59 @@ TEST(Query, APartialColdFetchIsFetchedAgainUntilComplete) {
   TestNode b(world, {}, protocol::NodeId{2});
   a.Send(Register(1, Device(1), {Entry(1, 100)}));
   world.fetches_incomplete = true;  // some keys missed the deadline
-  EXPECT_EQ(Ask(b, Query(0, {Want(1, 1000)})).total, 1u);
-  EXPECT_EQ(Ask(b, Query(0, {Want(1, 1000)})).total, 1u);
+  EXPECT_EQ(Ask(b, Query(0, {Want(1, 1000)}), Status::kIncomplete).total, 1u);
+  EXPECT_EQ(Ask(b, Query(0, {Want(1, 1000)}), Status::kIncomplete).total, 1u);
   EXPECT_EQ(world.fetches, 2u);  // not warm: fetched again
   world.fetches_incomplete = false;
   EXPECT_EQ(Ask(b, Query(0, {Want(1, 1000)})).total, 1u);
   EXPECT_EQ(Ask(b, Query(0, {Want(1, 1000)})).total, 1u);
   EXPECT_EQ(world.fetches, 3u);  // complete once: warm from then on
+}
+
+TEST(Query, AQueryForMoreColdIdsThanRunningFetchesAllowedReadsThemAll) {
+  // A buyer may name 16 resource ids (PROTOCOL.md); every one is read,
+  // whatever the bound on fetches running at once.
+  World world;
+  TestNode a(world, {}, protocol::NodeId{1});
+  TestNode b(world, {}, protocol::NodeId{2});
+  std::vector<protocol::QueryEntry> wants;
+  for (uint16_t r = 1; r <= wire::kLastStandardResource; ++r) {
+    a.Send(Register(r, Device(static_cast<uint8_t>(r)), {Entry(r, 100 + r)}));
+    wants.push_back(Want(r));
+  }
+  for (uint16_t r = 0; r < 4; ++r) {
+    const uint16_t id = static_cast<uint16_t>(wire::kFirstPrivateResource + r);
+    a.Send(Register(100 + r, Device(static_cast<uint8_t>(100 + r)),
+                    {Entry(id, 500)}));
+    wants.push_back(Want(id));
+  }
+  ASSERT_EQ(wants.size(), wire::kMaxQueryEntries);
+  protocol::Packet query = Query(0, wants);
+  std::get<protocol::QueryRequest>(query.body).max_results = 1;
+  EXPECT_EQ(Ask(b, query).total, 16u);
+  EXPECT_EQ(Ask(b, query).total, 16u);  // warm now
+  EXPECT_EQ(world.fetches, 16u);
+}
+
+TEST(Query, PastTheRunningFetchBoundAnAnswerIsIncompleteNeverOk) {
+  World world;
+  TestNode a(world, {}, protocol::NodeId{1});
+  TestNode b(world, {}, protocol::NodeId{2});
+  a.Send(Register(1, Device(1), {Entry(wire::kResourceTaxiRide, 100)}));
+  world.hold_fetches = true;  // a slow DHT: fetches stay running
+  std::vector<protocol::QueryEntry> busy;
+  for (uint16_t r = 1; r <= 9; ++r) {  // 8 fetches running, none of taxis
+    if (r != wire::kResourceTaxiRide) busy.push_back(Want(r));
+  }
+  b.node().HandleDatagram(Bytes(Query(1, busy)), SourceB(), [](auto) {});
+  const auto a1 = b.Send(Query(2, {Want(wire::kResourceTaxiRide)}));
+  EXPECT_EQ(a1.packet.header.status, Status::kIncomplete);
+  world.hold_fetches = false;
+  world.ReleaseFetches();
+  // Once fetches ran out, the same query is read and exact.
+  const auto a2 = b.Send(Query(3, {Want(wire::kResourceTaxiRide)}));
+  EXPECT_EQ(a2.packet.header.status, Status::kOk);
+  EXPECT_EQ(Offers(a2).total, 1u);
 }
 
 // Collects the answers a node sends, also those sent later.

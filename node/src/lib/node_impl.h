@@ -49,7 +49,8 @@ inline constexpr std::chrono::milliseconds kColdFetchLimit{1500};
 // standard resource id it is asked about, and at most this many private-use
 // ones (first come); a query for another private-use id is answered from
 // what the node holds. At most kMaxColdFetches fetches run at once; past
-// them a query is answered from what the node holds.
+// them a query is answered from what the node holds. Either way such an
+// answer is INCOMPLETE, never OK.
 inline constexpr size_t kMaxPrivateResourceIds = 32;
 inline constexpr size_t kMaxColdFetches = 8;
 // Seconds between re-publications of records the DHT did not confirm.
@@ -113,6 +114,7 @@ class NodeImpl final : public Node {
   // or are answered from the index (while it goes on in the background)
   // instead of starting a fetch of their own.
   struct ColdFetch {
+    uint16_t resource = 0;
     uint32_t bucket = 0;
     bool answered = false;
     std::vector<std::shared_ptr<ColdQuery>> waiters;
@@ -130,7 +132,14 @@ class NodeImpl final : public Node {
   void StartColdFetch(uint16_t resource, uint32_t max_price,
                       const std::shared_ptr<ColdFetch>& fetch);
   void OnColdAnswer(const std::shared_ptr<ColdFetch>& fetch,
-                    const std::vector<dht::OfferRecord>& records);
+                    const std::vector<dht::OfferRecord>& records,
+                    bool complete);
+  // `resource` is read and watched up to price bucket `bucket`. Called with
+  // mu_ held.
+  void MarkWarmLocked(uint16_t resource, uint32_t bucket);
+  // Whether every entry of `query` is warm, so that its answer is exact.
+  // Called with mu_ held.
+  bool ReadEverythingLocked(const protocol::QueryRequest& query) const;
   void OnColdMore(uint16_t resource, const std::shared_ptr<ColdFetch>& fetch,
                   const std::vector<dht::OfferRecord>& records,
                   dht::Dht::FetchProgress progress);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "crsp/dht_adapter/version_order.h"
 #include "crsp/protocol/wire.h"
 
 namespace crsp::node {
@@ -44,16 +45,9 @@ OfferIndex::Applied OfferIndex::Apply(const dht::OfferRecord& record,
     Rank(it->second);
     return Applied::kInserted;
   }
-  const IndexedOffer& existing = it->second;
-  // Any DHT peer can write an unsigned record, none can forge a signed
-  // one: a signed version also beats another owner's unsigned one.
-  const Owner existing_owner = existing.owner();
-  const bool wins =
-      existing_owner == incoming_owner
-          ? record.version > existing.record.version
-          : !existing.live(now) ||
-                (incoming_owner.key.has_value() && !existing_owner.key);
-  if (!wins) return Applied::kStale;
+  if (!dht::Supersedes(it->second.record, record, now)) {
+    return Applied::kStale;
+  }
   Unrank(it->second);
   it->second = std::move(incoming);
   Rank(it->second);

@@ -83,8 +83,10 @@ void NodeImpl::HandleQuery(Request& request) {
         }
       }
     }
-    if (!cold.empty() && cold_fetches_ + cold.size() > kMaxColdFetches) {
-      // Too many cold fetches at once: answer from what is held now.
+    if (!cold.empty() && cold_fetches_ >= kMaxColdFetches) {
+      // Too many cold fetches at once: answer INCOMPLETE from what is held
+      // now. Only fetches already running count: a query's own ids (up to
+      // kMaxQueryEntries) never keep it from being read.
       spdlog::debug(
           "query txid {}: {} cold resource id(s) not fetched, {} "
           "fetches running",
@@ -105,6 +107,7 @@ void NodeImpl::HandleQuery(Request& request) {
     }
     for (const auto& [resource, max_price] : cold) {
       auto fetch = std::make_shared<ColdFetch>();
+      fetch->resource = resource;
       fetch->bucket = dht::PriceBucket(max_price);
       fetch->waiters.push_back(pending);
       fetching_[resource] = fetch;
@@ -144,9 +147,8 @@ void NodeImpl::StartColdFetch(uint16_t resource, uint32_t max_price,
   }
   dht_->Fetch(
       resource, max_price, {kColdFetchDeadline, kColdFetchLimit},
-      [this, fetch](const std::vector<dht::OfferRecord>& records, bool) {
-        OnColdAnswer(fetch, records);
-      },
+      [this, fetch](const std::vector<dht::OfferRecord>& records,
+                    bool complete) { OnColdAnswer(fetch, records, complete); },
       [this, resource, fetch](const std::vector<dht::OfferRecord>& records,
                               dht::Dht::FetchProgress progress) {
         OnColdMore(resource, fetch, records, progress);
@@ -154,13 +156,16 @@ void NodeImpl::StartColdFetch(uint16_t resource, uint32_t max_price,
 }
 
 void NodeImpl::OnColdAnswer(const std::shared_ptr<ColdFetch>& fetch,
-                            const std::vector<dht::OfferRecord>& records) {
+                            const std::vector<dht::OfferRecord>& records,
+                            bool complete) {
   std::vector<std::shared_ptr<ColdQuery>> ready;
   {
     std::lock_guard lock(mu_);
     const uint64_t at = Now();
     for (const dht::OfferRecord& record : records) index_.Apply(record, at);
     fetch->answered = true;
+    // Warm before its waiters are answered: they are exact (OK) then.
+    if (complete) MarkWarmLocked(fetch->resource, fetch->bucket);
     for (const std::shared_ptr<ColdQuery>& waiter : fetch->waiters) {
       if (--waiter->outstanding == 0) ready.push_back(waiter);
     }
@@ -188,12 +193,23 @@ void NodeImpl::OnColdMore(uint16_t resource,
   --cold_fetches_;
   // Warm only when every key answered (a partial fetch is fetched again by
   // the next query; what arrived stays).
-  if (complete) {
-    uint32_t& warm = warm_[resource];
-    warm = std::max(warm, fetch->bucket);
-  }
+  if (complete) MarkWarmLocked(resource, fetch->bucket);
   auto it = fetching_.find(resource);
   if (it != fetching_.end() && it->second == fetch) fetching_.erase(it);
+}
+
+void NodeImpl::MarkWarmLocked(uint16_t resource, uint32_t bucket) {
+  uint32_t& warm = warm_[resource];
+  warm = std::max(warm, bucket);
+}
+
+bool NodeImpl::ReadEverythingLocked(const protocol::QueryRequest& query) const {
+  return std::all_of(query.entries.begin(), query.entries.end(),
+                     [this](const protocol::QueryEntry& entry) {
+                       auto warm = warm_.find(entry.resource);
+                       return warm != warm_.end() &&
+                              warm->second >= dht::PriceBucket(entry.max_price);
+                     });
 }
 
 void NodeImpl::AnswerQuery(Request& request) {
@@ -205,6 +221,11 @@ void NodeImpl::AnswerQuery(Request& request) {
   {
     std::lock_guard lock(mu_);
     answer.body = RunQuery(index_, query, Now(), OffersPerAnswer(header.check));
+    // OK promises the exact answer (PROTOCOL.md "Query answer"): only when
+    // every key of every entry was read and is watched.
+    if (!ReadEverythingLocked(query)) {
+      answer.header.status = wire::Status::kIncomplete;
+    }
   }
   Send(request, answer);
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "crsp/dht_adapter/version_order.h"
 #include "node_impl.h"
 #include "source_prefix.h"
 
@@ -100,18 +101,14 @@ void NodeImpl::HandleRegister(Request& request) {
     offer.valid_from = entry.valid_from;
     offer.valid_until = entry.valid_until;
     if (is_signed) {
-      record.version = header.txid;
       record.signed_request = request.datagram;
     } else {
       record.owner_address = request.from.address;
-      // Milliseconds of the clock, and always past the version it replaces
-      // (two registers within one clock step).
-      record.version = now * 1000;
-      if (const IndexedOffer* old = index_.Find(offer.device, resource);
-          old && !old->owner().key) {
-        record.version = std::max(record.version, old->record.version + 1);
-      }
     }
+    const IndexedOffer* current = index_.Find(offer.device, resource);
+    record.version = dht::StampVersion(
+        is_signed ? std::optional<uint32_t>(header.txid) : std::nullopt, now,
+        current ? &current->record : nullptr);
     job_of[resource] = op->jobs.size();
     op->jobs.push_back(Job{std::move(record), {}, false});
   }

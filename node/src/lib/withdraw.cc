@@ -3,6 +3,7 @@
 // published so that every node's index hides the offer.
 #include <map>
 
+#include "crsp/dht_adapter/version_order.h"
 #include "crsp/protocol/check.h"
 #include "node_impl.h"
 
@@ -56,12 +57,13 @@ void NodeImpl::HandleWithdraw(Request& request) {
     dht::OfferRecord tombstone = current->record;
     tombstone.withdrawn = true;
     tombstone.offer.flags = 0;
+    tombstone.version = dht::StampVersion(
+        is_signed ? std::optional<uint32_t>(header.txid) : std::nullopt, now,
+        &current->record);
     if (is_signed) {
-      tombstone.version = header.txid;
       tombstone.owner_address = {};
       tombstone.signed_request = request.datagram;
     } else {
-      tombstone.version = std::max(now * 1000, current->record.version + 1);
       tombstone.owner_address = request.from.address;
       tombstone.signed_request.clear();
     }

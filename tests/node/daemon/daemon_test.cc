@@ -420,5 +420,76 @@ TEST_F(DaemonTest, UnsignedOfferCannotBeChangedFromAnotherAddress) {
   EXPECT_EQ((*offers)[0].price, 1u);
 }
 
+// A device id switches between unsigned and signed once its owner's offers
+// are withdrawn (PROTOCOL.md "Ownership"), both ways, and every answer is
+// OK: the signed txid is far below the unsigned clock versions, which the
+// stores of every replica must not hold against it (docs/storage.md
+// "Versions and owners"). `via` is the node the later writes go through:
+// the same one, or another that learnt the earlier ones through the DHT.
+void SwitchOwnersBothWays(UdpClient& first, UdpClient& via,
+                          const protocol::DeviceId& device, uint16_t resource,
+                          NodeProcess& log_of) {
+  auto seller = protocol::Ed25519Key::Generate();
+  ASSERT_TRUE(seller);
+  const uint32_t t = static_cast<uint32_t>(NowSeconds());
+  auto status = [&](UdpClient& c, const protocol::Packet& p,
+                    const protocol::Ed25519Key* key = nullptr) {
+    auto answer = Ask(c, p, key);
+    return answer ? answer->packet.header.status : Status::kInternal;
+  };
+  auto served = [&](UdpClient& c, uint32_t price, bool is_signed) {
+    return Eventually(
+        c, resource,
+        [&](const auto& offers) {
+          return offers.size() == 1 && offers[0].price == price &&
+                 ((offers[0].flags & wire::kOfferFlagSigned) != 0) == is_signed;
+        },
+        kPropagation);
+  };
+  ASSERT_EQ(status(first, Register(device, {Entry(resource, 10)}, 1)),
+            Status::kOk);
+  ASSERT_TRUE(served(via, 10, false)) << log_of.Log();
+  ASSERT_EQ(status(via, Withdraw(device, {}, 2)), Status::kOk) << log_of.Log();
+  // Unsigned -> signed.
+  EXPECT_EQ(
+      status(via,
+             Register(device, {Entry(resource, 20)}, t, CheckType::kEd25519),
+             &*seller),
+      Status::kOk)
+      << log_of.Log();
+  EXPECT_TRUE(served(first, 20, true));
+  EXPECT_TRUE(served(via, 20, true));
+  EXPECT_EQ(
+      status(first, Withdraw(device, {}, t + 1, CheckType::kEd25519), &*seller),
+      Status::kOk)
+      << log_of.Log();
+  EXPECT_TRUE(Eventually(
+      via, resource, [](const auto& offers) { return offers.empty(); },
+      kPropagation));
+  // Signed -> unsigned.
+  EXPECT_EQ(status(via, Register(device, {Entry(resource, 30)}, 3)),
+            Status::kOk)
+      << log_of.Log();
+  EXPECT_TRUE(served(first, 30, false));
+  EXPECT_TRUE(served(via, 30, false));
+}
+
+TEST_F(DaemonTest, ADeviceSwitchesBetweenUnsignedAndSignedThroughOneNode) {
+  auto node = StartNode(StateDir("a"));
+  ASSERT_NE(node, nullptr);
+  UdpClient client(node->edge_port());
+  SwitchOwnersBothWays(client, client, Device(8), wire::kResourceVideo, *node);
+}
+
+TEST_F(DaemonTest, ADeviceSwitchesBetweenUnsignedAndSignedThroughTwoNodes) {
+  auto a = StartNode(StateDir("a"));
+  ASSERT_NE(a, nullptr);
+  auto b = StartNode(StateDir("b"), {a->dht_endpoint()});
+  ASSERT_NE(b, nullptr);
+  UdpClient at_a(a->edge_port());
+  UdpClient at_b(b->edge_port());
+  SwitchOwnersBothWays(at_a, at_b, Device(9), wire::kResourceSoftware, *b);
+}
+
 }  // namespace
 }  // namespace crsp::testing

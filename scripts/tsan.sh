@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The node, adapter and cluster tests under ThreadSanitizer (clang), in
+# build-tsan/ (or $CRSP_TSAN_BUILD_DIR): the node's threads (edge server,
+# journal sync, OpenDHT's) against its locks. OpenDHT itself is not
+# instrumented; tests/sanitizer/tsan.supp names what is reported inside it
+# and why. Usage: scripts/tsan.sh [extra ctest args]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${CRSP_TSAN_BUILD_DIR:-$root/build-tsan}
+"$root/scripts/install-deps.sh"
+CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja \
+  -DCRSP_SANITIZE_THREAD=ON -DCRSP_BUILD_BENCH=OFF \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j "${CRSP_JOBS:-$(nproc)}"
+cd "$build"
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/sanitizer/tsan.supp"
+ctest --output-on-failure -j "${CRSP_TEST_JOBS:-2}" --timeout 900 \
+  -L "node|dht_adapter|cluster" -LE long "$@"
