@@ -40,7 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hooks.ed25519_verify = AcceptSignature;
   crsp_entry_result entries[4];
   crsp_offer offers[3];
-  for (const crsp_crypto* crypto : {&hooks, static_cast<crsp_crypto*>(nullptr)}) {
+  const crsp_crypto* with_and_without_hooks[] = {&hooks, nullptr};
+  for (const crsp_crypto* crypto : with_and_without_hooks) {
     crsp_answer a{};
     a.entries = entries;
     a.entries_capacity = 4;
