@@ -436,8 +436,11 @@ int crsp_client_init(crsp_client* client, const crsp_client_config* config);
 void crsp_client_start(crsp_client* client, uint64_t now_ms);
 
 /* Feeds a datagram received from node `node`. Answers that do not decode,
- * carry another txid, or come from another node than the one asked are
- * ignored (a late answer to an earlier request is normal). May send. */
+ * carry another txid or check type, or come from another node than the one
+ * asked are ignored (a late answer to an earlier request is normal). A
+ * register or withdraw answer with RATE_LIMITED, STORAGE_FAILED, INTERNAL
+ * or BAD_CHECK sends the request to the next node at once; any other error
+ * status of a register answer ends in FAILED. May send. */
 void crsp_client_receive(crsp_client* client, uint64_t now_ms, uint8_t node,
                          const uint8_t* data, size_t len);
 
@@ -459,6 +462,10 @@ enum crsp_client_state crsp_client_state(const crsp_client* client);
 
 /* The node in use (meaningful from REGISTERING on). */
 uint8_t crsp_client_node(const crsp_client* client);
+
+/* Unix seconds until which the offers of the last register answered OK
+ * stay valid; 0 before the first. */
+uint64_t crsp_client_valid_until_s(const crsp_client* client);
 
 #ifdef __cplusplus
 }

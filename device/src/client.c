@@ -302,3 +302,7 @@ enum crsp_client_state crsp_client_state(const crsp_client* c) {
 }
 
 uint8_t crsp_client_node(const crsp_client* c) { return current_node(c); }
+
+uint64_t crsp_client_valid_until_s(const crsp_client* c) {
+  return c->valid_until_s;
+}

@@ -224,6 +224,7 @@ TEST_F(ClientTest, RenewsBeforeTheOffersRunOut) {
   uint64_t until = std::get<protocol::RegisterRequest>(Last().packet.body)
                        .entries[0]
                        .valid_until;
+  EXPECT_EQ(crsp_client_valid_until_s(&client_), until);
   size_t before = sent_.size();
   // Default renew_before is a quarter of the 3600 s lease.
   uint64_t renew_ms = (until - 900) * 1000 - kStart;
@@ -237,6 +238,7 @@ TEST_F(ClientTest, RenewsBeforeTheOffersRunOut) {
   EXPECT_GT(renewal.packet.header.txid, 100u);  // a new request
   Answer(0, Status::kOk);
   EXPECT_EQ(crsp_client_state(&client_), CRSP_CLIENT_REGISTERED);
+  EXPECT_EQ(crsp_client_valid_until_s(&client_), until + 2700);
 }
 
 TEST_F(ClientTest, BusyNodeFailsOverAndRefusalStops) {
