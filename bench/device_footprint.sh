@@ -12,7 +12,8 @@
 #     upper bound for the library's share;
 #   - the deepest stack of any call chain into the library, from GCC's
 #     -fcallgraph-info=su (frames summed along the chain; the caller's send,
-#     event and crypto hooks are indirect calls and not counted);
+#     event and crypto hooks are indirect calls and not counted), and the
+#     largest single frames from -fstack-usage (.su files);
 #   - heap: every undefined symbol of the objects (must be memcpy/memset
 #     only; malloc, free and friends must not appear).
 # Usage: bench/device_footprint.sh   (takes a few seconds)
@@ -64,7 +65,7 @@ report() {  # name cc size nm cflags...
   mkdir -p "$out"
   for src in codec client; do
     "$cc" -std=c99 -Os -ffunction-sections -fdata-sections \
-      -fcallgraph-info=su -I"$root/device/include" "$@" \
+      -fstack-usage -fcallgraph-info=su -I"$root/device/include" "$@" \
       -c "$root/device/src/$src.c" -o "$out/$src.o" -dumpdir "$out/"
   done
   local lib_text
@@ -86,6 +87,9 @@ report() {  # name cc size nm cflags...
 
   read -r stack deepest < <(max_stack "$out"/codec.ci "$out"/client.ci)
   echo "$name: deepest stack: $stack bytes (from $deepest)"
+  echo "$name: largest frames (.su):"
+  cat "$out"/codec.su "$out"/client.su | sort -t$'\t' -k2 -n -r | head -n 3 |
+    sed 's/^[^:]*:[0-9]*:[0-9]*:/  /'
 
   local undefined
   undefined=$("$nm" -u "$out/codec.o" "$out/client.o" |
