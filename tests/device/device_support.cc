@@ -124,12 +124,15 @@ std::vector<uint8_t> EncodeWithC(const protocol::Header& header,
 CAnswer DecodeWithC(std::span<const std::byte> datagram,
                     const crsp_crypto* hooks) {
   CAnswer r{};
-  r.entries.resize(UINT16_MAX);
-  r.offers.resize(UINT16_MAX);
+  // Room for every item the datagram can hold (an entry takes 8 bytes).
+  auto room =
+      static_cast<uint16_t>(std::min<size_t>(datagram.size() / 8, UINT16_MAX));
+  r.entries.resize(room);
+  r.offers.resize(room);
   r.answer.entries = r.entries.data();
-  r.answer.entries_capacity = UINT16_MAX;
+  r.answer.entries_capacity = room;
   r.answer.offers = r.offers.data();
-  r.answer.offers_capacity = UINT16_MAX;
+  r.answer.offers_capacity = room;
   r.status =
       crsp_decode_answer(reinterpret_cast<const uint8_t*>(datagram.data()),
                          datagram.size(), hooks, &r.answer);
