@@ -382,7 +382,8 @@ typedef struct crsp_client_config {
    * network. A failed send counts as a lost datagram. */
   int (*send)(void* ctx, uint8_t node, const uint8_t* data, size_t len);
   /* Optional: told of progress; `answer` is the answer that caused
-   * REGISTERED, REJECTED or WITHDRAWN, else NULL. */
+   * REGISTERED, REJECTED or WITHDRAWN (header and device; its entries are
+   * not kept, stored is 0), else NULL. */
   void (*on_event)(void* ctx, enum crsp_client_event event, uint8_t node,
                    uint32_t value, const crsp_answer* answer);
   void* ctx; /* passed to send and on_event */

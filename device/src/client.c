@@ -61,6 +61,14 @@ static void start_pings(crsp_client* c, uint64_t now_ms) {
   send_pings(c, now_ms);
 }
 
+static uint8_t answered_pings(const crsp_client* c) {
+  uint8_t i, answered = 0;
+  for (i = 0; i < c->config.node_count; ++i) {
+    if (c->rtt_ms[i] != NO_RTT) answered++;
+  }
+  return answered;
+}
+
 static void start_register(crsp_client* c, uint64_t now_ms);
 
 /* Orders the nodes by round-trip time, silent ones last in index order,
@@ -134,7 +142,8 @@ static void fail_over(crsp_client* c, uint64_t now_ms) {
   send_current(c, now_ms);
 }
 
-/* Statuses another node (or a later try) may not give. */
+/* Statuses that blame the node's state, not the request: another node (or
+ * a later try) may succeed. */
 static int is_transient(uint8_t status) {
   return status == CRSP_BAD_CHECK || status == CRSP_RATE_LIMITED ||
          status == CRSP_STORAGE_FAILED || status == CRSP_INTERNAL;
@@ -160,7 +169,7 @@ static void on_register_answer(crsp_client* c, uint64_t now_ms,
 /* --- Public functions ----------------------------------------------------- */
 
 int crsp_client_init(crsp_client* c, const crsp_client_config* config) {
-  size_t need;
+  uint8_t i;
   if (c == NULL || config == NULL) return -1;
   memset(c, 0, sizeof *c);
   c->config = *config;
@@ -181,13 +190,12 @@ int crsp_client_init(crsp_client* c, const crsp_client_config* config) {
   if (c->config.tries > 16) return -1; /* keeps the backoff shift small */
   if (c->config.retry_after_ms == 0) c->config.retry_after_ms = 30000;
   /* Encoding a register proves the buffer and the check's hooks. */
-  need = crsp_encode_register(config->buffer, config->buffer_size, 0,
-                              config->check, config->crypto, &config->set,
-                              config->entries, config->entry_count);
-  if (need == 0) return -1;
-  for (need = 0; need < CRSP_CLIENT_MAX_NODES; ++need) {
-    c->order[need] = (uint8_t)need;
+  if (crsp_encode_register(config->buffer, config->buffer_size, 0,
+                           config->check, config->crypto, &config->set,
+                           config->entries, config->entry_count) == 0) {
+    return -1;
   }
+  for (i = 0; i < CRSP_CLIENT_MAX_NODES; ++i) c->order[i] = i;
   c->next_txid = config->first_txid;
   c->state = CRSP_CLIENT_IDLE;
   return 0;
@@ -211,10 +219,7 @@ void crsp_client_receive(crsp_client* c, uint64_t now_ms, uint8_t node,
       if (a.kind != CRSP_ANSWER_PING || c->rtt_ms[node] != NO_RTT) return;
       c->rtt_ms[node] = (uint32_t)(now_ms - c->started_ms);
       /* Wait for the rest only while some node is silent. */
-      for (node = 0; node < c->config.node_count; ++node) {
-        if (c->rtt_ms[node] == NO_RTT) return;
-      }
-      choose_node(c, now_ms);
+      if (answered_pings(c) == c->config.node_count) choose_node(c, now_ms);
       return;
     case CRSP_CLIENT_REGISTERING:
       if (a.kind == CRSP_ANSWER_REGISTER && node == current_node(c)) {
@@ -237,21 +242,15 @@ void crsp_client_receive(crsp_client* c, uint64_t now_ms, uint8_t node,
 }
 
 void crsp_client_poll(crsp_client* c, uint64_t now_ms) {
-  uint8_t i;
   if (now_ms < crsp_client_next_ms(c)) return;
   switch (c->state) {
     case CRSP_CLIENT_PINGING:
-      for (i = 0; i < c->config.node_count; ++i) {
-        if (c->rtt_ms[i] != NO_RTT) {
-          choose_node(c, now_ms); /* the silent ones come last */
-          return;
-        }
-      }
-      if (c->sent < c->config.tries) {
+      if (answered_pings(c) > 0) {
+        choose_node(c, now_ms); /* the silent ones come last */
+      } else if (c->sent < c->config.tries) {
         send_pings(c, now_ms);
       } else {
-        c->state = CRSP_CLIENT_WAITING;
-        c->due_ms = now_ms + c->config.retry_after_ms;
+        all_nodes_failed(c, now_ms);
       }
       return;
     case CRSP_CLIENT_REGISTERING:
@@ -285,11 +284,11 @@ uint64_t crsp_client_next_ms(const crsp_client* c) {
 }
 
 void crsp_client_withdraw(crsp_client* c, uint64_t now_ms) {
-  /* Nothing may be stored before the first register went out. */
-  if (c->pending_until_s == 0 || c->state == CRSP_CLIENT_DONE ||
-      c->state == CRSP_CLIENT_WITHDRAWING) {
-    c->state =
-        c->state == CRSP_CLIENT_WITHDRAWING ? c->state : CRSP_CLIENT_DONE;
+  if (c->state == CRSP_CLIENT_WITHDRAWING || c->state == CRSP_CLIENT_DONE) {
+    return;
+  }
+  if (c->pending_until_s == 0) { /* no register went out: nothing stored */
+    c->state = CRSP_CLIENT_DONE;
     return;
   }
   c->txid = c->next_txid++;
