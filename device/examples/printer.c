@@ -271,7 +271,8 @@ int main(int argc, char** argv) {
     }
     ready.fd = p.fd;
     ready.events = POLLIN;
-    /* A signal interrupts poll (EINTR); the loop then withdraws. */
+    /* A signal interrupts poll (EINTR); one that lands just before poll
+     * is seen within the one-second cap above. */
     if (poll(&ready, 1, wait_ms) > 0) receive_all(&p, &client);
     crsp_client_poll(&client, wall_ms());
   }
