@@ -34,6 +34,7 @@ struct printer {
   char names[CRSP_CLIENT_MAX_NODES][80];
   uint8_t node_count;
   int refused; /* rejected offers, or a withdraw nobody answered */
+  const crsp_client* client;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -115,8 +116,13 @@ static void print_event(void* ctx, enum crsp_client_event event, uint8_t node,
   if (event == CRSP_EVENT_REJECTED || event == CRSP_EVENT_GAVE_UP) {
     p->refused = 1;
   }
-  printf("%s node=%s value=%lu\n", kNames[event], p->names[node],
+  printf("%s node=%s value=%lu", kNames[event], p->names[node],
          (unsigned long)value);
+  if (event == CRSP_EVENT_REGISTERED) {
+    printf(" valid_until=%llu",
+           (unsigned long long)crsp_client_valid_until_s(p->client));
+  }
+  printf("\n");
   fflush(stdout);
 }
 
@@ -231,6 +237,7 @@ int main(int argc, char** argv) {
   config.send = send_to_node;
   config.on_event = print_event;
   config.ctx = &p;
+  p.client = &client;
   config.entries = offers;
   config.entry_count = 2;
   config.check = CRSP_CHECK_CRC32;

@@ -14,6 +14,7 @@
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "crsp_device.h"
 #include "node_process.h"
@@ -49,7 +50,11 @@ std::optional<int> WaitExit(pid_t pid, milliseconds within) {
 
 // A child process killed (SIGKILL) and reaped by pid unless it exited.
 struct Child {
-  pid_t pid = -1;
+  explicit Child(pid_t started) : pid(started) {}
+  Child(Child&& other) noexcept : pid(std::exchange(other.pid, -1)) {}
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  pid_t pid;
   ~Child() {
     if (pid > 0) {
       kill(pid, SIGKILL);
@@ -147,16 +152,38 @@ class PrinterLive : public ::testing::Test {
     return false;
   }
 
+  // The printer example on both nodes, output to `log`; extra flags after.
+  Child StartPrinter(const std::string& log,
+                     std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {
+        CRSP_PRINTER_BINARY, "--node",   Edge(*a_), "--node",
+        Edge(*b_),           "--device", kDevice};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Child(Spawn(args, log));
+  }
+
+  // The valid_until of each "registered" line of the printer's log.
+  static std::vector<uint64_t> Registrations(const std::string& log) {
+    std::vector<uint64_t> untils;
+    std::istringstream in(ReadFile(log));
+    std::string line;
+    while (std::getline(in, line)) {
+      size_t at = line.find(" valid_until=");
+      if (line.rfind("registered ", 0) == 0 && at != std::string::npos) {
+        untils.push_back(std::stoull(line.substr(at + 13)));
+      }
+    }
+    return untils;
+  }
+
   TempDir dir_;
   std::unique_ptr<NodeProcess> a_, b_;
 };
 
 TEST_F(PrinterLive, BuyerSeesPrintAndCopyUntilSigtermWithdrawsThem) {
   std::string log = dir_.path() + "/printer.log";
-  Child printer{
-      Spawn({CRSP_PRINTER_BINARY, "--node", Edge(*a_), "--node", Edge(*b_),
-             "--device", kDevice, "--print-price", "12", "--copy-price", "8"},
-            log)};
+  Child printer =
+      StartPrinter(log, {"--print-price", "12", "--copy-price", "8"});
   ASSERT_GT(printer.pid, 0);
   ASSERT_TRUE(WaitForText(log, "registered", milliseconds(30000)))
       << ReadFile(log) << "\n"
@@ -196,6 +223,44 @@ TEST_F(PrinterLive, BuyerSeesPrintAndCopyUntilSigtermWithdrawsThem) {
     if (!seen.empty()) std::this_thread::sleep_for(milliseconds(500));
   }
   EXPECT_TRUE(seen.empty()) << "offers still listed after SIGTERM";
+}
+
+// An 8 s lease renewed 5 s before its end: a second register 3 s after the
+// first, which buyers then see as the offers' new end of validity.
+TEST_F(PrinterLive, RenewsBeforeTheLeaseRunsOut) {
+  std::string log = dir_.path() + "/printer.log";
+  Child printer = StartPrinter(log, {"--lease", "8", "--renew-before", "5"});
+  ASSERT_GT(printer.pid, 0);
+  auto deadline = steady_clock::now() + std::chrono::seconds(30);
+  std::vector<uint64_t> untils;
+  for (int i = 0; i < 300 && steady_clock::now() < deadline; ++i) {
+    untils = Registrations(log);
+    if (untils.size() >= 2) break;
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  ASSERT_GE(untils.size(), 2u) << ReadFile(log);
+  EXPECT_GE(untils[1], untils[0] + 2);  // renewed ~3 s later
+  EXPECT_LE(untils[1], untils[0] + 5);
+
+  // A buyer sees the renewed end (or a later one, when a third register
+  // came in between).
+  uint64_t seen_until = 0;
+  for (int i = 0; i < 20 && seen_until < untils[1]; ++i) {
+    Json::Value doc = Query(*b_);
+    for (const auto& o : doc["offers"]) {
+      if (o["device_id"].asString() == kDevice) {
+        seen_until = o["valid_until"].asUInt64();
+      }
+    }
+    if (seen_until < untils[1]) std::this_thread::sleep_for(milliseconds(250));
+  }
+  EXPECT_GE(seen_until, untils[1]) << ReadFile(log);
+
+  ASSERT_EQ(kill(printer.pid, SIGTERM), 0);
+  std::optional<int> status = WaitExit(printer.pid, milliseconds(20000));
+  ASSERT_TRUE(status) << ReadFile(log);
+  printer.pid = -1;
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << ReadFile(log);
 }
 
 }  // namespace
