@@ -9,7 +9,7 @@
  *   5. a client state machine for a main loop without threads.
  *
  * Rules that hold for every function here:
- *   - C99 and libc only (memcpy, memset). No heap, no global or static
+ *   - C99 and libc only (memcpy, memset, memcmp). No heap, no global or static
  *     mutable state: every function is reentrant, and two clients in one
  *     program never share anything.
  *   - Buffers are the caller's. A function never writes past the capacity
@@ -34,8 +34,10 @@ extern "C" {
 #define CRSP_VERSION 1
 #define CRSP_DEFAULT_PORT 7400
 #define CRSP_HEADER_SIZE 16
-/* Nodes keep answers at or below this; a receive buffer of this size holds
- * any answer. Requests encoded here stay below it too (64 entries max). */
+/* Nodes keep answers at or below this, so a receive buffer of this size
+ * holds any answer. Requests should fit it too (PROTOCOL.md, no IPv6
+ * fragments): a register request of up to 33 entries does under any check
+ * type, 36 under CRC-32; larger ones (up to 64) encode but may fragment. */
 #define CRSP_MAX_ANSWER 1232
 #define CRSP_DEVICE_ID_SIZE 16
 #define CRSP_IPV6_SIZE 16
