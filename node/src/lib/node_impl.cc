@@ -66,24 +66,26 @@ NodeImpl::NodeImpl(const NodeConfig& config, NodeContext context,
       clock_(context.clock ? std::move(context.clock) : Clock(SystemSeconds)),
       key_(std::move(key)),
       started_(clock_()),
-      journal_(std::move(journal)),
-      limiter_(config.limits.answer_bytes_per_sec,
-               config.limits.answer_burst_bytes, kMaxRateSources),
-      cache_(kAnswerCacheSize),
+      budgets_(config.limits, kMaxRateSources, kAnswerCacheSize),
       dht_(std::move(context.dht)) {
+  // No other thread sees the node yet; the locks only satisfy the analysis.
+  MutexLock write_lock(&writes_.mu);
+  MutexLock read_lock(&reads_.mu);
+  writes_.journal = std::move(journal);
   // The journal is in acceptance order: a later entry is the newer version.
-  for (const JournalEntry& entry : replayed) local_.Put(entry);
+  for (const JournalEntry& entry : replayed) writes_.local.Put(entry);
   const uint64_t now = Now();
-  local_.Expire(now);
-  std::vector<JournalEntry> live = local_.All();
-  for (const JournalEntry& entry : live) index_.Apply(entry.record, now);
+  writes_.local.Expire(now);
+  std::vector<JournalEntry> live = writes_.local.All();
+  for (const JournalEntry& entry : live) reads_.index.Apply(entry.record, now);
   // Start from a compact journal: no expired or superseded frames.
-  if (journal_->frames() != live.size() && !journal_->Rewrite(live)) {
+  if (writes_.journal->frames() != live.size() &&
+      !writes_.journal->Rewrite(live)) {
     throw std::runtime_error("cannot compact the journal in " +
                              config.state_dir);
   }
   spdlog::info("journal: {} records ({} live offers) from {}", live.size(),
-               local_.live(), config.state_dir);
+               writes_.local.live(), config.state_dir);
 }
 
 NodeImpl::~NodeImpl() {
@@ -92,28 +94,28 @@ NodeImpl::~NodeImpl() {
 }
 
 size_t NodeImpl::offer_count() const {
-  std::lock_guard lock(mu_);
-  return local_.live();
+  MutexLock lock(&writes_.mu);
+  return writes_.local.live();
 }
 
 void NodeImpl::RepublishAll() {
   std::vector<JournalEntry> all;
   {
-    std::lock_guard lock(mu_);
-    all = local_.All();
+    MutexLock lock(&writes_.mu);
+    all = writes_.local.All();
   }
   for (const JournalEntry& entry : all) Publish(entry.record);
 }
 
 void NodeImpl::Publish(const dht::OfferRecord& record) {
   {
-    std::lock_guard lock(mu_);
-    ++retries_in_flight_;
+    MutexLock lock(&writes_.mu);
+    ++writes_.retries_in_flight;
   }
   dht_->Publish(record, [this, record](bool ok, uint16_t) {
-    std::lock_guard lock(mu_);
-    --retries_in_flight_;
-    local_.SetConfirmed(record, ok);
+    MutexLock lock(&writes_.mu);
+    --writes_.retries_in_flight;
+    writes_.local.SetConfirmed(record, ok);
     if (!ok) {
       spdlog::warn("re-publication of an offer failed; retried in {} s",
                    kRetryIntervalSec);
@@ -136,8 +138,8 @@ void NodeImpl::HandleDatagram(std::span<const std::byte> datagram,
   request.prefix = SourcePrefix(from.address);
   request.reply = std::move(reply);
   {
-    std::lock_guard lock(mu_);
-    if (stopping_) return;
+    MutexLock lock(&life_.mu);
+    if (life_.stopping) return;
   }
 
   const wire::Status status = request.decoded.status;
@@ -191,8 +193,9 @@ void NodeImpl::Send(const Request& request, const protocol::Packet& answer,
   if (bytes.empty()) return;
   bool within_budget = true;
   if (!charged) {
-    std::lock_guard lock(mu_);
-    within_budget = limiter_.TryConsume(request.prefix, bytes.size(), Now());
+    MutexLock lock(&budgets_.mu);
+    within_budget =
+        budgets_.limiter.TryConsume(request.prefix, bytes.size(), Now());
   }
   if (!within_budget) {
     SendRateLimited(request);
@@ -230,13 +233,14 @@ void NodeImpl::HandlePing(Request& request) {
       request.decoded.packet.header, wire::Status::kOk);
   const size_t size = wire::kHeaderSize + wire::kPingAnswerBodySize +
                       protocol::TrailerSize(header.check);
+  bool within_budget;
   {
-    std::unique_lock lock(mu_);
-    if (!limiter_.TryConsume(request.prefix, size, Now())) {
-      lock.unlock();
-      SendRateLimited(request);
-      return;
-    }
+    MutexLock lock(&budgets_.mu);
+    within_budget = budgets_.limiter.TryConsume(request.prefix, size, Now());
+  }
+  if (!within_budget) {
+    SendRateLimited(request);
+    return;
   }
   const dht::DhtInfo info = dht_->Info();
   protocol::PingAnswer ping;
@@ -253,34 +257,47 @@ void NodeImpl::Tick() {
   const uint64_t now = Now();
   std::vector<std::shared_ptr<PendingWrite>> timed_out;
   std::vector<dht::OfferRecord> retry;
+  bool stopping;
   {
-    std::lock_guard lock(mu_);
-    const size_t expired = index_.Expire(now);
-    const size_t expired_local = local_.Expire(now);
+    MutexLock lock(&life_.mu);
+    stopping = life_.stopping;
+  }
+  size_t expired;
+  {
+    MutexLock lock(&reads_.mu);
+    expired = reads_.index.Expire(now);
+  }
+  {
+    MutexLock lock(&budgets_.mu);
+    budgets_.limiter.Evict(now);
+  }
+  {
+    MutexLock lock(&writes_.mu);
+    const size_t expired_local = writes_.local.Expire(now);
     if (expired + expired_local != 0) {
       spdlog::debug("expired {} indexed and {} own records", expired,
                     expired_local);
     }
-    limiter_.Evict(now);
     // Compact when most frames are superseded or expired.
-    if (journal_ && journal_->frames() > 2 * local_.size() + 1024) {
-      if (!journal_->Rewrite(local_.All())) {
+    if (writes_.journal &&
+        writes_.journal->frames() > 2 * writes_.local.size() + 1024) {
+      if (!writes_.journal->Rewrite(writes_.local.All())) {
         spdlog::error("journal compaction failed; appends go on");
       }
     }
-    for (auto it = pending_.begin(); it != pending_.end();) {
+    for (auto it = writes_.pending.begin(); it != writes_.pending.end();) {
       std::shared_ptr<PendingWrite> op = it->lock();
       if (!op || op->settled) {
-        it = pending_.erase(it);
+        it = writes_.pending.erase(it);
       } else {
         if (now >= op->started + kPublishTimeoutSec) timed_out.push_back(op);
         ++it;
       }
     }
-    if (!stopping_ && retries_in_flight_ == 0 &&
-        now >= last_retry_ + kRetryIntervalSec) {
-      last_retry_ = now;
-      retry = local_.Unconfirmed();
+    if (!stopping && writes_.retries_in_flight == 0 &&
+        now >= writes_.last_retry + kRetryIntervalSec) {
+      writes_.last_retry = now;
+      retry = writes_.local.Unconfirmed();
     }
   }
   for (const auto& op : timed_out) {
@@ -291,17 +308,35 @@ void NodeImpl::Tick() {
   for (const dht::OfferRecord& record : retry) Publish(record);
 }
 
+void NodeImpl::BeginInFlight(size_t n) {
+  MutexLock lock(&life_.mu);
+  life_.in_flight += n;
+}
+
+void NodeImpl::EndInFlight(size_t n) {
+  MutexLock lock(&life_.mu);
+  life_.in_flight -= n;
+  life_.idle.notify_all();
+}
+
 void NodeImpl::Shutdown(std::chrono::milliseconds timeout) {
-  std::unique_lock lock(mu_);
-  stopping_ = true;
-  idle_.wait_for(lock, timeout, [this] { return in_flight_ == 0; });
-  if (in_flight_ != 0) {
-    spdlog::warn("shutdown: {} requests still wait for the DHT", in_flight_);
+  {
+    MutexLock lock(&life_.mu);
+    life_.stopping = true;
+    if (!life_.mu.WaitFor(life_.idle, timeout, [this]() REQUIRES(life_.mu) {
+          return life_.in_flight == 0;
+        })) {
+      spdlog::warn("shutdown: {} requests still wait for the DHT",
+                   life_.in_flight);
+    }
   }
   // Closed without the lock: closing runs the journal's last sync
   // callbacks, which take it.
-  std::unique_ptr<Journal> journal = std::move(journal_);
-  lock.unlock();
+  std::unique_ptr<Journal> journal;
+  {
+    MutexLock lock(&writes_.mu);
+    journal = std::move(writes_.journal);
+  }
   journal.reset();
 }
 

@@ -38,29 +38,33 @@ void NodeImpl::HandleQuery(Request& request) {
       std::get<protocol::QueryRequest>(request.decoded.packet.body);
   const uint64_t now = Now();
   const uint32_t txid = request.decoded.packet.header.txid;
+  bool has_budget;
+  {
+    MutexLock lock(&budgets_.mu);
+    has_budget = budgets_.limiter.HasBudget(request.prefix, now);
+  }
+  if (!has_budget) {
+    SendRateLimited(request);
+    return;
+  }
+  if (ValidateQueryAt(query, now) != wire::Status::kOk) {
+    SendError(request, wire::Status::kInvalidField);
+    return;
+  }
   std::map<uint16_t, uint32_t> cold;  // resource -> price to fetch up to
   std::vector<std::shared_ptr<ColdFetch>> joined;  // running, answering
   std::vector<std::pair<uint16_t, std::shared_ptr<ColdFetch>>> started;
   {
-    std::unique_lock lock(mu_);
-    if (!limiter_.HasBudget(request.prefix, now)) {
-      lock.unlock();
-      SendRateLimited(request);
-      return;
-    }
-    if (ValidateQueryAt(query, now) != wire::Status::kOk) {
-      lock.unlock();
-      SendError(request, wire::Status::kInvalidField);
-      return;
-    }
+    MutexLock lock(&reads_.mu);
     for (const protocol::QueryEntry& entry : query.entries) {
       const uint32_t bucket = dht::PriceBucket(entry.max_price);
-      auto warm = warm_.find(entry.resource);
-      if (warm != warm_.end() && warm->second >= bucket) continue;
-      auto running = fetching_.find(entry.resource);
-      if (running != fetching_.end() && running->second->bucket >= bucket) {
+      auto warm = reads_.warm.find(entry.resource);
+      if (warm != reads_.warm.end() && warm->second >= bucket) continue;
+      auto running = reads_.fetching.find(entry.resource);
+      if (running != reads_.fetching.end() &&
+          running->second->bucket >= bucket) {
         // Answering: wait for it. In the background: what it read so far
-        // is in the index.
+        // is in the index (the answer is INCOMPLETE until it is warm).
         const std::shared_ptr<ColdFetch>& fetch = running->second;
         if (!fetch->answered &&
             std::find(joined.begin(), joined.end(), fetch) == joined.end()) {
@@ -83,37 +87,38 @@ void NodeImpl::HandleQuery(Request& request) {
         }
       }
     }
-    if (!cold.empty() && cold_fetches_ >= kMaxColdFetches) {
+    if (!cold.empty() && reads_.cold_fetches >= kMaxColdFetches) {
       // Too many cold fetches at once: answer INCOMPLETE from what is held
       // now. Only fetches already running count: a query's own ids (up to
       // kMaxQueryEntries) never keep it from being read.
       spdlog::debug(
           "query txid {}: {} cold resource id(s) not fetched, {} "
           "fetches running",
-          txid, cold.size(), cold_fetches_);
+          txid, cold.size(), reads_.cold_fetches);
       cold.clear();
     }
-    if (cold.empty() && joined.empty()) {
-      lock.unlock();
-      AnswerQuery(request);
-      return;
+    if (!cold.empty() || !joined.empty()) {
+      auto pending = std::make_shared<ColdQuery>();
+      pending->request = std::move(request);
+      pending->outstanding = joined.size() + cold.size();
+      BeginInFlight();
+      for (const std::shared_ptr<ColdFetch>& fetch : joined) {
+        fetch->waiters.push_back(pending);
+      }
+      for (const auto& [resource, max_price] : cold) {
+        auto fetch = std::make_shared<ColdFetch>();
+        fetch->resource = resource;
+        fetch->bucket = dht::PriceBucket(max_price);
+        fetch->waiters.push_back(pending);
+        reads_.fetching[resource] = fetch;
+        started.emplace_back(resource, fetch);
+      }
+      reads_.cold_fetches += cold.size();
     }
-    auto pending = std::make_shared<ColdQuery>();
-    pending->request = std::move(request);
-    pending->outstanding = joined.size() + cold.size();
-    ++in_flight_;
-    for (const std::shared_ptr<ColdFetch>& fetch : joined) {
-      fetch->waiters.push_back(pending);
-    }
-    for (const auto& [resource, max_price] : cold) {
-      auto fetch = std::make_shared<ColdFetch>();
-      fetch->resource = resource;
-      fetch->bucket = dht::PriceBucket(max_price);
-      fetch->waiters.push_back(pending);
-      fetching_[resource] = fetch;
-      started.emplace_back(resource, fetch);
-    }
-    cold_fetches_ += cold.size();
+  }
+  if (cold.empty() && joined.empty()) {
+    AnswerQuery(request);
+    return;
   }
   for (const auto& [resource, fetch] : started) {
     StartColdFetch(resource, cold[resource], fetch);
@@ -122,9 +127,9 @@ void NodeImpl::HandleQuery(Request& request) {
 
 bool NodeImpl::AdmitResourceLocked(uint16_t resource) {
   if (resource < wire::kFirstPrivateResource) return true;  // standard
-  if (private_ids_.count(resource) != 0) return true;
-  if (private_ids_.size() >= kMaxPrivateResourceIds) return false;
-  private_ids_.insert(resource);
+  if (reads_.private_ids.count(resource) != 0) return true;
+  if (reads_.private_ids.size() >= kMaxPrivateResourceIds) return false;
+  reads_.private_ids.insert(resource);
   return true;
 }
 
@@ -132,17 +137,17 @@ void NodeImpl::StartColdFetch(uint16_t resource, uint32_t max_price,
                               const std::shared_ptr<ColdFetch>& fetch) {
   bool watch;
   {
-    std::lock_guard lock(mu_);
-    auto watched = watched_.find(resource);
-    watch = watched == watched_.end() || watched->second < fetch->bucket;
-    if (watch) watched_[resource] = fetch->bucket;
+    MutexLock lock(&reads_.mu);
+    auto watched = reads_.watched.find(resource);
+    watch = watched == reads_.watched.end() || watched->second < fetch->bucket;
+    if (watch) reads_.watched[resource] = fetch->bucket;
   }
   // Watch first: nothing published between the fetch and the watch is
   // missed.
   if (watch) {
     dht_->Watch(resource, max_price, [this](const dht::OfferRecord& record) {
-      std::lock_guard lock(mu_);
-      index_.Apply(record, Now());
+      MutexLock lock(&reads_.mu);
+      reads_.index.Apply(record, Now());
     });
   }
   dht_->Fetch(
@@ -160,9 +165,11 @@ void NodeImpl::OnColdAnswer(const std::shared_ptr<ColdFetch>& fetch,
                             bool complete) {
   std::vector<std::shared_ptr<ColdQuery>> ready;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&reads_.mu);
     const uint64_t at = Now();
-    for (const dht::OfferRecord& record : records) index_.Apply(record, at);
+    for (const dht::OfferRecord& record : records) {
+      reads_.index.Apply(record, at);
+    }
     fetch->answered = true;
     // Warm before its waiters are answered: they are exact (OK) then.
     if (complete) MarkWarmLocked(fetch->resource, fetch->bucket);
@@ -174,42 +181,43 @@ void NodeImpl::OnColdAnswer(const std::shared_ptr<ColdFetch>& fetch,
   for (const std::shared_ptr<ColdQuery>& query : ready) {
     AnswerQuery(query->request);
   }
-  if (!ready.empty()) {
-    std::lock_guard lock(mu_);
-    in_flight_ -= ready.size();
-    idle_.notify_all();
-  }
+  if (!ready.empty()) EndInFlight(ready.size());
 }
 
 void NodeImpl::OnColdMore(uint16_t resource,
                           const std::shared_ptr<ColdFetch>& fetch,
                           const std::vector<dht::OfferRecord>& records,
                           dht::Dht::FetchProgress progress) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&reads_.mu);
   const uint64_t at = Now();
-  for (const dht::OfferRecord& record : records) index_.Apply(record, at);
+  for (const dht::OfferRecord& record : records) {
+    reads_.index.Apply(record, at);
+  }
   if (progress == dht::Dht::FetchProgress::kReading) return;
   const bool complete = progress == dht::Dht::FetchProgress::kComplete;
-  --cold_fetches_;
+  --reads_.cold_fetches;
   // Warm only when every key answered (a partial fetch is fetched again by
   // the next query; what arrived stays).
   if (complete) MarkWarmLocked(resource, fetch->bucket);
-  auto it = fetching_.find(resource);
-  if (it != fetching_.end() && it->second == fetch) fetching_.erase(it);
+  auto it = reads_.fetching.find(resource);
+  if (it != reads_.fetching.end() && it->second == fetch) {
+    reads_.fetching.erase(it);
+  }
 }
 
 void NodeImpl::MarkWarmLocked(uint16_t resource, uint32_t bucket) {
-  uint32_t& warm = warm_[resource];
+  uint32_t& warm = reads_.warm[resource];
   warm = std::max(warm, bucket);
 }
 
 bool NodeImpl::ReadEverythingLocked(const protocol::QueryRequest& query) const {
-  return std::all_of(query.entries.begin(), query.entries.end(),
-                     [this](const protocol::QueryEntry& entry) {
-                       auto warm = warm_.find(entry.resource);
-                       return warm != warm_.end() &&
-                              warm->second >= dht::PriceBucket(entry.max_price);
-                     });
+  return std::all_of(
+      query.entries.begin(), query.entries.end(),
+      [this](const protocol::QueryEntry& entry) REQUIRES(reads_.mu) {
+        auto warm = reads_.warm.find(entry.resource);
+        return warm != reads_.warm.end() &&
+               warm->second >= dht::PriceBucket(entry.max_price);
+      });
 }
 
 void NodeImpl::AnswerQuery(Request& request) {
@@ -219,8 +227,9 @@ void NodeImpl::AnswerQuery(Request& request) {
   protocol::Packet answer{protocol::AnswerHeaderFor(header, wire::Status::kOk),
                           {}};
   {
-    std::lock_guard lock(mu_);
-    answer.body = RunQuery(index_, query, Now(), OffersPerAnswer(header.check));
+    MutexLock lock(&reads_.mu);
+    answer.body =
+        RunQuery(reads_.index, query, Now(), OffersPerAnswer(header.check));
     // OK promises the exact answer (PROTOCOL.md "Query answer"): only when
     // every key of every entry was read and is watched.
     if (!ReadEverythingLocked(query)) {

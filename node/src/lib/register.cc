@@ -25,9 +25,11 @@ void NodeImpl::HandleRegister(Request& request) {
   const protocol::Header& header = request.decoded.packet.header;
   const bool is_signed = request.decoded.signer.has_value();
 
-  std::unique_lock lock(mu_);
+  Outbox out;  // before the lock: it acts once the lock is released
+  MutexLock lock(&writes_.mu);
   std::shared_ptr<CachedAnswer> cached;
-  if (!AdmitWrite(lock, request, reg.set.device, reg.entries.size(), &cached)) {
+  if (!AdmitWriteLocked(request, reg.set.device, reg.entries.size(), &cached,
+                        out)) {
     return;
   }
   const uint64_t now = Now();
@@ -67,17 +69,18 @@ void NodeImpl::HandleRegister(Request& request) {
   std::map<uint16_t, size_t> job_of;  // resource -> job
   for (auto [resource, i] : last) {
     const protocol::ResourceEntry& entry = reg.entries[i];
-    const JournalEntry* mine = local_.Find(reg.set.device, resource);
+    const JournalEntry* mine = writes_.local.Find(reg.set.device, resource);
     if (!(mine && !mine->record.withdrawn)) {
       // A new offer here: within the quotas? A withdrawn one still holds
       // its slot, and registering it again counts as new, so that a source
       // at its quota cannot cycle register/withdraw (each cycle two new
       // versions put under up to 22 keys: measured as steady growth in the
       // soak when such cycles were free).
-      if (local_.HeldFromPrefix(prefix) + added >= limits.offers_per_source ||
-          local_.HeldOfDevice(reg.set.device) + added >=
+      if (writes_.local.HeldFromPrefix(prefix) + added >=
+              limits.offers_per_source ||
+          writes_.local.HeldOfDevice(reg.set.device) + added >=
               limits.offers_per_device ||
-          local_.held() + added >= limits.max_offers) {
+          writes_.local.held() + added >= limits.max_offers) {
         spdlog::warn("from {}: offer quota reached, entry refused",
                      LogAddress{request.from.address});
         op->results.entries[i].status = wire::Status::kRateLimited;
@@ -105,10 +108,13 @@ void NodeImpl::HandleRegister(Request& request) {
     } else {
       record.owner_address = request.from.address;
     }
-    const IndexedOffer* current = index_.Find(offer.device, resource);
-    record.version = dht::StampVersion(
-        is_signed ? std::optional<uint32_t>(header.txid) : std::nullopt, now,
-        current ? &current->record : nullptr);
+    {
+      MutexLock read_lock(&reads_.mu);
+      const IndexedOffer* current = reads_.index.Find(offer.device, resource);
+      record.version = dht::StampVersion(
+          is_signed ? std::optional<uint32_t>(header.txid) : std::nullopt, now,
+          current ? &current->record : nullptr);
+    }
     job_of[resource] = op->jobs.size();
     op->jobs.push_back(Job{std::move(record), {}, false});
   }
@@ -118,7 +124,7 @@ void NodeImpl::HandleRegister(Request& request) {
     if (job != job_of.end()) op->jobs[job->second].entries.push_back(i);
   }
   op->request = std::move(request);
-  CommitAndPublish(lock, std::move(op));
+  CommitLocked(op, out);
 }
 
 }  // namespace crsp::node

@@ -20,11 +20,12 @@ void NodeImpl::HandleWithdraw(Request& request) {
        protocol::TrailerSize(header.check)) /
       wire::kEntryResultSize;
 
-  std::unique_lock lock(mu_);
+  Outbox out;  // before the lock: it acts once the lock is released
+  MutexLock lock(&writes_.mu);
   std::shared_ptr<CachedAnswer> cached;
   const size_t max_entries =
       withdraw.resources.empty() ? fit : withdraw.resources.size();
-  if (!AdmitWrite(lock, request, withdraw.device, max_entries, &cached)) {
+  if (!AdmitWriteLocked(request, withdraw.device, max_entries, &cached, out)) {
     return;
   }
   const uint64_t now = Now();
@@ -33,45 +34,51 @@ void NodeImpl::HandleWithdraw(Request& request) {
   op->results.device = withdraw.device;
   op->empty_status = wire::Status::kNotFound;
 
-  std::vector<uint16_t> resources = withdraw.resources;
-  if (resources.empty()) {
-    for (const IndexedOffer* offer : index_.OfDevice(withdraw.device, now)) {
-      if (offer->live(now) && resources.size() < fit) {
-        resources.push_back(offer->record.offer.resource);
+  {
+    // The current records (CommitLocked applies the tombstones later).
+    MutexLock read_lock(&reads_.mu);
+    std::vector<uint16_t> resources = withdraw.resources;
+    if (resources.empty()) {
+      for (const IndexedOffer* offer :
+           reads_.index.OfDevice(withdraw.device, now)) {
+        if (offer->live(now) && resources.size() < fit) {
+          resources.push_back(offer->record.offer.resource);
+        }
       }
     }
-  }
-  std::map<uint16_t, size_t> job_of;
-  for (size_t i = 0; i < resources.size(); ++i) {
-    const uint16_t resource = resources[i];
-    op->results.entries.push_back({resource, wire::Status::kOk, 0});
-    if (auto job = job_of.find(resource); job != job_of.end()) {
-      op->jobs[job->second].entries.push_back(i);
-      continue;
+    std::map<uint16_t, size_t> job_of;
+    for (size_t i = 0; i < resources.size(); ++i) {
+      const uint16_t resource = resources[i];
+      op->results.entries.push_back({resource, wire::Status::kOk, 0});
+      if (auto job = job_of.find(resource); job != job_of.end()) {
+        op->jobs[job->second].entries.push_back(i);
+        continue;
+      }
+      const IndexedOffer* current =
+          reads_.index.Find(withdraw.device, resource);
+      if (!current || !current->live(now)) {
+        op->results.entries[i].status = wire::Status::kNotFound;
+        continue;
+      }
+      dht::OfferRecord tombstone = current->record;
+      tombstone.withdrawn = true;
+      tombstone.offer.flags = 0;
+      tombstone.version = dht::StampVersion(
+          is_signed ? std::optional<uint32_t>(header.txid) : std::nullopt, now,
+          &current->record);
+      if (is_signed) {
+        tombstone.owner_address = {};
+        tombstone.signed_request = request.datagram;
+      } else {
+        tombstone.owner_address = request.from.address;
+        tombstone.signed_request.clear();
+      }
+      job_of[resource] = op->jobs.size();
+      op->jobs.push_back(Job{std::move(tombstone), {i}, false});
     }
-    const IndexedOffer* current = index_.Find(withdraw.device, resource);
-    if (!current || !current->live(now)) {
-      op->results.entries[i].status = wire::Status::kNotFound;
-      continue;
-    }
-    dht::OfferRecord tombstone = current->record;
-    tombstone.withdrawn = true;
-    tombstone.offer.flags = 0;
-    tombstone.version = dht::StampVersion(
-        is_signed ? std::optional<uint32_t>(header.txid) : std::nullopt, now,
-        &current->record);
-    if (is_signed) {
-      tombstone.owner_address = {};
-      tombstone.signed_request = request.datagram;
-    } else {
-      tombstone.owner_address = request.from.address;
-      tombstone.signed_request.clear();
-    }
-    job_of[resource] = op->jobs.size();
-    op->jobs.push_back(Job{std::move(tombstone), {i}, false});
   }
   op->request = std::move(request);
-  CommitAndPublish(lock, std::move(op));
+  CommitLocked(op, out);
 }
 
 }  // namespace crsp::node

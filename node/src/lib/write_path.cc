@@ -1,5 +1,7 @@
 // What register and withdraw share: admission (budget, require_signed,
 // ownership, replay and resends), then journal -> index -> DHT -> answer.
+// Every step decides with WriteState::mu held and leaves what it sends and
+// publishes to an Outbox (outbox.h).
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -11,9 +13,11 @@
 
 namespace crsp::node {
 
-bool NodeImpl::AdmitWrite(std::unique_lock<std::mutex>& lock, Request& request,
-                          const protocol::DeviceId& device, size_t max_entries,
-                          std::shared_ptr<CachedAnswer>* cached) {
+bool NodeImpl::AdmitWriteLocked(Request& request,
+                                const protocol::DeviceId& device,
+                                size_t max_entries,
+                                std::shared_ptr<CachedAnswer>* cached,
+                                Outbox& out) {
   const protocol::Header& header = request.decoded.packet.header;
   const uint64_t now = Now();
   // Reserve the largest answer now: the real one is sent later, from a DHT
@@ -21,198 +25,201 @@ bool NodeImpl::AdmitWrite(std::unique_lock<std::mutex>& lock, Request& request,
   const size_t largest = wire::kHeaderSize + wire::kDeviceIdSize +
                          max_entries * wire::kEntryResultSize +
                          protocol::TrailerSize(header.check);
-  if (!limiter_.TryConsume(request.prefix, largest, now)) {
-    lock.unlock();
-    SendRateLimited(request);
+  bool within_budget;
+  {
+    MutexLock lock(&budgets_.mu);
+    within_budget = budgets_.limiter.TryConsume(request.prefix, largest, now);
+  }
+  if (!within_budget) {
+    out.Then([this, &request] { SendRateLimited(request); });
     return false;
   }
   const std::optional<protocol::PublicKey>& signer = request.decoded.signer;
   if (config_.require_signed && !signer) {
-    lock.unlock();
     spdlog::warn(
         "from {}: unsigned {} refused (signatures required)",
         LogAddress{request.from.address},
         header.type == wire::kTypeRegisterRequest ? "register" : "withdraw");
-    SendError(request, wire::Status::kNotAuthorized, true);
+    out.Then([this, &request] {
+      SendError(request, wire::Status::kNotAuthorized, true);
+    });
     return false;
   }
   const Owner requester{
       signer, signer ? protocol::Ipv6Address{} : request.from.address};
-  const std::vector<const IndexedOffer*> records = index_.OfDevice(device, now);
-  Verdict verdict = CheckOwnership(records, requester, header.txid, now);
+  Verdict verdict;
+  bool same_request = false;
+  {
+    MutexLock lock(&reads_.mu);
+    const std::vector<const IndexedOffer*> records =
+        reads_.index.OfDevice(device, now);
+    verdict = CheckOwnership(records, requester, header.txid, now);
+    same_request =
+        std::any_of(records.begin(), records.end(), [&](const auto* offer) {
+          return offer->record.version == header.txid &&
+                 offer->record.signed_request == request.datagram;
+        });
+  }
   if (verdict == Verdict::kResend) {
-    std::shared_ptr<CachedAnswer> hit = cache_.Find(device, header.txid);
+    MutexLock lock(&budgets_.mu);
+    std::shared_ptr<CachedAnswer> hit =
+        budgets_.cache.Find(device, header.txid);
     if (hit && hit->request == request.datagram) {
       if (hit->answer.empty()) {
         hit->waiters.push_back(std::move(request.reply));
-        lock.unlock();
       } else {
-        std::vector<std::byte> answer = hit->answer;
-        lock.unlock();
-        LogRequest(request,
-                   static_cast<wire::Status>(answer[wire::kOffStatus]));
-        request.reply(std::move(answer));
+        out.Then([this, &request, answer = hit->answer]() mutable {
+          LogRequest(request,
+                     static_cast<wire::Status>(answer[wire::kOffStatus]));
+          request.reply(std::move(answer));
+        });
       }
       return false;
     }
     // Not cached (evicted, or the node restarted): the very same request
     // may run again, it writes what is already there.
-    const bool same_request =
-        std::any_of(records.begin(), records.end(), [&](const auto* offer) {
-          return offer->record.version == header.txid &&
-                 offer->record.signed_request == request.datagram;
-        });
     verdict = same_request ? Verdict::kAllowed : Verdict::kRefused;
   }
   if (verdict == Verdict::kRefused) {
-    lock.unlock();
     spdlog::warn("from {}: txid {} refused: not the owner, or replayed",
                  LogAddress{request.from.address}, header.txid);
-    SendError(request, wire::Status::kNotAuthorized, true);
+    out.Then([this, &request] {
+      SendError(request, wire::Status::kNotAuthorized, true);
+    });
     return false;
   }
   // Admission: past the bound, the DHT could not confirm this request
   // within kPublishTimeoutSec anyway; refusing now is cheap and keeps the
   // accepted ones within it. (A resend of a pending request was answered
   // above: it adds no work.)
-  if (pending_records_ >= config_.limits.max_pending_writes) {
-    lock.unlock();
+  if (writes_.pending_records >= config_.limits.max_pending_writes) {
     spdlog::debug("from {}: {} writes pending, RATE_LIMITED",
                   LogAddress{request.from.address},
                   config_.limits.max_pending_writes);
-    SendError(request, wire::Status::kRateLimited, true);
+    out.Then([this, &request] {
+      SendError(request, wire::Status::kRateLimited, true);
+    });
     return false;
   }
-  if (signer) *cached = cache_.Start(device, header.txid, request.datagram);
+  if (signer) {
+    MutexLock lock(&budgets_.mu);
+    *cached = budgets_.cache.Start(device, header.txid, request.datagram);
+  }
   return true;
 }
 
-void NodeImpl::CommitAndPublish(std::unique_lock<std::mutex>& lock,
-                                std::shared_ptr<PendingWrite> op) {
+void NodeImpl::CommitLocked(const std::shared_ptr<PendingWrite>& op,
+                            Outbox& out) {
   const uint64_t now = Now();
   std::vector<JournalEntry> batch;
   for (const Job& job : op->jobs) {
     batch.push_back({job.record, op->request.from.address});
   }
   if (batch.empty()) {
-    std::vector<std::byte> bytes;
-    std::vector<ReplyFn> replies = FinishLocked(*op, &bytes);
-    lock.unlock();
-    if (!bytes.empty()) {
-      for (ReplyFn& reply : replies) reply(bytes);
-    }
+    FinishLocked(*op, out);
     return;
   }
-  ++in_flight_;
-  pending_records_ += op->jobs.size();
+  BeginInFlight();
+  writes_.pending_records += op->jobs.size();
   bool written = false;
   if (config_.group_commit) {
     // Written now, synced by the journal's thread with every other write
     // made meanwhile; the DHT is asked once that sync returned.
-    written = journal_ && journal_->Write(batch, [this, op](bool synced) {
-      std::unique_lock lock(mu_);
-      PublishSynced(lock, op, synced);
-    });
+    written = writes_.journal &&
+              writes_.journal->Write(
+                  batch, [this, op](bool synced) { OnSynced(op, synced); });
   } else {
-    written = journal_ && journal_->Append(batch);
+    written = writes_.journal && writes_.journal->Append(batch);
   }
   if (!written) {
     spdlog::error("journal write failed: {} records answered STORAGE_FAILED",
                   batch.size());
-    FailAll(lock, *op);
+    FailAllLocked(*op, out);
     return;
   }
   // Applied at once, before the sync: later requests (ownership, versions,
   // quotas) must see it, and queries may serve it as they serve records the
   // DHT has not confirmed yet. Only the answer waits for durability.
-  for (const JournalEntry& entry : batch) {
-    local_.Put(entry);
-    index_.Apply(entry.record, now);
+  for (const JournalEntry& entry : batch) writes_.local.Put(entry);
+  {
+    MutexLock lock(&reads_.mu);
+    for (const JournalEntry& entry : batch) {
+      reads_.index.Apply(entry.record, now);
+    }
   }
-  if (config_.group_commit) {
-    lock.unlock();
-  } else {
-    PublishSynced(lock, op, true);
-  }
+  if (!config_.group_commit) PublishLocked(op, out);
 }
 
-void NodeImpl::PublishSynced(std::unique_lock<std::mutex>& lock,
-                             const std::shared_ptr<PendingWrite>& op,
-                             bool synced) {
+void NodeImpl::OnSynced(const std::shared_ptr<PendingWrite>& op, bool synced) {
+  Outbox out;
+  MutexLock lock(&writes_.mu);
   if (!synced) {
     spdlog::error("journal sync failed: {} records answered STORAGE_FAILED",
                   op->jobs.size());
-    FailAll(lock, *op);
+    FailAllLocked(*op, out);
     return;
   }
-  op->outstanding = op->jobs.size();
-  op->started = Now();
-  pending_.push_back(op);
-  // Copies: callbacks may settle `op` (and the Tick timeout may too) while
-  // this loop still runs.
-  std::vector<dht::OfferRecord> records;
-  for (const Job& job : op->jobs) records.push_back(job.record);
-  lock.unlock();
-  for (size_t j = 0; j < records.size(); ++j) {
-    dht_->Publish(records[j], [this, op, j](bool ok, uint16_t replicas) {
-      OnPublished(op, j, ok, replicas);
-    });
-  }
+  PublishLocked(op, out);
 }
 
-void NodeImpl::FailAll(std::unique_lock<std::mutex>& lock, PendingWrite& op) {
+void NodeImpl::PublishLocked(const std::shared_ptr<PendingWrite>& op,
+                             Outbox& out) {
+  op->outstanding = op->jobs.size();
+  op->started = Now();
+  writes_.pending.push_back(op);
+  // Copies: callbacks may settle `op` (and the Tick timeout may too) while
+  // the publishing loop still runs.
+  std::vector<dht::OfferRecord> records;
+  for (const Job& job : op->jobs) records.push_back(job.record);
+  out.Then([this, op, records = std::move(records)] {
+    for (size_t j = 0; j < records.size(); ++j) {
+      dht_->Publish(records[j], [this, op, j](bool ok, uint16_t replicas) {
+        OnPublished(op, j, ok, replicas);
+      });
+    }
+  });
+}
+
+void NodeImpl::FailAllLocked(PendingWrite& op, Outbox& out) {
   for (Job& job : op.jobs) {
     if (job.done) continue;
     job.done = true;
-    --pending_records_;
+    --writes_.pending_records;
     for (size_t e : job.entries) {
       op.results.entries[e].status = wire::Status::kStorageFailed;
     }
   }
-  std::vector<std::byte> bytes;
-  std::vector<ReplyFn> replies = FinishLocked(op, &bytes);
-  --in_flight_;
-  idle_.notify_all();
-  lock.unlock();
-  if (!bytes.empty()) {
-    for (ReplyFn& reply : replies) reply(bytes);
-  }
+  FinishLocked(op, out);
+  EndInFlight();
 }
 
 void NodeImpl::OnPublished(const std::shared_ptr<PendingWrite>& op,
                            size_t job_index, bool ok, uint16_t replicas) {
-  std::vector<std::byte> bytes;
-  std::vector<ReplyFn> replies;
-  {
-    std::lock_guard lock(mu_);
-    Job& job = op->jobs[job_index];
-    if (op->settled || job.done) return;
-    job.done = true;
-    --pending_records_;
-    for (size_t e : job.entries) {
-      op->results.entries[e].status =
-          ok ? wire::Status::kOk : wire::Status::kStorageFailed;
-      op->results.entries[e].replicas =
-          ok ? std::max<uint16_t>(replicas, 1) : uint16_t{0};
-    }
-    local_.SetConfirmed(job.record, ok);
-    if (!ok) {
-      spdlog::warn(
-          "DHT did not confirm an offer (txid {}); kept in the "
-          "journal, re-published later",
-          op->request.decoded.packet.header.txid);
-    }
-    if (--op->outstanding != 0) return;
-    replies = FinishLocked(*op, &bytes);
-    --in_flight_;
-    idle_.notify_all();
+  Outbox out;
+  MutexLock lock(&writes_.mu);
+  Job& job = op->jobs[job_index];
+  if (op->settled || job.done) return;
+  job.done = true;
+  --writes_.pending_records;
+  for (size_t e : job.entries) {
+    op->results.entries[e].status =
+        ok ? wire::Status::kOk : wire::Status::kStorageFailed;
+    op->results.entries[e].replicas =
+        ok ? std::max<uint16_t>(replicas, 1) : uint16_t{0};
   }
-  if (bytes.empty()) return;
-  for (ReplyFn& reply : replies) reply(bytes);
+  writes_.local.SetConfirmed(job.record, ok);
+  if (!ok) {
+    spdlog::warn(
+        "DHT did not confirm an offer (txid {}); kept in the "
+        "journal, re-published later",
+        op->request.decoded.packet.header.txid);
+  }
+  if (--op->outstanding != 0) return;
+  FinishLocked(*op, out);
+  EndInFlight();
 }
 
-std::vector<ReplyFn> NodeImpl::FinishLocked(PendingWrite& op,
-                                            std::vector<std::byte>* bytes) {
+void NodeImpl::FinishLocked(PendingWrite& op, Outbox& out) {
   op.settled = true;
   wire::Status status =
       op.results.entries.empty() ? op.empty_status : wire::Status::kOk;
@@ -230,15 +237,16 @@ std::vector<ReplyFn> NodeImpl::FinishLocked(PendingWrite& op,
   } else {
     answer.body = protocol::WithdrawAnswer{op.results};
   }
-  *bytes = EncodeAnswer(answer);
+  std::vector<std::byte> bytes = EncodeAnswer(answer);
   LogRequest(op.request, status);
   std::vector<ReplyFn> replies;
   if (op.cached) {
-    op.cached->answer = *bytes;
+    MutexLock lock(&budgets_.mu);
+    op.cached->answer = bytes;
     replies = std::move(op.cached->waiters);
   }
   replies.push_back(std::move(op.request.reply));
-  return replies;
+  out.Reply(std::move(replies), std::move(bytes));
 }
 
 }  // namespace crsp::node
