@@ -450,8 +450,11 @@ local function add_reserved(tree, range)
   return item
 end
 
+-- os.date gives nil (or fails) for times it cannot represent.
 local function format_date(secs)
-  return os.date("!%Y-%m-%d %H:%M:%S UTC", secs)
+  local ok, text = pcall(os.date, "!%Y-%m-%d %H:%M:%S UTC", secs)
+  if ok and text then return text end
+  return "not a representable date"
 end
 
 local function add_time(tree, field, range)

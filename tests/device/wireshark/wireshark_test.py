@@ -131,9 +131,11 @@ def dissect(args, pcap, extra=()):
                          env=tshark_env())
     if run.returncode != 0:
         raise Failure("tshark failed (%d): %s" % (run.returncode, run.stderr))
-    if "Lua Error" in run.stdout or "Lua Error" in run.stderr:
-        raise Failure("Lua error in the dissector: " +
-                      (run.stderr + run.stdout)[-2000:])
+    for text in (run.stderr, run.stdout):
+        at = text.find("Lua Error")
+        if at >= 0:
+            raise Failure("Lua error in the dissector: " +
+                          text[at:at + 300].split("\n")[0])
     frames = []
     for frame in json.loads(run.stdout, object_pairs_hook=pairs_hook):
         layers = dict(dict(dict(frame)["_source"])["layers"])
@@ -487,7 +489,8 @@ def generated_packets(rng):
 
 
 def faulty_packets(rng):
-    """(name, bytes, expected experts, expected check status or None)."""
+    """Crafted packets: (name, bytes, expected experts, check status).
+    Faults each raise their expert info; the check-length sweep raises none."""
     out = []
     # A valid register request under each check type, then one bit flipped
     # in the covered bytes (past the lengths): every check must notice.
@@ -528,6 +531,32 @@ def faulty_packets(rng):
     raw[-1] = sum(bin(b).count("1") for b in raw[:-1]) % 2
     out.append(("header length 12", bytes(raw), {"crsp.expert.length"},
                 CHECK_GOOD))
+    # Every computed check over lengths at MD5's padding edges (55/56 bytes
+    # fit one block or spill into two): node-to-node messages, random bodies.
+    for ct in range(1, 7):
+        for covered in (16, 17, 55, 56, 57, 63, 64, 65, 119, 120, 128, 1000):
+            raw = packet(0, 0x50, 85, ct, 0, 0, rbytes(rng, covered - 16),
+                         rng)
+            out.append(("check %d over %d bytes" % (ct, covered), raw, set(),
+                        CHECK_GOOD))
+    return out
+
+
+def hostile_packets(rng, generated):
+    """Every prefix of a few packets, and packets with random bytes set
+    (lengths and counts included): the dissector must read each without a
+    Lua error (an out-of-bounds range raises one)."""
+    out = []
+    picks = [g[1] for g in generated if len(g[1]) > 40]
+    for raw in rng.sample(picks, min(4, len(picks))):
+        for n in range(1, len(raw)):
+            out.append(("prefix %d of %s" % (n, raw[:4].hex()), raw[:n],
+                        True))
+    for i in range(300):
+        raw = bytearray(rng.choice([g[1] for g in generated]))
+        for _ in range(rng.randint(1, 4)):
+            raw[rng.randrange(len(raw))] = rng.getrandbits(8)
+        out.append(("mutation %d" % i, bytes(raw), False))
     return out
 
 
@@ -541,8 +570,9 @@ def run_vectors(args, tmp):
     print("seed %d" % args.seed)
     generated = generated_packets(rng)
     faulty = faulty_packets(rng)
+    hostile = hostile_packets(rng, generated)
     hexes = [v["hex"] for v in vectors] + [g[1].hex() for g in generated] + \
-        [x[1].hex() for x in faulty]
+        [x[1].hex() for x in faulty] + [x[1].hex() for x in hostile]
     pcap = os.path.join(tmp, "vectors.pcap")
     text2pcap(hexes, pcap, tmp)
     frames = dissect(args, pcap)
@@ -610,16 +640,27 @@ def run_vectors(args, tmp):
               want_ex <= ex, "%s: experts %s, expected %s" %
               (name, sorted(ex), sorted(want_ex)))
     at += len(generated)
-    for (name, raw, want_ex, status), frame in zip(faulty, frames[at:]):
+    for (name, raw, want_ex, status), frame in zip(faulty,
+                                                   frames[at:at + len(faulty)]):
         got = fields(frame)
         ex = experts(got)
-        check(want_ex <= ex, "%s: experts %s, expected %s" %
-              (name, sorted(ex), sorted(want_ex)))
+        check(want_ex <= ex and (want_ex or not ex & FAULT_EXPERTS),
+              "%s: experts %s, expected %s" % (name, sorted(ex),
+                                               sorted(want_ex)))
         check(got.get("crsp.check.status") == [status],
               "%s: check status %s, expected %s" %
               (name, got.get("crsp.check.status"), status))
-    print("vectors: %d vectors, %d generated, %d faulty packets dissected" %
-          (len(vectors), len(generated), len(faulty)))
+    at += len(faulty)
+    # dissect() already failed on any Lua error; a prefix must be flagged.
+    for (name, raw, is_prefix), frame in zip(hostile, frames[at:]):
+        got = fields(frame)
+        check(frame["crsp"], name + ": not dissected as CRSP")
+        if is_prefix:
+            check(experts(got) & {"crsp.expert.short", "crsp.expert.length"},
+                  name + ": truncation not flagged")
+    print("vectors: %d vectors, %d generated, %d faulty, %d hostile packets "
+          "dissected" % (len(vectors), len(generated), len(faulty),
+                         len(hostile)))
 
 
 def free_udp_port():
