@@ -258,6 +258,17 @@ local f = {
   trailing = ProtoField.bytes("crsp.trailing",
                               "Datagram bytes past the total length"),
 
+  -- request and answer linked by transaction id (PROTOCOL.md "Transport")
+  answer_in = ProtoField.framenum("crsp.answer_in", "Answer in", base.NONE,
+                                  frametype.RESPONSE),
+  request_in = ProtoField.framenum("crsp.request_in", "Request in",
+                                   base.NONE, frametype.REQUEST),
+  answer_time = ProtoField.relative_time("crsp.answer_time",
+                                         "Time since request"),
+  resend_of = ProtoField.framenum("crsp.resend_of",
+                                  "Resend of the request in", base.NONE,
+                                  frametype.DUP_ACK),
+
   -- check trailer
   check = ProtoField.bytes("crsp.check", "Check bits"),
   check_computed = ProtoField.bytes("crsp.check.computed", "Computed check"),
@@ -797,6 +808,79 @@ local function dissect_body(tvb, tree, h, off, stop)
   return ""
 end
 
+-- Request/answer matching ---------------------------------------------------
+--
+-- An answer goes to the request's source address and port with the same
+-- transaction id (PROTOCOL.md "Transport"); a resend repeats the request
+-- with the same id. Filled on the first pass over the capture, read on
+-- every pass; reset when a capture is (re)loaded.
+
+local exchanges = {}
+
+function crsp.init()
+  exchanges = {}
+end
+
+-- Key of the exchange a packet belongs to, seen from the client's side.
+local function exchange_key(pinfo, h, is_answer)
+  local client, client_port, server, server_port
+  if is_answer then
+    client, client_port = tostring(pinfo.dst), pinfo.dst_port
+    server, server_port = tostring(pinfo.src), pinfo.src_port
+  else
+    client, client_port = tostring(pinfo.src), pinfo.src_port
+    server, server_port = tostring(pinfo.dst), pinfo.dst_port
+  end
+  local request_type = is_answer and h.type - 1 or h.type
+  return string.format("%s|%d|%s|%d|%d|%d|%d", client, client_port, server,
+                       server_port, h.protocol, request_type, h.txid)
+end
+
+-- Adds the links between a request, its resends and its first answer.
+local function link_exchange(tree, tvb, pinfo, h, is_answer)
+  local key = exchange_key(pinfo, h, is_answer)
+  local x = exchanges[key]
+  if not pinfo.visited then
+    if not x then
+      x = { requests = {}, answer = nil }
+      exchanges[key] = x
+    end
+    if is_answer then
+      if not x.answer then x.answer = pinfo.number end
+    elseif #x.requests == 0 or
+           x.requests[#x.requests].number < pinfo.number then
+      x.requests[#x.requests + 1] = { number = pinfo.number,
+                                      time = pinfo.abs_ts }
+    end
+  end
+  if not x then return end
+  local here = tvb(8, 4) -- the transaction id
+  if is_answer then
+    local first = x.requests[1]
+    if first and first.number < pinfo.number then
+      tree:add(f.request_in, here, first.number):set_generated()
+      -- Time since the last request sent before this answer.
+      local last = first
+      for _, r in ipairs(x.requests) do
+        if r.number < pinfo.number then last = r end
+      end
+      local delta = pinfo.abs_ts - last.time
+      local secs = math.floor(delta)
+      tree:add(f.answer_time, here,
+               NSTime.new(secs, math.floor((delta - secs) * 1e9)))
+          :set_generated()
+    end
+  else
+    if x.answer then
+      tree:add(f.answer_in, here, x.answer):set_generated()
+    end
+    local first = x.requests[1]
+    if first and first.number < pinfo.number then
+      tree:add(f.resend_of, here, first.number):set_generated()
+    end
+  end
+end
+
 -- Dissector --------------------------------------------------------------------
 
 function crsp.dissector(tvb, pinfo, root)
@@ -881,6 +965,9 @@ function crsp.dissector(tvb, pinfo, root)
     si:add_proto_expert_info(e.reserved, "Unknown status code")
   end
   ht:add(f.count, tvb(14, 2))
+  if packet_names[h.protocol] and packet_names[h.protocol][h.type] then
+    link_exchange(tree, tvb, pinfo, h, is_answer)
+  end
 
   local info = string.format("%s%s, txid %u, %s", name:sub(1, 1):upper(),
                              name:sub(2), h.txid, check_names[h.check_type])

@@ -65,7 +65,8 @@ INT_FIELDS = {
     "crsp.query_currency", "crsp.max_results", "crsp.cursor",
     "crsp.query_unit", "crsp.max_price", "crsp.min_quantity",
     "crsp.total_matches", "crsp.next_cursor", "crsp.check.status",
-    "crsp.check_reserved", "crsp.flags.signed",
+    "crsp.check_reserved", "crsp.flags.signed", "crsp.request_in",
+    "crsp.answer_in", "crsp.resend_of",
 }
 BYTES_FIELDS = {
     "crsp.device_id", "crsp.node_id", "crsp.node_public_key",
@@ -789,7 +790,8 @@ def run_live(args, tmp):
 
     if args.keep_capture:
         shutil.copy(pcap, args.keep_capture)
-    frames = dissect(args, pcap, ["-d", "udp.port==%d,crsp" % edge])
+    # Two passes, so requests also link to their answers.
+    frames = dissect(args, pcap, ["-2", "-d", "udp.port==%d,crsp" % edge])
     # 9 requests and their answers; a resend on a slow machine adds more.
     check(len(frames) >= 18, "%d frames captured, 18 expected" % len(frames))
     seen_checks = set()
@@ -806,7 +808,14 @@ def run_live(args, tmp):
         seen_checks.add(ct)
         txid = got["crsp.txid"][0]
         is_answer = got["crsp.type"][0] in (2, 4)
-        (answers if is_answer else requests)[txid] = got
+        if is_answer:
+            answers[txid] = got
+            check(got.get("crsp.request_in") == [requests.get(txid, {}).get(
+                "frame")], name + ": request_in %s" % got.get(
+                    "crsp.request_in"))
+        else:
+            requests[txid] = got
+            got["frame"] = n
         code, decoded = crsp_decode(args, frame["payload"])
         if frame["payload"] == bad["hex"]:
             check("crsp.expert.bad_check" in ex and
@@ -857,6 +866,9 @@ def run_live(args, tmp):
           "check types seen %s, expected 0-7" % sorted(seen_checks))
     missing = [t for t in requests if t not in answers]
     check(not missing, "requests without an answer: %s" % missing)
+    for txid, req in requests.items():
+        check(req.get("crsp.answer_in", [0])[0] > req["frame"],
+              "request %d: answer_in %s" % (txid, req.get("crsp.answer_in")))
     check(cpu_offer_seen, "no query answer carried the registered CPU offer")
     check(bad_check_flagged, "the bad-check datagram was not captured")
     check(signed["device_id"] in
