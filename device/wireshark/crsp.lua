@@ -717,9 +717,16 @@ local function dissect_body(tvb, tree, h, off, stop)
     end
     tree:add(f.device_id, tvb(off, 16))
     local at = off + DEVICE_ID_SIZE
+    local failed = 0
     for i = 1, n do
       dissect_result_entry(tvb, tree, at, i)
+      if tvb(at + 2, 1):uint() ~= STATUS_OK then failed = failed + 1 end
       at = at + RESULT_ENTRY_SIZE
+    end
+    -- "The header status is OK only when every entry is OK."
+    if h.status == STATUS_OK and failed > 0 then
+      tree:add_proto_expert_info(e.invalid, string.format(
+        "Header status OK, but %d entry status(es) are not", failed))
     end
     add_extra(tvb, tree, at, stop)
     return ", device " .. hex(tvb(off, 16):raw())

@@ -524,6 +524,11 @@ def faulty_packets(rng):
     out.append(("request with a status", packet(2, 1, 82, 6, 3, 1,
                                                 bytes(24) + bytes(12), rng),
                 {"crsp.expert.reserved"}, CHECK_GOOD))
+    out.append(("register answer OK over a failed entry",
+                packet(1, 2, 86, 5, 0, 2, bytes(16) +
+                       struct.pack(">HBBHH", 1, 0, 0, 2, 0) +
+                       struct.pack(">HBBHH", 4, 8, 0, 0, 0), rng),
+                {"crsp.expert.invalid_field"}, CHECK_GOOD))
     out.append(("query request with 17 entries",
                 packet(2, 1, 83, 3, 0, 17, bytes(24) + bytes(12 * 17), rng),
                 {"crsp.expert.invalid_field"}, CHECK_GOOD))
