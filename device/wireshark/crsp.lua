@@ -483,9 +483,27 @@ local function add_resource_id(tree, range)
   return id
 end
 
+-- Currencies without minor units (ISO 4217 exponent 0); the rest known
+-- here have 2 (cli/src/names.cc).
+local no_minor_units = { [392] = true, [410] = true }
+
+-- A price in major units with the currency's code: "0.10 CNY".
 local function money(price, currency)
-  return tostring(price) .. " " .. (currency_names[currency] or
-                                   ("currency " .. currency)) .. " minor"
+  local code = currency_names[currency]
+  if not code then
+    return string.format("%u minor units of currency %u", price, currency)
+  end
+  if no_minor_units[currency] then
+    return string.format("%u %s", price, code)
+  end
+  return string.format("%u.%02u %s", math.floor(price / 100), price % 100,
+                       code)
+end
+
+-- Adds a price field, its major-unit amount appended.
+local function add_price(tree, range, currency)
+  local item = tree:add(f.price, range)
+  item:append_text(" (" .. money(range:uint(), currency) .. ")")
 end
 
 -- Resource set descriptor (40 bytes) at `off`.
@@ -530,7 +548,7 @@ local function dissect_resource_entry(tvb, tree, off, index, currency)
   if quantity == 0 then
     qty:add_proto_expert_info(e.invalid, "Quantity 0 (at least 1)")
   end
-  t:add(f.price, tvb(off + 8, 4))
+  add_price(t, tvb(off + 8, 4), currency)
   add_reserved(t, tvb(off + 12, 4))
   local from = add_time(t, f.valid_from, tvb(off + 16, 8))
   local until_, until_item = add_time(t, f.valid_until, tvb(off + 24, 8))
@@ -607,7 +625,7 @@ local function dissect_offer(tvb, tree, off, index)
   end
   add_reserved(t, tvb(off + 42, 2))
   t:add(f.quantity, tvb(off + 44, 4))
-  t:add(f.price, tvb(off + 48, 4))
+  add_price(t, tvb(off + 48, 4), currency)
   add_reserved(t, tvb(off + 52, 4))
   add_time(t, f.valid_from, tvb(off + 56, 8))
   add_time(t, f.valid_until, tvb(off + 64, 8))
