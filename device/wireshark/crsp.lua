@@ -563,7 +563,7 @@ local function dissect_result_entry(tvb, tree, off, index)
   local id = tvb(off, 2):uint()
   local status = tvb(off + 2, 1):uint()
   local t = tree:add(f.result, tvb(off, RESULT_ENTRY_SIZE))
-  t:set_text(string.format("Entry %d: %s, %s, %u replicas", index,
+  t:set_text(string.format("Entry %d: %s, %s, %u replica(s)", index,
                                    resource_name(id),
                                    status_names[status] or "status ?",
                                    tvb(off + 4, 2):uint()))
