@@ -441,10 +441,6 @@ local function compute_check(t, s)
   return nil
 end
 
--- Exposed for the self-test in tests/device/wireshark (md5("") and
--- crc32("123456789") against their published values).
-crsp_checks = { md5 = md5, crc32 = crc32, compute = compute_check }
-
 -- Body helpers ---------------------------------------------------------------
 
 local function hex(s)
@@ -983,10 +979,12 @@ function crsp.dissector(tvb, pinfo, root)
   if is_answer and h.status ~= STATUS_OK then
     si:add_proto_expert_info(e.error_status, "Status " ..
                              (status_names[h.status] or tostring(h.status)))
-  elseif not is_answer and h.status ~= 0 then
+  elseif not is_answer and packet_names[h.protocol] and
+         packet_names[h.protocol][h.type] and h.status ~= 0 then
+    -- Node-to-node messages (0x40-0x7F) lay out their own fields.
     si:add_proto_expert_info(e.reserved, "Status is not 0 in a request")
   end
-  if not status_names[h.status] then
+  if is_answer and not status_names[h.status] then
     si:add_proto_expert_info(e.reserved, "Unknown status code")
   end
   ht:add(f.count, tvb(14, 2))
@@ -1099,8 +1097,8 @@ function crsp.dissector(tvb, pinfo, root)
   end
   if bad_check then info = info .. " [BAD CHECK]" end
 
-  if not truncated and h.total_length < dgram then
-    tree:add(f.trailing, tvb(h.total_length, dgram - h.total_length))
+  if not truncated and stop < dgram then
+    tree:add(f.trailing, tvb(stop, dgram - stop))
   end
   pinfo.cols.info = info
   return dgram

@@ -470,7 +470,8 @@ def generated_packets(rng):
             note.add("crsp.expert.error_status")
         elif kind in (9, 10):  # node-to-node messages 0x40..0x7F
             proto, ptype = 0, rng.choice([0x40, 0x41, 0x7F])
-            status, count = 0, rng.getrandbits(16)
+            # Their fields are the implementation's: no status rule applies.
+            status, count = rng.getrandbits(8), rng.getrandbits(16)
             body = rbytes(rng, rng.randint(0, 40))
             if body:
                 e = {"crsp.node_message": [body.hex()]}
