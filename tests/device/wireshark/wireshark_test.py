@@ -886,10 +886,13 @@ def run_live(args, tmp):
 
 
 def run_install(args, tmp):
-    prefix = os.path.join(tmp, "prefix")
+    # Staged under DESTDIR with the prefix a Debian package uses, so nothing
+    # is written outside the temporary folder even for an absolute folder.
+    stage = os.path.join(tmp, "stage")
+    env = dict(os.environ, DESTDIR=stage)
     run = subprocess.run(["cmake", "--install", args.build_dir, "--component",
-                          "wireshark", "--prefix", prefix],
-                         capture_output=True, text=True, timeout=120)
+                          "wireshark", "--prefix", "/usr"],
+                         capture_output=True, text=True, timeout=120, env=env)
     if run.returncode != 0:
         raise Failure("cmake --install failed: " + run.stderr)
     folders = subprocess.run(["tshark", "-G", "folders"], capture_output=True,
@@ -897,10 +900,17 @@ def run_install(args, tmp):
     global_lua = next(line.split("\t")[-1].strip()
                       for line in folders.splitlines()
                       if line.startswith("Global Lua Plugins:"))
-    # Wireshark's folder with /usr swapped for the temporary prefix.
-    if not global_lua.startswith("/usr/"):
-        raise Failure("unexpected global Lua plugin folder " + global_lua)
-    installed = os.path.join(prefix, global_lua[len("/usr/"):], "crsp.lua")
+    # The folder as configured (device/wireshark/CMakeLists.txt).
+    with open(os.path.join(args.build_dir, "CMakeCache.txt")) as cache:
+        target = next(line.split("=", 1)[1].strip() for line in cache
+                      if line.startswith("CRSP_WIRESHARK_LUA_DIR:"))
+    if not os.path.isabs(target):
+        target = os.path.join("/usr", target)
+        # The default folder is the one Wireshark loads Lua plugins from.
+        check(os.path.normpath(target) == os.path.normpath(global_lua),
+              "crsp.lua goes to %s, Wireshark loads Lua plugins from %s" %
+              (target, global_lua))
+    installed = stage + os.path.join(target, "crsp.lua")
     if not check(os.path.isfile(installed),
                  "crsp.lua not installed at %s (files: %s)" %
                  (installed, run.stdout.strip())):
