@@ -11,8 +11,10 @@
 -- unverified. Expert info flags a wrong length, a bad check, a reserved value
 -- that is not zero, and fields a node would refuse.
 --
--- Registered on UDP port 7400 (the preference crsp.udp_port moves it) and
--- available under "Decode As" (udp.port). Load it from a source tree with
+-- Registered on UDP port 7400 (the preference crsp.udp_port moves it),
+-- available under "Decode As" (udp.port), and found on other ports by a
+-- strict heuristic (preference crsp.heuristic). Load it from a source tree
+-- with
 --   tshark -X lua_script:device/wireshark/crsp.lua ...
 -- or install it into a Lua plugin folder (`tshark -G folders`).
 --
@@ -1108,6 +1110,44 @@ end
 
 crsp.prefs.udp_port = Pref.uint("UDP port", 7400,
                                 "UDP port of CRSP nodes (default 7400)")
+
+crsp.prefs.heuristic = Pref.bool(
+  "Find CRSP on any UDP port", true,
+  "Try CRSP on UDP datagrams no port dissector claimed: version 1, a " ..
+  "16-byte header, the total length equal to the datagram's, a known " ..
+  "packet type and check type, and (types 1-6) check bits that match")
+
+-- Strict on purpose: a false positive hides another protocol.
+local function looks_like_crsp(tvb)
+  local len = tvb:len()
+  if len < HEADER_SIZE or len > 65507 then return false end
+  if tvb(0, 2):uint() ~= 1 or tvb(4, 2):uint() ~= HEADER_SIZE or
+     tvb(6, 2):uint() ~= len then
+    return false
+  end
+  local p, t, ct = tvb(2, 1):uint(), tvb(3, 1):uint(), tvb(12, 1):uint()
+  if ct > 7 then return false end
+  local known = packet_names[p] and packet_names[p][t]
+  if not known and not (p == PROTO_CONTROL and t >= 0x40 and t <= 0x7F) then
+    return false
+  end
+  local trailer_len = trailer_sizes[ct]
+  if len < HEADER_SIZE + trailer_len then return false end
+  if ct >= 1 and ct <= 6 then
+    return compute_check(ct, tvb:raw(0, len - trailer_len)) ==
+           tvb:raw(len - trailer_len, trailer_len)
+  end
+  return true
+end
+
+local function heuristic(tvb, pinfo, root)
+  if not crsp.prefs.heuristic or not looks_like_crsp(tvb) then
+    return false
+  end
+  crsp.dissector(tvb, pinfo, root)
+  return true
+end
+crsp:register_heuristic("udp", heuristic)
 
 local udp_table = DissectorTable.get("udp.port")
 local registered_port = 7400

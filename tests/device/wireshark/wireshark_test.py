@@ -637,6 +637,17 @@ def run_vectors(args, tmp):
             if v["name"] == "bad_check":
                 check(got.get("crsp.check.status") == [CHECK_BAD],
                       name + ": check status not Bad")
+    # With port 7400 unregistered only the heuristic is left: it takes the
+    # packets whose layout and check hold, and none of the broken ones.
+    vector_pcap = os.path.join(tmp, "only-vectors.pcap")
+    text2pcap([v["hex"] for v in vectors], vector_pcap, tmp)
+    heur = dissect(args, vector_pcap, ["-o", "crsp.udp_port:0"])
+    layout_ok = {"validity_reversed", "validity_past", "zero_quantity",
+                 "bad_signature"}
+    for v, frame in zip(vectors, heur):
+        want = v["expect"] == "valid" or v["name"] in layout_ok
+        check(frame["crsp"] == want, "vector %s: heuristic says %s" %
+              (v["name"], frame["crsp"]))
     at = len(vectors)
     for (name, raw, want, want_ex), frame in zip(generated,
                                                  frames[at:at + len(generated)]):
@@ -881,6 +892,13 @@ def run_live(args, tmp):
     check(signed["device_id"] in
           {d for a in answers.values() for d in a.get("crsp.device_id", [])},
           "signed register answer not captured")
+    # Without Decode As, the heuristic finds every packet whose check holds
+    # (so not the corrupted one); with it off, none.
+    found = [f["crsp"] for f in dissect(args, pcap)]
+    check(found == [f["payload"] != bad["hex"] for f in frames],
+          "heuristic found CRSP in frames %s" % found)
+    off = dissect(args, pcap, ["-o", "crsp.heuristic:FALSE"])
+    check(not any(f["crsp"] for f in off), "heuristic off, CRSP still found")
     print("live: %d frames, check types %s, %d requests answered" %
           (len(frames), sorted(seen_checks), len(requests)))
 
