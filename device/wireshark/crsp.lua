@@ -315,8 +315,11 @@ crsp.experts = { e.short, e.length, e.bad_check, e.unverified, e.reserved,
 
 -- Checks (PROTOCOL.md "Check trailer") ---------------------------------------
 
-local band, bor, bxor, bnot = bit32.band, bit32.bor, bit32.bxor, bit32.bnot
-local lrotate, rshift = bit32.lrotate, bit32.rshift
+-- Lua BitOp (the global `bit`), which every Wireshark with Lua carries;
+-- bit32 is gone from Lua 5.4. Its results are signed 32-bit numbers, so
+-- sums below are reduced modulo 2^32 and digests taken byte by byte.
+local band, bor, bxor, bnot = bit.band, bit.bor, bit.bxor, bit.bnot
+local rol, rshift = bit.rol, bit.rshift
 
 local crc_table = {}
 for i = 0, 255 do
@@ -337,7 +340,7 @@ local function crc32(s)
   for i = 1, #s do
     c = bxor(crc_table[band(bxor(c, s:byte(i)), 0xFF)], rshift(c, 8))
   end
-  return bxor(c, 0xFFFFFFFF)
+  return bxor(c, 0xFFFFFFFF) % 0x100000000
 end
 
 -- MD5 (RFC 1321) over a Lua string; returns the 16-byte digest as a string.
@@ -397,7 +400,7 @@ local function md5(msg)
       end
       local sum = (a + fv + md5_k[i + 1] + m[g]) % 0x100000000
       a, d, c = d, c, b
-      b = (b + lrotate(sum, md5_s[i + 1])) % 0x100000000
+      b = (b + rol(sum, md5_s[i + 1])) % 0x100000000
     end
     a0 = (a0 + a) % 0x100000000
     b0 = (b0 + b) % 0x100000000
