@@ -812,7 +812,8 @@ def run_live(args, tmp):
     # 9 requests and their answers; a resend on a slow machine adds more.
     check(len(frames) >= 18, "%d frames captured, 18 expected" % len(frames))
     seen_checks = set()
-    requests, answers = {}, {}
+    requests, answers = {}, {}  # first of each transaction id
+    resent = []  # every request frame
     cpu_offer_seen = False
     bad_check_flagged = False
     for n, frame in enumerate(frames, 1):
@@ -825,15 +826,21 @@ def run_live(args, tmp):
         seen_checks.add(ct)
         txid = got["crsp.txid"][0]
         is_answer = got["crsp.type"][0] in (2, 4)
+        # Links point at the first request and the first answer of a
+        # transaction id (a slow node makes crsp resend).
+        got["frame"] = n
         if is_answer:
-            answers[txid] = got
-            got["frame"] = n
+            answers.setdefault(txid, got)
             check(got.get("crsp.request_in") == [requests.get(txid, {}).get(
                 "frame")], name + ": request_in %s" % got.get(
                     "crsp.request_in"))
         else:
-            requests[txid] = got
-            got["frame"] = n
+            requests.setdefault(txid, got)
+            resent.append(got)
+            first = requests[txid]["frame"]
+            check(got.get("crsp.resend_of") == ([first] if first != n else
+                                                None),
+                  name + ": resend_of %s" % got.get("crsp.resend_of"))
         code, decoded = crsp_decode(args, frame["payload"])
         if frame["payload"] == bad["hex"]:
             check("crsp.expert.bad_check" in ex and
@@ -884,7 +891,8 @@ def run_live(args, tmp):
           "check types seen %s, expected 0-7" % sorted(seen_checks))
     missing = [t for t in requests if t not in answers]
     check(not missing, "requests without an answer: %s" % missing)
-    for txid, req in requests.items():
+    for req in resent:  # every request frame, resends included
+        txid = req["crsp.txid"][0]
         check(req.get("crsp.answer_in") == [answers.get(txid, {}).get("frame")],
               "request %d: answer_in %s" % (txid, req.get("crsp.answer_in")))
     check(cpu_offer_seen, "no query answer carried the registered CPU offer")
@@ -899,8 +907,9 @@ def run_live(args, tmp):
           "heuristic found CRSP in frames %s" % found)
     off = dissect(args, pcap, ["-o", "crsp.heuristic:FALSE"])
     check(not any(f["crsp"] for f in off), "heuristic off, CRSP still found")
-    print("live: %d frames, check types %s, %d requests answered" %
-          (len(frames), sorted(seen_checks), len(requests)))
+    print("live: %d frames, check types %s, %d requests answered, %d resends"
+          % (len(frames), sorted(seen_checks), len(requests),
+             len(resent) - len(requests)))
 
 
 def run_install(args, tmp):
