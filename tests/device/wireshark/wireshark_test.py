@@ -750,7 +750,9 @@ def run_live(args, tmp):
         for _ in range(150):
             cap_err.seek(0)
             text = cap_err.read()
-            if "Capturing on" in text:
+            # dumpcap names the file once its input is open and filtered
+            # ("Capturing on" comes before): packets from then on are kept.
+            if "File: " in text:
                 break
             if capture.poll() is not None or time.monotonic() > deadline:
                 if os.geteuid() != 0:
