@@ -113,8 +113,9 @@ Sender FromV4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port) {
   return s;
 }
 
-TestNode::TestNode(World& world, NodeConfig config, protocol::NodeId id)
-    : world_(world), config_(std::move(config)), id_(id) {
+TestNode::TestNode(World& world, NodeConfig config, protocol::NodeId id,
+                   Env* env)
+    : world_(world), config_(std::move(config)), id_(id), env_(env) {
   std::string pattern =
       (std::filesystem::temp_directory_path() / "crsp-node-test-XXXXXX")
           .string();
@@ -132,9 +133,9 @@ TestNode::~TestNode() {
 
 void TestNode::Restart() {
   node_.reset();
-  node_ = Node::Create(
-      config_,
-      NodeContext{std::make_unique<SharedDht>(world_, id_), world_.clock()});
+  node_ = Node::Create(config_,
+                       NodeContext{std::make_unique<SharedDht>(world_, id_),
+                                   world_.clock(), env_});
 }
 
 std::vector<std::vector<std::byte>> TestNode::SendRaw(

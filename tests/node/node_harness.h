@@ -51,8 +51,10 @@ Sender FromV4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port);
 
 class TestNode {
  public:
+  // `env`: the state directory's file system (null: the real one); not
+  // owned, outlives the node.
   explicit TestNode(World& world, NodeConfig config = {},
-                    protocol::NodeId id = {});
+                    protocol::NodeId id = {}, Env* env = nullptr);
   ~TestNode();
 
   // Destroys the Node and creates another on the same state directory.
@@ -74,6 +76,7 @@ class TestNode {
   World& world_;
   NodeConfig config_;
   protocol::NodeId id_;
+  Env* env_;
   std::filesystem::path dir_;
   std::unique_ptr<Node> node_;
 };

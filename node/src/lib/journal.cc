@@ -11,7 +11,6 @@
 
 #include "crsp/protocol/check.h"
 #include "crsp/protocol/cursor.h"
-#include "file_util.h"
 
 namespace crsp::node {
 namespace {
@@ -22,14 +21,11 @@ constexpr size_t kMaxPayload = 1 + 16 + dht::kMaxRecordSize;
 
 std::string PathOf(const std::string& dir) { return dir + "/" + kJournalFile; }
 
-bool ReadFile(int fd, std::vector<std::byte>& out) {
+bool ReadFile(Env* env, int fd, std::vector<std::byte>& out) {
   std::byte buffer[65536];
   for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
+    const ssize_t n = env->Read(fd, buffer, sizeof buffer);
+    if (n < 0) return false;
     if (n == 0) return true;
     out.insert(out.end(), buffer, buffer + n);
   }
@@ -67,17 +63,16 @@ std::vector<std::byte> Journal::Frame(const JournalEntry& entry) {
 
 std::unique_ptr<Journal> Journal::Open(const std::string& dir,
                                        std::vector<JournalEntry>* entries,
-                                       uint64_t* dropped_bytes) {
+                                       uint64_t* dropped_bytes, Env* env) {
   const std::string path = PathOf(dir);
-  const int fd =
-      ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  const int fd = env->Open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) {
     throw std::runtime_error("cannot open journal " + path + ": " +
                              std::strerror(errno));
   }
   std::vector<std::byte> bytes;
-  if (!ReadFile(fd, bytes)) {
-    ::close(fd);
+  if (!ReadFile(env, fd, bytes)) {
+    env->Close(fd);
     throw std::runtime_error("cannot read journal " + path + ": " +
                              std::strerror(errno));
   }
@@ -100,20 +95,23 @@ std::unique_ptr<Journal> Journal::Open(const std::string& dir,
   if (dropped_bytes) *dropped_bytes = bytes.size() - good;
   if (good != bytes.size()) {
     // Cut the torn tail so that later appends follow the last good frame.
-    if (::ftruncate(fd, static_cast<off_t>(good)) != 0 || ::fsync(fd) != 0) {
-      ::close(fd);
+    if (!env->Truncate(fd, good) || !env->Sync(fd)) {
+      env->Close(fd);
       throw std::runtime_error("cannot truncate journal " + path + ": " +
                                std::strerror(errno));
     }
   }
-  SyncDirectory(dir);
-  return std::unique_ptr<Journal>(new Journal(dir, fd, frames));
+  env->SyncDirectory(dir);
+  return std::unique_ptr<Journal>(new Journal(env, dir, fd, frames, good));
 }
 
-Journal::Journal(std::string dir, int fd, uint64_t frames)
-    : dir_(std::move(dir)),
+Journal::Journal(Env* env, std::string dir, int fd, uint64_t frames,
+                 uint64_t size)
+    : env_(env),
+      dir_(std::move(dir)),
       fd_(fd),
       frames_(frames),
+      size_(size),
       syncer_([this] { SyncLoop(); }) {}
 
 Journal::~Journal() {
@@ -123,7 +121,7 @@ Journal::~Journal() {
   }
   wake_.notify_one();
   syncer_.join();  // the loop drains `waiting_` before it ends
-  if (fd_ >= 0) ::close(fd_);
+  if (fd_ >= 0) env_->Close(fd_);
 }
 
 uint64_t Journal::frames() const {
@@ -142,10 +140,10 @@ void Journal::SyncLoop() {
     waiting_.clear();
     // A duplicate, so Rewrite may replace fd_ meanwhile (it makes the new
     // file durable itself, the writes of `batch` included).
-    const int fd = fd_ >= 0 && !failed_ ? ::dup(fd_) : -1;
+    const int fd = fd_ >= 0 && !failed_ ? env_->Dup(fd_) : -1;
     lock.unlock();
-    const bool synced = fd >= 0 && ::fdatasync(fd) == 0;
-    if (fd >= 0) ::close(fd);
+    const bool synced = fd >= 0 && env_->SyncData(fd);
+    if (fd >= 0) env_->Close(fd);
     lock.lock();
     if (!synced) failed_ = true;
     lock.unlock();
@@ -162,7 +160,13 @@ bool Journal::Write(std::span<const JournalEntry> batch, Durable done) {
   }
   {
     std::lock_guard lock(mu_);
-    if (fd_ < 0 || failed_ || !WriteAll(fd_, bytes)) return false;
+    if (fd_ < 0 || failed_) return false;
+    if (!env_->WriteAll(fd_, bytes)) {
+      // Part of it may be in the file: cut it off, or refuse from now on.
+      if (!env_->Truncate(fd_, size_)) failed_ = true;
+      return false;
+    }
+    size_ += bytes.size();
     frames_ += batch.size();
     waiting_.push_back(std::move(done));
   }
@@ -183,35 +187,36 @@ bool Journal::Rewrite(std::span<const JournalEntry> live) {
   const std::string path = PathOf(dir_);
   const std::string tmp = path + ".tmp";
   const int fd =
-      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      env_->Open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return false;
   std::vector<std::byte> bytes;
   for (const JournalEntry& entry : live) {
     const std::vector<std::byte> frame = Frame(entry);
     bytes.insert(bytes.end(), frame.begin(), frame.end());
   }
-  if (!WriteAll(fd, bytes) || ::fsync(fd) != 0) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
+  if (!env_->WriteAll(fd, bytes) || !env_->Sync(fd)) {
+    env_->Close(fd);
+    env_->Unlink(tmp);
     return false;
   }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
+  env_->Close(fd);
+  if (!env_->Rename(tmp, path)) {
+    env_->Unlink(tmp);
     return false;
   }
-  SyncDirectory(dir_);
-  const int new_fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
+  env_->SyncDirectory(dir_);
+  const int new_fd = env_->Open(path, O_RDWR | O_APPEND | O_CLOEXEC, 0);
   std::lock_guard lock(mu_);
   if (new_fd < 0) {
     // The rewritten file is in place; appends can no longer be made.
-    ::close(fd_);
+    env_->Close(fd_);
     fd_ = -1;
     return false;
   }
-  ::close(fd_);
+  env_->Close(fd_);
   fd_ = new_fd;
   frames_ = live.size();
+  size_ = bytes.size();
   failed_ = false;  // a fresh, fsync'd file: writes can be trusted again
   return true;
 }

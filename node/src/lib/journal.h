@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "crsp/dht_adapter/offer_record.h"
+#include "crsp/node/env.h"
 #include "crsp/protocol/packets.h"
 
 namespace crsp::node {
@@ -46,10 +47,12 @@ class Journal {
   // Opens (creating if missing) the journal in `dir` and reads it into
   // `entries`, oldest first. A torn or corrupt frame ends the journal: it
   // and everything after it are truncated away (`dropped_bytes` says how
-  // much). Throws std::runtime_error when the file cannot be opened.
+  // much). Throws std::runtime_error when the file cannot be opened. Every
+  // file-system call goes through `env`, which must outlive the journal.
   static std::unique_ptr<Journal> Open(const std::string& dir,
                                        std::vector<JournalEntry>* entries,
-                                       uint64_t* dropped_bytes = nullptr);
+                                       uint64_t* dropped_bytes = nullptr,
+                                       Env* env = Env::Default());
   // Syncs what was written and calls the outstanding Durable callbacks
   // first (so it must not run under a lock those callbacks take).
   ~Journal();
@@ -63,8 +66,11 @@ class Journal {
   // it is durable. False, and `done` never called, when the write failed
   // or an earlier sync failed (after a failed fdatasync the kernel may have
   // dropped written pages, so nothing written since can be trusted: the
-  // journal refuses writes until reopened). Calls of Write, Append and
-  // Rewrite must not overlap (the node makes them under its lock).
+  // journal refuses writes until reopened or rewritten). A write that
+  // failed half-way is cut off again, so that no later frame follows a torn
+  // one (a reader stops at the first torn frame); when even that fails,
+  // the journal refuses writes as after a failed sync. Calls of Write, Append
+  // and Rewrite must not overlap (the node makes them under its lock).
   bool Write(std::span<const JournalEntry> batch, Durable done);
 
   // Write, then wait for its sync. False when writing or syncing failed;
@@ -84,14 +90,16 @@ class Journal {
   static std::vector<std::byte> Frame(const JournalEntry& entry);
 
  private:
-  Journal(std::string dir, int fd, uint64_t frames);
+  Journal(Env* env, std::string dir, int fd, uint64_t frames, uint64_t size);
   void SyncLoop();
 
+  Env* const env_;
   const std::string dir_;
   mutable std::mutex mu_;  // guards everything below but syncer_
   std::condition_variable wake_;
   int fd_;
   uint64_t frames_;
+  uint64_t size_;                 // bytes of whole frames in the file
   std::vector<Durable> waiting_;  // written, no sync begun since
   bool failed_ = false;           // a sync failed: no more writes
   bool stop_ = false;

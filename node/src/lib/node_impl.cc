@@ -44,12 +44,13 @@ std::string_view KindName(const protocol::Header& header) {
 std::unique_ptr<Node> Node::Create(const NodeConfig& config,
                                    NodeContext context) {
   if (!context.dht) throw std::runtime_error("Node::Create needs a DHT");
+  Env* env = context.env ? context.env : Env::Default();
   EnsureDirectory(config.state_dir);
-  protocol::Ed25519Key key = LoadOrCreateNodeKey(config.state_dir);
+  protocol::Ed25519Key key = LoadOrCreateNodeKey(config.state_dir, env);
   std::vector<JournalEntry> replayed;
   uint64_t dropped = 0;
   std::unique_ptr<Journal> journal =
-      Journal::Open(config.state_dir, &replayed, &dropped);
+      Journal::Open(config.state_dir, &replayed, &dropped, env);
   if (dropped != 0) {
     spdlog::warn("journal: cut {} bytes of a torn or corrupt tail", dropped);
   }

@@ -7,8 +7,6 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "file_util.h"
-
 namespace crsp::node {
 namespace {
 
@@ -16,12 +14,12 @@ std::runtime_error KeyError(const std::string& what, const std::string& path) {
   return std::runtime_error(what + " " + path + ": " + std::strerror(errno));
 }
 
-protocol::Ed25519Key Load(const std::string& path, int fd) {
+protocol::Ed25519Key Load(Env* env, const std::string& path, int fd) {
   protocol::Ed25519Seed seed{};
-  const ssize_t n = ::read(fd, seed.data(), seed.size());
+  const ssize_t n = env->Read(fd, seed.data(), seed.size());
   char extra = 0;
-  const ssize_t more = ::read(fd, &extra, 1);
-  ::close(fd);
+  const ssize_t more = env->Read(fd, &extra, 1);
+  env->Close(fd);
   if (n != static_cast<ssize_t>(seed.size()) || more != 0) {
     throw std::runtime_error("node key " + path +
                              " must hold exactly 32 bytes (an Ed25519 seed)");
@@ -34,10 +32,10 @@ protocol::Ed25519Key Load(const std::string& path, int fd) {
 
 }  // namespace
 
-protocol::Ed25519Key LoadOrCreateNodeKey(const std::string& dir) {
+protocol::Ed25519Key LoadOrCreateNodeKey(const std::string& dir, Env* env) {
   const std::string path = dir + "/" + kNodeKeyFile;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) return Load(path, fd);
+  int fd = env->Open(path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd >= 0) return Load(env, path, fd);
   if (errno != ENOENT) throw KeyError("cannot open node key", path);
 
   std::optional<protocol::Ed25519Key> key = protocol::Ed25519Key::Generate();
@@ -45,25 +43,32 @@ protocol::Ed25519Key LoadOrCreateNodeKey(const std::string& dir) {
   // Written to a temporary file first so that a crash never leaves a short
   // key file behind; O_EXCL on the final name is replaced by link(2).
   const std::string tmp = path + ".tmp";
-  ::unlink(tmp.c_str());
-  fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  env->Unlink(tmp);
+  fd = env->Open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) throw KeyError("cannot create node key", tmp);
   const auto& seed = key->seed();
   const bool written =
-      WriteAll(fd, std::as_bytes(std::span(seed.data(), seed.size()))) &&
-      ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written) throw KeyError("cannot write node key", tmp);
-  if (::link(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    if (errno == EEXIST) {  // another process won the race: use its key
-      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd >= 0) return Load(path, fd);
+      env->WriteAll(fd, std::as_bytes(std::span(seed.data(), seed.size()))) &&
+      env->Sync(fd);
+  env->Close(fd);
+  if (!written) {
+    env->Unlink(tmp);
+    throw KeyError("cannot write node key", tmp);
+  }
+  if (!env->Link(tmp, path)) {
+    const int link_errno = errno;
+    env->Unlink(tmp);
+    if (link_errno == EEXIST) {  // another process won the race: its key
+      fd = env->Open(path, O_RDONLY | O_CLOEXEC, 0);
+      if (fd >= 0) return Load(env, path, fd);
     }
+    errno = link_errno;
     throw KeyError("cannot create node key", path);
   }
-  ::unlink(tmp.c_str());
-  SyncDirectory(dir);
+  env->Unlink(tmp);
+  if (!env->SyncDirectory(dir)) {
+    throw KeyError("cannot sync the state directory", dir);
+  }
   return std::move(*key);
 }
 

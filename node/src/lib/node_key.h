@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "crsp/node/env.h"
 #include "crsp/protocol/ed25519.h"
 
 namespace crsp::node {
@@ -14,8 +15,10 @@ inline constexpr char kNodeKeyFile[] = "node.key";
 
 // Loads `dir`/node.key, or creates it with a fresh key. Throws
 // std::runtime_error when the file cannot be read or written, or does not
-// hold exactly 32 bytes.
-protocol::Ed25519Key LoadOrCreateNodeKey(const std::string& dir);
+// hold exactly 32 bytes. A new key is written to a temporary file, synced,
+// linked to its name, and the directory synced, all through `env`.
+protocol::Ed25519Key LoadOrCreateNodeKey(const std::string& dir,
+                                         Env* env = Env::Default());
 
 }  // namespace crsp::node
 

@@ -15,6 +15,7 @@
 
 #include "crsp/dht_adapter/dht.h"
 #include "crsp/node/config.h"
+#include "crsp/node/env.h"
 #include "crsp/protocol/packets.h"
 
 namespace crsp::node {
@@ -33,10 +34,12 @@ using ReplyFn = std::function<void(std::vector<std::byte> answer)>;
 using Clock = std::function<uint64_t()>;
 
 // What the node is built from besides its config: the DHT (OpenDHT in the
-// daemon, InMemoryDht in tests) and the clock.
+// daemon, InMemoryDht in tests), the clock, and the file system of its
+// state directory.
 struct NodeContext {
   std::unique_ptr<dht::Dht> dht;
-  Clock clock;  // empty: the system clock
+  Clock clock;         // empty: the system clock
+  Env* env = nullptr;  // not owned, outlives the node; null: Env::Default()
 };
 
 class Node {
