@@ -34,7 +34,24 @@ cleanup() {
     step "tearing down"
     timeout 120 "${compose[@]}" down -v --remove-orphans -t 15 >&2
   fi
+  local started=$engine_pid
   engine_stop
+  if ((started > 0)); then
+    # What the engine added to the host is gone.
+    if iptables-save 2>/dev/null | grep -q DOCKER ||
+       ip6tables-save 2>/dev/null | grep -q DOCKER; then
+      echo "FAIL: the engine's iptables rules outlived it" >&2
+      rc=1
+    fi
+    if ip link show docker0 >/dev/null 2>&1; then
+      echo "FAIL: docker0 outlived the engine" >&2
+      rc=1
+    fi
+    if kill -0 "$started" 2>/dev/null; then
+      echo "FAIL: dockerd $started still running" >&2
+      rc=1
+    fi
+  fi
   [[ -n $deb_copy ]] && rm -f "$deb_copy"
   rm -rf "$work"
   step "done (exit $rc)"
@@ -95,14 +112,20 @@ device=5eed0000000000000000000000c0ffee
 
 client --node "$node1" register --device "$device" --kind computer \
   --currency CNY --resource cpu --price 0.50/hour --quantity 4 \
-  --from now --until +1h --json >"$work/register.json"
-grep -q '"status": "OK"' "$work/register.json" ||
+  --from now --until +1h --json >"$work/register.json" 2>>"$work/client.log" || :
+python3 - "$work/register.json" <<'PY' ||
+import json, sys
+doc = json.load(open(sys.argv[1]))
+sys.exit(0 if doc["status"] == "OK" and doc["entries"]
+         and all(e["status"] == "OK" for e in doc["entries"]) else 1)
+PY
   { echo "FAIL: register through node 1:" >&2; cat "$work/register.json" >&2; exit 1; }
 step "registered through node 1"
 
 found=0
 for ((i = 0; i < 30; i++)); do
-  client --node "$node3" query cpu --json >"$work/query.json" 2>&1 || :
+  client --node "$node3" query cpu --json >"$work/query.json" \
+    2>>"$work/client.log" || :
   grep -q "\"device_id\": \"$device\"" "$work/query.json" && { found=1; break; }
   sleep 1
 done
@@ -113,7 +136,7 @@ step "queried through node 3"
 ok=0
 for ((i = 0; i < 60; i++)); do
   timeout 60 "${compose[@]}" run --rm --no-deps -T client ping --json \
-    >"$work/ping.json" 2>&1 || :
+    >"$work/ping.json" 2>>"$work/client.log" || :
   if python3 - "$work/ping.json" <<'PY'
 import json, sys
 text = open(sys.argv[1]).read()

@@ -85,17 +85,24 @@ engine_restore_table() {
                     <(grep '^:' <<<"$now" | awk '{print $1}' | sort))
   for chain in $chains; do "$tool" -t "$table" -F "${chain#:}" 2>/dev/null || :; done
   for chain in $chains; do "$tool" -t "$table" -X "${chain#:}" 2>/dev/null || :; done
-  # Built-in chains' policies back to what they were (FORWARD: DROP).
+  # Built-in chains' policies back to what they were (the engine sets
+  # FORWARD's to DROP); ACCEPT, the kernel's, when the table was empty.
   while read -r chain policy _; do
     [[ $policy == - ]] && continue
+    if [[ -n $old ]]; then
+      policy=$(awk -v c="$chain" '$1 == c {print $2}' <<<"$old")
+      [[ -n $policy ]] || continue
+    else
+      policy=ACCEPT
+    fi
     "$tool" -t "$table" -P "${chain#:}" "$policy" 2>/dev/null || :
-  done < <(grep '^:' <<<"$old")
+  done < <(grep '^:' <<<"$now")
 }
 
 engine_restore() {
   local before=$engine_state/before tool table link
   for tool in iptables ip6tables; do
-    [[ -s $before.$tool ]] || continue
+    [[ -e $before.$tool ]] || continue
     for table in $( (grep '^\*' "$before.$tool" | tr -d '*'
                        echo nat; echo filter) | sort -u); do
       engine_restore_table "$tool" "$before.$tool" "$table"
