@@ -34,24 +34,7 @@ cleanup() {
     step "tearing down"
     timeout 120 "${compose[@]}" down -v --remove-orphans -t 15 >&2
   fi
-  local started=$engine_pid
-  engine_stop
-  if ((started > 0)); then
-    # What the engine added to the host is gone.
-    if iptables-save 2>/dev/null | grep -q DOCKER ||
-       ip6tables-save 2>/dev/null | grep -q DOCKER; then
-      echo "FAIL: the engine's iptables rules outlived it" >&2
-      rc=1
-    fi
-    if ip link show docker0 >/dev/null 2>&1; then
-      echo "FAIL: docker0 outlived the engine" >&2
-      rc=1
-    fi
-    if kill -0 "$started" 2>/dev/null; then
-      echo "FAIL: dockerd $started still running" >&2
-      rc=1
-    fi
-  fi
+  engine_stop || rc=1
   [[ -n $deb_copy ]] && rm -f "$deb_copy"
   rm -rf "$work"
   step "done (exit $rc)"

@@ -8,7 +8,8 @@
 #   already running: it is used and left alone), 77 when no engine can start
 #   here (not root, no dockerd, or dockerd exits), with the reason on stderr.
 # engine_stop: stops the engine engine_start started (by pid), then undoes
-#   its changes. Safe to call twice.
+#   its changes; 1 if the engine, its rules or docker0 outlived that. Safe
+#   to call twice.
 
 engine_pid=0
 engine_state=""
@@ -23,6 +24,8 @@ engine_snapshot() {
   ip6tables-save >"$out.ip6tables" 2>/dev/null || :
   ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | sort \
     >"$out.links"
+  ls -d /sys/fs/cgroup/docker /sys/fs/cgroup/*/docker 2>/dev/null \
+    >"$out.cgroups" || :
   sysctl -n net.ipv4.ip_forward >"$out.ip_forward" 2>/dev/null || :
   sysctl -n net.ipv6.conf.all.forwarding >"$out.ip6_forward" 2>/dev/null || :
 }
@@ -112,6 +115,12 @@ engine_restore() {
   ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | sort |
     comm -13 "$before.links" - | grep -E '^(docker0|br-[0-9a-f]+|veth[0-9a-f]+)$' |
     while read -r link; do ip link del "$link" 2>/dev/null || :; done
+  # The engine's cgroup folders, once empty (rmdir fails on a busy one).
+  local dir
+  for dir in /sys/fs/cgroup/docker /sys/fs/cgroup/*/docker; do
+    [[ -d $dir ]] && ! grep -qx "$dir" "$before.cgroups" 2>/dev/null || continue
+    find "$dir" -depth -type d -exec rmdir {} \; 2>/dev/null || :
+  done
   [[ -s $before.ip_forward ]] &&
     sysctl -qw net.ipv4.ip_forward="$(cat "$before.ip_forward")" || :
   [[ -s $before.ip6_forward ]] &&
@@ -140,7 +149,18 @@ engine_stop() {
     done
     kill -KILL "$containerd_pid" 2>/dev/null || :
   fi
+  local started=$engine_pid
   engine_pid=0
   engine_restore
+  # Nothing the engine added outlives it.
+  local left=()
+  kill -0 "$started" 2>/dev/null && left+=("dockerd $started")
+  iptables-save 2>/dev/null | grep -q DOCKER && left+=("iptables rules")
+  ip6tables-save 2>/dev/null | grep -q DOCKER && left+=("ip6tables rules")
+  ip link show docker0 >/dev/null 2>&1 && left+=("docker0")
+  if ((${#left[@]})); then
+    echo "FAIL: outlived the engine: ${left[*]}" >&2
+    return 1
+  fi
   echo "docker: engine stopped, host rules, bridges and forwarding restored" >&2
 }

@@ -8,9 +8,15 @@
 # instead (a runtime drop-in moves it to loopback ports), sandbox and all.
 # Needs root; exit 77 (ctest: skipped) without it, or when a crsp package
 # is installed already (this test would replace and purge it).
-# Usage: package_test.sh BUILD_DIR
+# Usage: package_test.sh BUILD_DIR, or package_test.sh --deb FILE to test a
+# package built before (e.g. copied into a machine with systemd as PID 1).
 set -euo pipefail
-build=$(cd "$1" && pwd)
+prebuilt=""
+if [[ $1 == --deb ]]; then
+  prebuilt=$(realpath "$2")
+else
+  build=$(cd "$1" && pwd)
+fi
 if [[ $(id -u) -ne 0 ]]; then
   echo "SKIP: installing a package needs root" >&2
   exit 77
@@ -67,8 +73,13 @@ trap 'exit 130' INT TERM
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # --- build --------------------------------------------------------------
-(cd "$build" && cpack -G DEB -B "$work/cpack") >"$work/cpack.log" 2>&1 ||
-  { cat "$work/cpack.log" >&2; fail "cpack"; }
+if [[ -n $prebuilt ]]; then
+  mkdir -p "$work/cpack"
+  cp "$prebuilt" "$work/cpack/"
+else
+  (cd "$build" && cpack -G DEB -B "$work/cpack") >"$work/cpack.log" 2>&1 ||
+    { cat "$work/cpack.log" >&2; fail "cpack"; }
+fi
 debs=("$work"/cpack/crsp_*.deb)
 ((${#debs[@]} == 1 )) && [[ -f ${debs[0]} ]] || fail "cpack made no single crsp_*.deb"
 deb=${debs[0]}
@@ -119,6 +130,15 @@ CONF
   systemctl start crsp-node.service || {
     journalctl -u crsp-node --no-pager -n 30 >&2; fail "systemctl start"; }
   echo "started crsp-node.service (systemd is PID 1)"
+  # The sandbox took: a dynamic user, no capabilities, no new privileges,
+  # a seccomp filter.
+  main_pid=$(systemctl show -p MainPID --value crsp-node.service)
+  status=$(cat "/proc/$main_pid/status")
+  awk '$1 == "Uid:" && $2 != 0 {ok=1} END {exit !ok}' <<<"$status" || fail "runs as root"
+  grep -q '^CapEff:[[:space:]]*0*$' <<<"$status" || fail "has capabilities"
+  grep -q '^NoNewPrivs:[[:space:]]*1$' <<<"$status" || fail "NoNewPrivs off"
+  grep -q '^Seccomp:[[:space:]]*2$' <<<"$status" || fail "no seccomp filter"
+  echo "sandbox: uid $(awk '$1 == "Uid:" {print $2}' <<<"$status"), no capabilities, NoNewPrivs, seccomp"
 else
   /usr/bin/crsp-node --config "$conf_dir/node.toml" --state-dir "$work/state" \
     --listen "$edge" --dht-port "$dht_port" >"$work/node.log" 2>&1 &
@@ -133,7 +153,7 @@ for ((i = 0; i < 50; i++)); do
     grep -q '"answered": true' "$work/ping.json" && { answered=1; break; }
   sleep 0.2
 done
-((answered)) || { cat "$work/node.log" 2>/dev/null >&2; fail "crsp ping: no answer"; }
+((answered)) || { cat "$work/node.log" >&2 2>/dev/null || :; fail "crsp ping: no answer"; }
 echo "ping: answered"
 
 device=5eed00000000000000000000000000de
