@@ -111,13 +111,13 @@ dpkg-query -W -f='${Status}' crsp | grep -q 'ok installed' || fail "crsp not ins
 echo "installed: $(dpkg-query -W -f='${Package} ${Version}' crsp)"
 
 # --- run the installed node ---------------------------------------------
-# The installed config, with its metrics (if the node has them) on a free
-# loopback port so as not to meet a node the host runs.
+# The installed config, with its metrics (once the node has them) on a
+# loopback port of this test's, not on the 9474 of a node the host runs.
 conf_dir=$work
 ((systemd)) && conf_dir=/run/crsp-package-test  # the unit's /tmp is private
 mkdir -p "$conf_dir"
 chmod 755 "$conf_dir"
-sed -e 's|^metrics = .*|metrics = "[::1]:0"|' /etc/crsp/node.toml >"$conf_dir/node.toml"
+sed -e 's|^metrics = .*|metrics = "[::1]:27493"|' /etc/crsp/node.toml >"$conf_dir/node.toml"
 chmod 644 "$conf_dir/node.toml"
 if ((systemd)); then
   mkdir -p "$dropin"

@@ -29,9 +29,10 @@ fi
 echo "verify: clean"
 
 # ExecStart's command line runs: the flags are crsp-node's and the packaged
-# config parses. Run with the config's ports on loopback (any free port),
+# config parses. Run with the config's ports on loopback (metrics on a port
+# of this test's, edge and DHT on any free port),
 # the state in a scratch folder; stopped by SIGTERM, as systemd stops it.
-sed -e 's|^metrics = .*|metrics = "[::1]:0"|' "$config" >"$work/node.toml"
+sed -e 's|^metrics = .*|metrics = "[::1]:27494"|' "$config" >"$work/node.toml"
 flags=$(sed -n 's|^ExecStart=[^ ]* ||p' "$work/crsp-node.service" |
   sed -e "s|/etc/crsp/node.toml|$work/node.toml|" \
       -e "s|/var/lib/crsp-node|$work/state|")
