@@ -1,8 +1,11 @@
-# Sourced by docker_test.sh: start a Docker engine for the test, and stop
-# it leaving the host as it was. The engine adds to the host: iptables and
-# ip6tables rules and chains (and sets FORWARD's policy to DROP), bridges
-# (docker0, br-*), and IP forwarding; engine_stop removes exactly what
-# appeared while it ran, by comparing with a snapshot taken before.
+# Sourced by the tests of this folder: start a Docker engine for a test, and
+# stop it leaving the host as it was. The engine adds to the host: iptables
+# and ip6tables rules and chains (and sets FORWARD's policy to DROP),
+# bridges (docker0, br-*), cgroup folders and IP forwarding; engine_stop
+# removes exactly what appeared while it ran, by comparing with a snapshot
+# taken before. (Tables the engine created stay, empty, with ACCEPT
+# policies: iptables cannot delete a table, and Debian's nft tool is not
+# installed.)
 #
 # engine_start STATE_DIR: 0 with $engine_pid set (0 when an engine was
 #   already running: it is used and left alone), 77 when no engine can start
