@@ -13,7 +13,7 @@ set -euo pipefail
 root=$(cd "$1" && pwd)
 build=$(cd "$2" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=engine.sh
+# shellcheck source-path=SCRIPTDIR source=engine.sh
 source "$here/engine.sh"
 
 work=$(mktemp -d /tmp/crsp-docker-test.XXXXXX)

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the tests of this folder: start a Docker engine for a test, and
 # stop it leaving the host as it was. The engine adds to the host: iptables
 # and ip6tables rules and chains (and sets FORWARD's policy to DROP),
@@ -121,13 +122,16 @@ engine_restore() {
   # The engine's cgroup folders, once empty (rmdir fails on a busy one).
   local dir
   for dir in /sys/fs/cgroup/docker /sys/fs/cgroup/*/docker; do
-    [[ -d $dir ]] && ! grep -qx "$dir" "$before.cgroups" 2>/dev/null || continue
+    [[ -d $dir ]] || continue
+    grep -qx "$dir" "$before.cgroups" 2>/dev/null && continue
     find "$dir" -depth -type d -exec rmdir {} \; 2>/dev/null || :
   done
-  [[ -s $before.ip_forward ]] &&
+  if [[ -s $before.ip_forward ]]; then
     sysctl -qw net.ipv4.ip_forward="$(cat "$before.ip_forward")" || :
-  [[ -s $before.ip6_forward ]] &&
+  fi
+  if [[ -s $before.ip6_forward ]]; then
     sysctl -qw net.ipv6.conf.all.forwarding="$(cat "$before.ip6_forward")" || :
+  fi
 }
 
 engine_stop() {

@@ -81,7 +81,9 @@ else
     { cat "$work/cpack.log" >&2; fail "cpack"; }
 fi
 debs=("$work"/cpack/crsp_*.deb)
-((${#debs[@]} == 1 )) && [[ -f ${debs[0]} ]] || fail "cpack made no single crsp_*.deb"
+if ((${#debs[@]} != 1)) || [[ ! -f ${debs[0]} ]]; then
+  fail "cpack made no single crsp_*.deb"
+fi
 deb=${debs[0]}
 echo "package: $(basename "$deb"), $(stat -c %s "$deb") bytes"
 
