@@ -57,6 +57,22 @@ rm -f "$root"/docker/debs/crsp_*.deb
 deb_copy=$root/docker/debs/$(basename "${debs[0]}")
 cp "${debs[0]}" "$deb_copy"
 
+# The context the engine gets is that package, the Dockerfile and
+# .dockerignore: no .git, no build trees (computed by docker-compose's own
+# library, docker-py).
+context=$(python3 - "$root" <<'PY'
+import sys
+from docker.utils.build import exclude_paths
+root = sys.argv[1]
+with open(root + "/.dockerignore") as f:
+    patterns = [l.strip() for l in f if l.strip() and not l.startswith("#")]
+print("\n".join(sorted(exclude_paths(root, patterns, "docker/Dockerfile"))))
+PY
+)
+expected=$(printf '.dockerignore\ndocker/Dockerfile\ndocker/debs/%s' "$(basename "$deb_copy")")
+[[ $context == "$expected" ]] ||
+  { echo "FAIL: build context is not just the package:" >&2; echo "$context" >&2; exit 1; }
+
 step "base image"
 DOCKER=$docker "$root/docker/make-base-image.sh" debian:12
 
