@@ -7,7 +7,8 @@
 # Result=success) and purges it. The engine is started and stopped as in
 # docker_test.sh (engine.sh); the container runs with every capability the
 # host grants but SYS_RESOURCE (systemd mounts its sandboxes) and the
-# host's cgroup tree, so systemd can run in it.
+# host's cgroup tree and namespace, so systemd can run in it (tried on a
+# hybrid cgroup v1 host; --cgroupns host is what cgroup v2 hosts need).
 # Exit 77 (ctest: skipped) only where no engine can start.
 # Usage: systemd_unit_test.sh SOURCE_DIR BUILD_DIR
 set -euo pipefail
@@ -70,7 +71,8 @@ DOCKER_BUILDKIT=0 "$docker" build -q -t "$image" "$work/context" >"$work/build.l
 "$docker" run -d --name "$container" \
   --cap-add ALL --cap-drop SYS_RESOURCE \
   --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
-  --tmpfs /run --tmpfs /run/lock -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
+  --cgroupns host --tmpfs /run --tmpfs /run/lock \
+  -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
   --sysctl net.ipv6.conf.all.disable_ipv6=0 \
   "$image" >/dev/null
 state=""
