@@ -11,6 +11,7 @@ packages=(
   clang libclang-rt-14-dev
   iproute2 procps
   tshark
+  systemd docker.io docker-compose debootstrap iptables
 )
 
 missing=()
