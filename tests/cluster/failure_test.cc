@@ -12,7 +12,7 @@ constexpr uint16_t kResource = 0x8102;
 // Every offer of `devices` is served by node k; false if any is missing.
 bool ServesAll(Cluster& cluster, int k,
                const std::vector<protocol::DeviceId>& devices) {
-  auto offers = QueryAll(cluster.Client(k), kResource);
+  auto offers = QueryAll(cluster.Client(k), kResource, Answers::kWhatItHolds);
   if (!offers) return false;
   for (const auto& d : devices) {
     if (!FindOffer(*offers, d)) return false;

@@ -30,7 +30,8 @@ std::optional<protocol::Offer> PollFor(UdpClient& client,
   std::optional<protocol::Offer> seen;
   PollUntil(
       [&] {
-        auto offers = QueryAll(client, kResource);
+        // Visibility: an INCOMPLETE answer that has the offer shows it.
+        auto offers = QueryAll(client, kResource, Answers::kWhatItHolds);
         if (offers) seen = FindOffer(*offers, device);
         return seen.has_value();
       },
@@ -52,8 +53,12 @@ void ExpectServedEverywhere(Cluster& cluster, int at,
     std::vector<std::future<void>> warming;
     for (int k : others) {
       UdpClient& client = cluster.Client(k);  // one per node: no sharing
+      // Warm: answered exactly (every key read and watched).
       warming.push_back(std::async(std::launch::async, [&client] {
-        ASSERT_TRUE(QueryAll(client, kResource).has_value());
+        ASSERT_TRUE(PollUntil(
+            [&client] { return QueryAll(client, kResource).has_value(); },
+            Clock::now() + std::chrono::seconds(30),
+            std::chrono::milliseconds(200)));
       }));
     }
     for (auto& w : warming) w.get();

@@ -23,7 +23,7 @@ size_t Missing(
     const std::set<std::pair<protocol::DeviceId, uint16_t>>& wanted) {
   std::set<std::pair<protocol::DeviceId, uint16_t>> seen;
   for (uint16_t r : resources) {
-    auto offers = QueryAll(cluster.Client(k), r);
+    auto offers = QueryAll(cluster.Client(k), r, Answers::kWhatItHolds);
     if (!offers) return wanted.size();
     for (const auto& o : *offers) seen.insert({o.device, o.resource});
   }

@@ -110,7 +110,10 @@ class PrinterLive : public ::testing::Test {
   }
 
   // `crsp --node NODE query print copy --json`, parsed; null on failure.
-  Json::Value Query(const NodeProcess& node) {
+  // An INCOMPLETE answer (exit 75: the node has not read every key yet)
+  // counts only when `exact` is false: it shows offers that arrived, never
+  // that one is gone.
+  Json::Value Query(const NodeProcess& node, bool exact = false) {
     std::string out = dir_.path() + "/query.json";
     std::remove(out.c_str());
     Child crsp{Spawn(
@@ -119,8 +122,9 @@ class PrinterLive : public ::testing::Test {
     std::optional<int> status = WaitExit(crsp.pid, milliseconds(20000));
     if (!status) return Json::Value();
     crsp.pid = -1;
-    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
-        << ReadFile(out);
+    const int exit_code = WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
+    EXPECT_TRUE(exit_code == 0 || exit_code == 75) << ReadFile(out);
+    if (exit_code != 0 && (exact || exit_code != 75)) return Json::Value();
     Json::Value doc;
     Json::CharReaderBuilder builder;
     std::string errors;
@@ -217,12 +221,16 @@ TEST_F(PrinterLive, BuyerSeesPrintAndCopyUntilSigtermWithdrawsThem) {
   EXPECT_NE(ReadFile(log).find("withdrawn"), std::string::npos)
       << ReadFile(log);
 
-  for (int i = 0; i < 20 && !seen.empty(); ++i) {
-    seen = OffersOfPrinter(Query(*a_));
-    if (seen.empty()) seen = OffersOfPrinter(Query(*b_));
-    if (!seen.empty()) std::this_thread::sleep_for(milliseconds(500));
+  // Gone: both nodes answer exactly, without them.
+  bool gone = false;
+  for (int i = 0; i < 40 && !gone; ++i) {
+    const Json::Value at_a = Query(*a_, /*exact=*/true);
+    const Json::Value at_b = Query(*b_, /*exact=*/true);
+    gone = !at_a.isNull() && !at_b.isNull() && OffersOfPrinter(at_a).empty() &&
+           OffersOfPrinter(at_b).empty();
+    if (!gone) std::this_thread::sleep_for(milliseconds(500));
   }
-  EXPECT_TRUE(seen.empty()) << "offers still listed after SIGTERM";
+  EXPECT_TRUE(gone) << "offers still listed after SIGTERM";
 }
 
 // An 8 s lease renewed 5 s before its end: a second register 3 s after the

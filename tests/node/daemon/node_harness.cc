@@ -100,7 +100,8 @@ std::unique_ptr<NodeProcess> StartNode(const std::string& state_dir,
 }
 
 std::optional<std::vector<protocol::Offer>> QueryAll(UdpClient& client,
-                                                     uint16_t resource) {
+                                                     uint16_t resource,
+                                                     Answers answers) {
   std::vector<protocol::Offer> offers;
   uint32_t cursor = 0;
   for (int page = 0; page < 1000; ++page) {
@@ -110,8 +111,10 @@ std::optional<std::vector<protocol::Offer>> QueryAll(UdpClient& client,
     // query can never be taken for this one.
     static std::atomic<uint32_t> next_txid{0x40000000};
     auto answer = Ask(client, Query({entry}, next_txid++, cursor));
-    if (!answer || answer->status != wire::Status::kOk ||
-        answer->packet.header.status != wire::Status::kOk) {
+    if (!answer || answer->status != wire::Status::kOk) return std::nullopt;
+    const wire::Status status = answer->packet.header.status;
+    if (status != wire::Status::kOk && !(status == wire::Status::kIncomplete &&
+                                         answers == Answers::kWhatItHolds)) {
       return std::nullopt;
     }
     const auto* body = std::get_if<protocol::QueryAnswer>(&answer->packet.body);

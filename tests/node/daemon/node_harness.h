@@ -48,10 +48,15 @@ std::unique_ptr<NodeProcess> StartNode(const std::string& state_dir,
                                        uint16_t dht_port = 0,
                                        const std::string& listen_host = "::1");
 
+// Which query answers count. kExact: only OK ones. kWhatItHolds: INCOMPLETE
+// ones too (PROTOCOL.md 1.1), whose offers are what the node has read so
+// far: enough to see that an offer arrived, never that one is gone.
+enum class Answers { kExact, kWhatItHolds };
+
 // Every offer a query for `resource` (any price) returns at `port`,
-// following cursors; nullopt if a page did not come back.
-std::optional<std::vector<protocol::Offer>> QueryAll(UdpClient& client,
-                                                     uint16_t resource);
+// following cursors; nullopt if a page did not come back or did not count.
+std::optional<std::vector<protocol::Offer>> QueryAll(
+    UdpClient& client, uint16_t resource, Answers answers = Answers::kExact);
 
 }  // namespace crsp::testing
 
