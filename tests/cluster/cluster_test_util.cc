@@ -22,7 +22,11 @@ std::optional<protocol::Offer> FindOffer(
 
 std::optional<bool> Serves(UdpClient& client, uint16_t resource,
                            const protocol::DeviceId& device) {
-  auto offers = QueryAll(client, resource);
+  // Any answer that has the offer shows it is served; only an exact one
+  // (OK) without it shows it is not.
+  auto offers = QueryAll(client, resource, Answers::kWhatItHolds);
+  if (offers && FindOffer(*offers, device)) return true;
+  offers = QueryAll(client, resource, Answers::kExact);
   if (!offers) return std::nullopt;
   return FindOffer(*offers, device).has_value();
 }

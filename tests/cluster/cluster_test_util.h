@@ -36,8 +36,9 @@ std::optional<protocol::Offer> FindOffer(
     const std::vector<protocol::Offer>& offers,
     const protocol::DeviceId& device);
 
-// Whether a query at `client` for `resource` returns an offer of `device`
-// (nullopt: the node did not answer).
+// Whether a query at `client` for `resource` returns an offer of `device`:
+// true when any answer (OK or INCOMPLETE) has it, false only when an exact
+// one does not; nullopt when the node gave neither.
 std::optional<bool> Serves(UdpClient& client, uint16_t resource,
                            const protocol::DeviceId& device);
 
