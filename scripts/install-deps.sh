@@ -10,6 +10,7 @@ packages=(
   libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev
   clang libclang-rt-14-dev
   iproute2 procps
+  prometheus-cpp-dev prometheus
 )
 
 missing=()

@@ -66,6 +66,7 @@ NodeImpl::NodeImpl(const NodeConfig& config, NodeContext context,
       clock_(context.clock ? std::move(context.clock) : Clock(SystemSeconds)),
       key_(std::move(key)),
       started_(clock_()),
+      metrics_(context.metrics ? context.metrics : NoMetrics()),
       journal_(std::move(journal)),
       limiter_(config.limits.answer_bytes_per_sec,
                config.limits.answer_burst_bytes, kMaxRateSources),
@@ -77,6 +78,7 @@ NodeImpl::NodeImpl(const NodeConfig& config, NodeContext context,
   local_.Expire(now);
   std::vector<JournalEntry> live = local_.All();
   for (const JournalEntry& entry : live) index_.Apply(entry.record, now);
+  journal_->set_metrics(metrics_.get());
   // Start from a compact journal: no expired or superseded frames.
   if (journal_->frames() != live.size() && !journal_->Rewrite(live)) {
     throw std::runtime_error("cannot compact the journal in " +
@@ -129,12 +131,14 @@ void NodeImpl::HandleDatagram(std::span<const std::byte> datagram,
     spdlog::debug("from {} port {}: {} bytes, no answer ({})",
                   LogAddress{from.address}, from.port, datagram.size(),
                   request.decoded.detail);
+    metrics_->Dropped(DropReason::kUndecodable);
     return;
   }
   request.datagram.assign(datagram.begin(), datagram.end());
   request.from = from;
   request.prefix = SourcePrefix(from.address);
-  request.reply = std::move(reply);
+  request.reply = CountAnswers(
+      metrics_, RequestTypeOf(request.decoded.packet.header), std::move(reply));
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;
@@ -215,10 +219,12 @@ void NodeImpl::SendRateLimited(const Request& request) {
   if (bytes.empty() || bytes.size() > request.datagram.size()) {
     spdlog::debug("from {}: over the answer budget, dropped",
                   LogAddress{request.from.address});
+    metrics_->Dropped(DropReason::kBudget);
     return;
   }
   spdlog::warn("from {}: over the answer budget, RATE_LIMITED",
                LogAddress{request.from.address});
+  metrics_->RateLimited(LimitReason::kBudget);
   request.reply(std::move(bytes));
 }
 
@@ -262,6 +268,7 @@ void NodeImpl::Tick() {
                     expired_local);
     }
     limiter_.Evict(now);
+    metrics_->Offers({local_.live(), index_.size(), pending_records_});
     // Compact when most frames are superseded or expired.
     if (journal_ && journal_->frames() > 2 * local_.size() + 1024) {
       if (!journal_->Rewrite(local_.All())) {

@@ -23,6 +23,7 @@
 #include "crsp/protocol/ed25519.h"
 #include "journal.h"
 #include "local_offers.h"
+#include "node_metrics.h"
 #include "offer_index.h"
 #include "rate_limiter.h"
 
@@ -179,6 +180,7 @@ class NodeImpl final : public Node {
   const Clock clock_;
   const protocol::Ed25519Key key_;
   const uint64_t started_;
+  const std::shared_ptr<NodeMetrics> metrics_;  // never null (NoMetrics)
 
   mutable std::mutex mu_;
   std::condition_variable idle_;

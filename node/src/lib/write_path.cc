@@ -80,6 +80,7 @@ bool NodeImpl::AdmitWrite(std::unique_lock<std::mutex>& lock, Request& request,
     spdlog::debug("from {}: {} writes pending, RATE_LIMITED",
                   LogAddress{request.from.address},
                   config_.limits.max_pending_writes);
+    metrics_->RateLimited(LimitReason::kPendingWrites);
     SendError(request, wire::Status::kRateLimited, true);
     return false;
   }
@@ -122,6 +123,7 @@ void NodeImpl::CommitAndPublish(std::unique_lock<std::mutex>& lock,
     FailAll(lock, *op);
     return;
   }
+  metrics_->Journaled(batch.size());
   // Applied at once, before the sync: later requests (ownership, versions,
   // quotas) must see it, and queries may serve it as they serve records the
   // DHT has not confirmed yet. Only the answer waits for durability.

@@ -15,6 +15,7 @@
 
 #include "crsp/dht_adapter/dht.h"
 #include "crsp/node/config.h"
+#include "crsp/node/metrics.h"
 #include "crsp/protocol/packets.h"
 
 namespace crsp::node {
@@ -37,6 +38,7 @@ using Clock = std::function<uint64_t()>;
 struct NodeContext {
   std::unique_ptr<dht::Dht> dht;
   Clock clock;  // empty: the system clock
+  std::shared_ptr<NodeMetrics> metrics;  // empty: nothing counted
 };
 
 class Node {
