@@ -106,8 +106,8 @@ ParsedOptions ParseOptions(int argc, const char* const* argv) {
           ->default_str(flags.log_level);
   auto* metrics = app.add_option(
       "--metrics", flags.metrics_listen,
-      "Serve Prometheus metrics over HTTP at ADDR:PORT, e.g. [::1]:9474 "
-      "(default: off)");
+      "Serve Prometheus metrics over HTTP at IPV4:PORT, e.g. "
+      "127.0.0.1:9474 (default: off)");
   Limits& lim = flags.limits;
   auto* answer_budget =
       app.add_option("--answer-budget", lim.answer_bytes_per_sec,

@@ -1,6 +1,9 @@
 #include "prometheus_metrics.h"
 
 #include <dirent.h>
+#include <prometheus/collectable.h>
+#include <prometheus/exposer.h>
+#include <prometheus/metric_family.h>
 #include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -8,9 +11,6 @@
 #include <cstdio>
 #include <exception>
 #include <fstream>
-#include <prometheus/collectable.h>
-#include <prometheus/exposer.h>
-#include <prometheus/metric_family.h>
 #include <sstream>
 #include <stdexcept>
 #include <utility>
@@ -80,29 +80,30 @@ void CollectProcess(std::vector<MetricFamily>& out) {
     // field 3.
     if (f.size() > 21) {
       const double cpu = (std::stod(f[11]) + std::stod(f[12])) / ticks;
-      MetricFamily c = Family("process_cpu_seconds_total",
-                              "Total user and system CPU time spent in seconds.",
-                              MetricType::Counter);
+      MetricFamily c =
+          Family("process_cpu_seconds_total",
+                 "Total user and system CPU time spent in seconds.",
+                 MetricType::Counter);
       AddGauge(c, cpu);
       out.push_back(std::move(c));
-      MetricFamily v = Family("process_virtual_memory_bytes",
-                              "Virtual memory size in bytes.",
-                              MetricType::Gauge);
+      MetricFamily v =
+          Family("process_virtual_memory_bytes",
+                 "Virtual memory size in bytes.", MetricType::Gauge);
       AddGauge(v, std::stod(f[20]));
       out.push_back(std::move(v));
-      MetricFamily r = Family("process_resident_memory_bytes",
-                              "Resident memory size in bytes.",
-                              MetricType::Gauge);
+      MetricFamily r =
+          Family("process_resident_memory_bytes",
+                 "Resident memory size in bytes.", MetricType::Gauge);
       AddGauge(r, std::stod(f[21]) * page);
       out.push_back(std::move(r));
       // Boot time (btime of /proc/stat) plus the start in ticks after it.
       std::ifstream proc_stat("/proc/stat");
       for (std::string line; std::getline(proc_stat, line);) {
         if (line.rfind("btime ", 0) == 0) {
-          MetricFamily s = Family(
-              "process_start_time_seconds",
-              "Start time of the process since unix epoch in seconds.",
-              MetricType::Gauge);
+          MetricFamily s =
+              Family("process_start_time_seconds",
+                     "Start time of the process since unix epoch in seconds.",
+                     MetricType::Gauge);
           AddGauge(s, std::stod(line.substr(6)) + std::stod(f[19]) / ticks);
           out.push_back(std::move(s));
           break;
@@ -116,17 +117,17 @@ void CollectProcess(std::vector<MetricFamily>& out) {
       if (entry->d_name[0] != '.') ++open;
     }
     closedir(fds);
-    MetricFamily o = Family("process_open_fds",
-                            "Number of open file descriptors.",
-                            MetricType::Gauge);
+    MetricFamily o =
+        Family("process_open_fds", "Number of open file descriptors.",
+               MetricType::Gauge);
     AddGauge(o, open - 1);  // not the one that read the directory
     out.push_back(std::move(o));
   }
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
-    MetricFamily m = Family("process_max_fds",
-                            "Maximum number of open file descriptors.",
-                            MetricType::Gauge);
+    MetricFamily m =
+        Family("process_max_fds", "Maximum number of open file descriptors.",
+               MetricType::Gauge);
     AddGauge(m, static_cast<double>(limit.rlim_cur));
     out.push_back(std::move(m));
   }
@@ -222,8 +223,8 @@ PrometheusMetrics::PrometheusMetrics(const std::string& listen,
            {"status",
             std::string(wire::StatusName(static_cast<wire::Status>(s)))}});
     }
-    answer_bytes_[t] = &bytes.Add(
-        {{"protocol", kProtocolNames[t]}, {"type", kTypeNames[t]}});
+    answer_bytes_[t] =
+        &bytes.Add({{"protocol", kProtocolNames[t]}, {"type", kTypeNames[t]}});
   }
   auto& dropped = BuildCounter()
                       .Name("crsp_datagrams_dropped_total")
@@ -236,8 +237,9 @@ PrometheusMetrics::PrometheusMetrics(const std::string& listen,
   auto& limited =
       BuildCounter()
           .Name("crsp_rate_limited_total")
-          .Help("Requests (budget, pending_writes) or register entries "
-                "(quota) answered RATE_LIMITED, by limit.")
+          .Help(
+              "Requests (budget, pending_writes) or register entries "
+              "(quota) answered RATE_LIMITED, by limit.")
           .Register(*registry_);
   rate_limited_[static_cast<size_t>(LimitReason::kBudget)] =
       &limited.Add({{"reason", "budget"}});
@@ -247,8 +249,9 @@ PrometheusMetrics::PrometheusMetrics(const std::string& listen,
       &limited.Add({{"reason", "pending_writes"}});
   auto& served = BuildCounter()
                      .Name("crsp_resource_ids_served_total")
-                     .Help("Query entries answered, by how: from the warm "
-                           "index, after a DHT read, or forwarded.")
+                     .Help(
+                         "Query entries answered, by how: from the warm "
+                         "index, after a DHT read, or forwarded.")
                      .Register(*registry_);
   served_[static_cast<size_t>(ServedFrom::kIndex)] =
       &served.Add({{"how", "index"}});
@@ -291,8 +294,9 @@ PrometheusMetrics::PrometheusMetrics(const std::string& listen,
   auto& seconds =
       BuildHistogram()
           .Name("crsp_dht_operation_duration_seconds")
-          .Help("Duration of DHT puts and gets; for listens, the wait "
-                "before OpenDHT was handed the listen.")
+          .Help(
+              "Duration of DHT puts and gets; for listens, the wait "
+              "before OpenDHT was handed the listen.")
           .Register(*registry_);
   auto& ops = BuildCounter()
                   .Name("crsp_dht_operations_total")
@@ -300,11 +304,12 @@ PrometheusMetrics::PrometheusMetrics(const std::string& listen,
                   .Register(*registry_);
   constexpr std::array<const char*, kDhtOps + 1> kOps = {"put", "get",
                                                          "listen"};
-  constexpr std::array<const char*, kDhtOutcomes> kOutcomes = {
-      "ok", "failed", "timeout"};
+  constexpr std::array<const char*, kDhtOutcomes> kOutcomes = {"ok", "failed",
+                                                               "timeout"};
   for (size_t op = 0; op < kOps.size(); ++op) {
     dht_in_flight_[op] = &in_flight.Add({{"operation", kOps[op]}});
-    dht_seconds_[op] = &seconds.Add({{"operation", kOps[op]}}, LatencyBuckets());
+    dht_seconds_[op] =
+        &seconds.Add({{"operation", kOps[op]}}, LatencyBuckets());
   }
   for (size_t op = 0; op < kDhtOps; ++op) {
     for (size_t o = 0; o < kDhtOutcomes; ++o) {
@@ -316,6 +321,13 @@ PrometheusMetrics::PrometheusMetrics(const std::string& listen,
       dht_ops_[op][o] =
           &ops.Add({{"operation", kOps[op]}, {"outcome", kOutcomes[o]}});
     }
+  }
+  if (listen.find('[') != std::string::npos) {
+    throw std::runtime_error(
+        "--metrics " + listen +
+        ": IPv6 is not possible, Debian's civetweb (prometheus-cpp's HTTP "
+        "server) is built without it; use an IPv4 address, e.g. "
+        "127.0.0.1:9474");
   }
   try {
     exposer_ = std::make_unique<prometheus::Exposer>(listen, 2);
@@ -362,8 +374,7 @@ void PrometheusMetrics::JournalSynced(std::chrono::nanoseconds took) {
   fsync_seconds_->Observe(Seconds(took));
 }
 
-void PrometheusMetrics::ResourceIdsServed(size_t from_index,
-                                          size_t cold_read) {
+void PrometheusMetrics::ResourceIdsServed(size_t from_index, size_t cold_read) {
   if (from_index != 0) {
     served_[static_cast<size_t>(ServedFrom::kIndex)]->Increment(
         static_cast<double>(from_index));

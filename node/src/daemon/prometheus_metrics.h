@@ -41,10 +41,11 @@ struct DhtSample {
 
 class PrometheusMetrics final : public NodeMetrics, public dht::DhtMetrics {
  public:
-  // Starts serving /metrics on `listen` ("[::1]:9474", "127.0.0.1:9474",
-  // "9474": civetweb's listening_ports syntax). `state_dir`'s file system
-  // is reported (free and total bytes). Throws std::runtime_error when the
-  // address cannot be bound.
+  // Starts serving /metrics on `listen`, IPV4:PORT ("127.0.0.1:9474"):
+  // Debian's civetweb, which serves prometheus-cpp's exposer, is built
+  // without IPv6. `state_dir`'s file system is reported (free and total
+  // bytes). Throws std::runtime_error for an address in brackets (IPv6) or
+  // one that cannot be bound.
   PrometheusMetrics(const std::string& listen, std::string state_dir);
   ~PrometheusMetrics() override;
 

@@ -22,7 +22,13 @@ namespace crsp::node {
 
 // The request an answer is for; kOther: an answerable datagram of no known
 // request (it gets an error answer).
-enum class RequestType : uint8_t { kPing, kRegister, kWithdraw, kQuery, kOther };
+enum class RequestType : uint8_t {
+  kPing,
+  kRegister,
+  kWithdraw,
+  kQuery,
+  kOther
+};
 inline constexpr size_t kRequestTypes = 5;
 RequestType RequestTypeOf(const protocol::Header& request);
 
