@@ -119,12 +119,13 @@ void OpenDhtDht::Impl::StartGets(const std::shared_ptr<FetchOp>& op) {
           });
           return true;
         }),
-        ::dht::DoneCallback([weak, op, started = std::chrono::steady_clock::now()](
+        ::dht::DoneCallback([weak, op,
+                             started = std::chrono::steady_clock::now()](
                                 bool ok, const auto&) {
           if (auto self = weak.lock()) {
-            self->metrics->Finished(
-                DhtOp::kGet, ok ? DhtOutcome::kOk : DhtOutcome::kFailed,
-                std::chrono::steady_clock::now() - started);
+            self->metrics->Finished(DhtOp::kGet,
+                                    ok ? DhtOutcome::kOk : DhtOutcome::kFailed,
+                                    std::chrono::steady_clock::now() - started);
             self->tasks.Post([self, op, ok] {
               {
                 std::lock_guard lock(self->mu);

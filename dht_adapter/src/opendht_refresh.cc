@@ -174,9 +174,9 @@ void OpenDhtDht::Impl::SweepNext() {
         }),
         ::dht::DoneCallbackSimple([weak, started = now](bool ok) {
           if (auto self = weak.lock()) {
-            self->metrics->Finished(
-                DhtOp::kGet, ok ? DhtOutcome::kOk : DhtOutcome::kFailed,
-                std::chrono::steady_clock::now() - started);
+            self->metrics->Finished(DhtOp::kGet,
+                                    ok ? DhtOutcome::kOk : DhtOutcome::kFailed,
+                                    std::chrono::steady_clock::now() - started);
             self->tasks.Post([self] {
               if (!self->sweep) return;
               --self->sweep->outstanding;

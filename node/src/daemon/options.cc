@@ -104,10 +104,10 @@ ParsedOptions ParseOptions(int argc, const char* const* argv) {
           ->check(
               CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
           ->default_str(flags.log_level);
-  auto* metrics = app.add_option(
-      "--metrics", flags.metrics_listen,
-      "Serve Prometheus metrics over HTTP at IPV4:PORT, e.g. "
-      "127.0.0.1:9474 (default: off)");
+  auto* metrics =
+      app.add_option("--metrics", flags.metrics_listen,
+                     "Serve Prometheus metrics over HTTP at IPV4:PORT, e.g. "
+                     "127.0.0.1:9474 (default: off)");
   Limits& lim = flags.limits;
   auto* answer_budget =
       app.add_option("--answer-budget", lim.answer_bytes_per_sec,
