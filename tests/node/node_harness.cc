@@ -128,10 +128,9 @@ TestNode::~TestNode() {
 
 void TestNode::Restart() {
   node_.reset();
-  node_ = Node::Create(
-      config_,
-      NodeContext{std::make_unique<SharedDht>(world_, id_), world_.clock(),
-                  world_.metrics});
+  node_ = Node::Create(config_,
+                       NodeContext{std::make_unique<SharedDht>(world_, id_),
+                                   world_.clock(), world_.metrics});
 }
 
 std::vector<std::vector<std::byte>> TestNode::SendRaw(

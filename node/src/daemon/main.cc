@@ -81,6 +81,7 @@ int Run(const NodeConfig& config, const sigset_t& stop_signals) {
   std::unique_ptr<crsp::node::Node> node = crsp::node::Node::Create(
       config, crsp::node::NodeContext{std::move(dht), {}, metrics});
   if (metrics) {
+    server.CountAnswers(metrics.get());
     metrics->SampleDhtWith([dht_view] {
       const crsp::dht::DhtInfo info = dht_view->Info();
       return crsp::node::DhtSample{info.good_peers, info.dubious_peers,

@@ -140,8 +140,8 @@ void CollectProcess(std::vector<MetricFamily>& out) {
 class PrometheusMetrics::ScrapeTimeCollector final
     : public prometheus::Collectable {
  public:
-  explicit ScrapeTimeCollector(std::string state_dir)
-      : state_dir_(std::move(state_dir)) {}
+  ScrapeTimeCollector(std::string state_dir, const HotCounters& hot)
+      : state_dir_(std::move(state_dir)), hot_(hot) {}
 
   void SampleDhtWith(std::function<DhtSample()> sample) {
     std::lock_guard lock(mu_);
@@ -150,6 +150,7 @@ class PrometheusMetrics::ScrapeTimeCollector final
 
   std::vector<MetricFamily> Collect() const override {
     std::vector<MetricFamily> out;
+    CollectHot(out);
     {
       std::lock_guard lock(mu_);
       if (sample_dht_) {
@@ -196,7 +197,49 @@ class PrometheusMetrics::ScrapeTimeCollector final
   }
 
  private:
+  void CollectHot(std::vector<MetricFamily>& out) const {
+    MetricFamily requests =
+        Family("crsp_requests_total",
+               "Answers sent, by request protocol, type and answer status.",
+               MetricType::Counter);
+    MetricFamily bytes = Family("crsp_answer_bytes_total",
+                                "Bytes of the answers sent, by request type.",
+                                MetricType::Counter);
+    for (size_t t = 0; t < kRequestTypes; ++t) {
+      for (size_t s = 0; s < kStatusSlots; ++s) {
+        AddGauge(requests,
+                 static_cast<double>(
+                     hot_.requests[t][s].load(std::memory_order_relaxed)),
+                 {{"protocol", kProtocolNames[t]},
+                  {"status",
+                   std::string(wire::StatusName(static_cast<wire::Status>(s)))},
+                  {"type", kTypeNames[t]}});
+      }
+      AddGauge(bytes,
+               static_cast<double>(
+                   hot_.answer_bytes[t].load(std::memory_order_relaxed)),
+               {{"protocol", kProtocolNames[t]}, {"type", kTypeNames[t]}});
+    }
+    out.push_back(std::move(requests));
+    out.push_back(std::move(bytes));
+    MetricFamily served =
+        Family("crsp_resource_ids_served_total",
+               "Query entries answered, by how: from the warm index, after "
+               "a DHT read, or forwarded.",
+               MetricType::Counter);
+    constexpr std::array<const char*, 3> kHow = {"index", "cold_read",
+                                                 "forwarded"};
+    for (size_t h = 0; h < kHow.size(); ++h) {
+      AddGauge(
+          served,
+          static_cast<double>(hot_.served[h].load(std::memory_order_relaxed)),
+          {{"how", kHow[h]}});
+    }
+    out.push_back(std::move(served));
+  }
+
   const std::string state_dir_;
+  const HotCounters& hot_;
   mutable std::mutex mu_;
   std::function<DhtSample()> sample_dht_;  // guarded by mu_
 };
@@ -205,27 +248,7 @@ PrometheusMetrics::PrometheusMetrics(const std::string& listen,
                                      std::string state_dir)
     : registry_(std::make_shared<prometheus::Registry>()),
       scrape_time_(
-          std::make_shared<ScrapeTimeCollector>(std::move(state_dir))) {
-  auto& requests =
-      BuildCounter()
-          .Name("crsp_requests_total")
-          .Help("Answers sent, by request protocol, type and answer status.")
-          .Register(*registry_);
-  auto& bytes = BuildCounter()
-                    .Name("crsp_answer_bytes_total")
-                    .Help("Bytes of the answers sent, by request type.")
-                    .Register(*registry_);
-  for (size_t t = 0; t < kRequestTypes; ++t) {
-    for (size_t s = 0; s < kStatusSlots; ++s) {
-      requests_[t][s] = &requests.Add(
-          {{"protocol", kProtocolNames[t]},
-           {"type", kTypeNames[t]},
-           {"status",
-            std::string(wire::StatusName(static_cast<wire::Status>(s)))}});
-    }
-    answer_bytes_[t] =
-        &bytes.Add({{"protocol", kProtocolNames[t]}, {"type", kTypeNames[t]}});
-  }
+          std::make_shared<ScrapeTimeCollector>(std::move(state_dir), hot_)) {
   auto& dropped = BuildCounter()
                       .Name("crsp_datagrams_dropped_total")
                       .Help("Datagrams that got no answer, by reason.")
@@ -247,18 +270,6 @@ PrometheusMetrics::PrometheusMetrics(const std::string& listen,
       &limited.Add({{"reason", "quota"}});
   rate_limited_[static_cast<size_t>(LimitReason::kPendingWrites)] =
       &limited.Add({{"reason", "pending_writes"}});
-  auto& served = BuildCounter()
-                     .Name("crsp_resource_ids_served_total")
-                     .Help(
-                         "Query entries answered, by how: from the warm "
-                         "index, after a DHT read, or forwarded.")
-                     .Register(*registry_);
-  served_[static_cast<size_t>(ServedFrom::kIndex)] =
-      &served.Add({{"how", "index"}});
-  served_[static_cast<size_t>(ServedFrom::kColdRead)] =
-      &served.Add({{"how", "cold_read"}});
-  served_[static_cast<size_t>(ServedFrom::kForwarded)] =
-      &served.Add({{"how", "forwarded"}});
   journal_records_ =
       &BuildCounter()
            .Name("crsp_journal_records_written_total")
@@ -354,8 +365,8 @@ void PrometheusMetrics::Answered(RequestType type, wire::Status status,
                                  size_t bytes) {
   const size_t t = static_cast<size_t>(type);
   const size_t s = std::min(static_cast<size_t>(status), kStatusSlots - 1);
-  requests_[t][s]->Increment();
-  answer_bytes_[t]->Increment(static_cast<double>(bytes));
+  hot_.requests[t][s].fetch_add(1, std::memory_order_relaxed);
+  hot_.answer_bytes[t].fetch_add(bytes, std::memory_order_relaxed);
 }
 
 void PrometheusMetrics::Dropped(DropReason reason) {
@@ -376,12 +387,12 @@ void PrometheusMetrics::JournalSynced(std::chrono::nanoseconds took) {
 
 void PrometheusMetrics::ResourceIdsServed(size_t from_index, size_t cold_read) {
   if (from_index != 0) {
-    served_[static_cast<size_t>(ServedFrom::kIndex)]->Increment(
-        static_cast<double>(from_index));
+    hot_.served[static_cast<size_t>(ServedFrom::kIndex)].fetch_add(
+        from_index, std::memory_order_relaxed);
   }
   if (cold_read != 0) {
-    served_[static_cast<size_t>(ServedFrom::kColdRead)]->Increment(
-        static_cast<double>(cold_read));
+    hot_.served[static_cast<size_t>(ServedFrom::kColdRead)].fetch_add(
+        cold_read, std::memory_order_relaxed);
   }
 }
 

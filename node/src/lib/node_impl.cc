@@ -137,8 +137,7 @@ void NodeImpl::HandleDatagram(std::span<const std::byte> datagram,
   request.datagram.assign(datagram.begin(), datagram.end());
   request.from = from;
   request.prefix = SourcePrefix(from.address);
-  request.reply = CountAnswers(
-      metrics_, RequestTypeOf(request.decoded.packet.header), std::move(reply));
+  request.reply = std::move(reply);
   {
     std::lock_guard lock(mu_);
     if (stopping_) return;

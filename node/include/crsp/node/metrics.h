@@ -6,8 +6,9 @@
 // Calls come from every thread that calls into the Node (HandleDatagram,
 // Tick), from DHT callbacks and from the journal's sync thread, some with
 // the node's lock held: an implementation must be thread-safe, never block
-// and never call back into the Node. Answered runs once per answer sent, so
-// it must cost no more than an atomic add or two (no lock, no label lookup).
+// and never call back into the Node. Answered runs once per answer sent and
+// ResourceIdsServed once per query, so they must cost no more than an
+// atomic add or two (no lock, no label lookup, no allocation).
 #ifndef CRSP_NODE_METRICS_H_
 #define CRSP_NODE_METRICS_H_
 
@@ -30,7 +31,8 @@ enum class RequestType : uint8_t {
   kOther
 };
 inline constexpr size_t kRequestTypes = 5;
-RequestType RequestTypeOf(const protocol::Header& request);
+// From the header's protocol and type bytes (wire::kOffProtocol, kOffType).
+RequestType RequestTypeOf(uint8_t protocol, uint8_t type);
 
 // Why a datagram got no answer at all.
 enum class DropReason : uint8_t {
@@ -62,7 +64,9 @@ class NodeMetrics {
   virtual ~NodeMetrics() = default;
 
   // An answer of `bytes` bytes with header status `status` was sent for a
-  // request of `type` (resends answered from the cache included).
+  // request of `type` (resends answered from the cache included). Not
+  // called by the Node: by whoever sends its answers (crsp-node's
+  // UdpServer), which can count them without wrapping each reply.
   virtual void Answered(RequestType type, wire::Status status, size_t bytes) {}
   virtual void Dropped(DropReason reason) {}
   virtual void RateLimited(LimitReason reason) {}
