@@ -280,6 +280,27 @@ TEST(MetricsTest, PrometheusScrapesThreeNodesAndCountsExactly) {
   EXPECT_NE(text->find("# TYPE crsp_requests_total counter"),
             std::string::npos);
   EXPECT_NE(text->find("process_resident_memory_bytes"), std::string::npos);
+  // Prometheus' own linter of the exposition (names, units, HELP, TYPE).
+  {
+    const std::string exposition = root.path() + "/metrics.txt";
+    std::ofstream(exposition) << *text;
+    const std::string lint = root.path() + "/promtool.txt";
+    const pid_t pid = Spawn(
+        {"sh", "-c", "exec promtool check metrics < " + exposition}, lint);
+    ASSERT_GT(pid, 0);
+    int status = -1;
+    for (auto end = Clock::now() + seconds(20); Clock::now() < end;) {
+      if (waitpid(pid, &status, WNOHANG) == pid) break;
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+    if (!WIFEXITED(status)) {  // still running past the deadline
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+    }
+    std::ifstream in(lint);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << std::string(
+        (std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
 
   auto prometheus = PrometheusProcess::Start(targets, CRSP_ALERT_RULES);
   ASSERT_NE(prometheus, nullptr);
