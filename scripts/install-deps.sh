@@ -12,6 +12,7 @@ packages=(
   iproute2 procps
   tshark
   systemd docker.io docker-compose debootstrap iptables
+  prometheus-cpp-dev prometheus
 )
 
 missing=()

@@ -294,7 +294,7 @@ void OpenDhtDht::Impl::ReapPuts(bool all) {
       put_deadlines.pop_front();
     }
   }
-  for (const auto& op : late) op->Finish(false, 0);
+  for (const auto& op : late) op->Finish(false, 0, /*timed_out=*/!all);
   if (all) return;
   After(std::chrono::milliseconds(100),
         [](Impl& self) { self.ReapPuts(false); });
@@ -326,9 +326,12 @@ void OpenDhtDht::Impl::SweepExpired() {
   After(config.expiry_sweep_interval, [](Impl& self) { self.SweepExpired(); });
 }
 
-OpenDhtDht::OpenDhtDht(const OpenDhtConfig& config, DhtLogger logger)
+OpenDhtDht::OpenDhtDht(const OpenDhtConfig& config, DhtLogger logger,
+                       std::shared_ptr<DhtMetrics> metrics)
     : impl_(std::make_shared<Impl>()) {
   impl_->logger = std::move(logger);
+  impl_->metrics =
+      metrics ? std::move(metrics) : std::make_shared<DhtMetrics>();
   impl_->Start(config);
 }
 
@@ -338,6 +341,8 @@ void OpenDhtDht::Publish(const OfferRecord& record, PutDone done) {
   const uint64_t now = NowSeconds();
   std::vector<std::byte> bytes = EncodeRecord(record);
   if (impl_->stopped || !AcceptRecord(bytes, now)) {
+    impl_->metrics->Started(DhtOp::kPut);
+    impl_->metrics->Finished(DhtOp::kPut, DhtOutcome::kFailed, {});
     done(false, 0);
     return;
   }
@@ -383,7 +388,10 @@ void OpenDhtDht::Publish(const OfferRecord& record, PutDone done) {
   }
   auto op = std::make_shared<PutOp>();
   op->done = std::move(done);
-  op->deadline = std::chrono::steady_clock::now() + impl_->config.put_timeout;
+  op->metrics = impl_->metrics.get();
+  op->started = std::chrono::steady_clock::now();
+  op->deadline = op->started + impl_->config.put_timeout;
+  op->metrics->Started(DhtOp::kPut);
   {
     std::lock_guard lock(impl_->puts_mu);
     impl_->put_deadlines.push_back(op);
@@ -447,7 +455,11 @@ DhtInfo OpenDhtDht::Info() const {
   if (impl_->stopped) return impl_->last_info;
   DhtInfo info;
   std::copy_n(impl_->node_id.data(), info.node_id.size(), info.node_id.begin());
-  info.good_peers = impl_->GoodPeers();
+  for (const int family : {AF_INET, AF_INET6}) {
+    const ::dht::NodeStats stats = impl_->runner.getNodesStats(family);
+    info.good_peers += stats.good_nodes;
+    info.dubious_peers += stats.dubious_nodes;
+  }
   info.stored_values =
       static_cast<uint32_t>(impl_->runner.getStoreSize().second);
   impl_->last_info = info;

@@ -74,7 +74,9 @@ bool AcceptEdit(const InfoHash& key, const ValuePtr& stored,
 struct PutOp {
   Dht::PutDone done;
   std::atomic<bool> finished{false};
+  std::chrono::steady_clock::time_point started;
   std::chrono::steady_clock::time_point deadline;
+  DhtMetrics* metrics = nullptr;  // the Impl's, which outlives every op
   InfoHash key;    // the primary key
   ValuePtr value;  // one object, shared with OpenDHT's announce
   // What the put's callback calls (with the number of nodes that stored
@@ -87,8 +89,13 @@ struct PutOp {
   // a failure with good peers is retried until put_timeout.
   std::function<void()> put_primary;
   int attempts = 1;
-  void Finish(bool ok, size_t replicas) {
+  void Finish(bool ok, size_t replicas, bool timed_out = false) {
     if (finished.exchange(true)) return;
+    metrics->Finished(DhtOp::kPut,
+                      ok          ? DhtOutcome::kOk
+                      : timed_out ? DhtOutcome::kTimedOut
+                                  : DhtOutcome::kFailed,
+                      std::chrono::steady_clock::now() - started);
     done(ok, static_cast<uint16_t>(std::min<size_t>(replicas, UINT16_MAX)));
     done = nullptr;
   }
@@ -144,6 +151,8 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
 
   OpenDhtConfig config;
   DhtLogger logger;
+  // Never null: a no-op DhtMetrics when none was given.
+  std::shared_ptr<DhtMetrics> metrics;
   ::dht::DhtRunner runner;
   InfoHash node_id;
   std::atomic<bool> stopped{false};
@@ -162,8 +171,10 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   uint64_t next_expiry = UINT64_MAX;
   std::map<InfoHash, ListenedKey> listened;
   std::vector<Watcher> watchers;
-  // Keys a Watch added that are not listened on yet (PumpListens).
-  std::deque<InfoHash> listen_queue;
+  // Keys a Watch added that are not listened on yet (PumpListens), and
+  // since when.
+  std::deque<std::pair<InfoHash, std::chrono::steady_clock::time_point>>
+      listen_queue;
   bool listen_pump_running = false;
 
   // Declared last: destroyed (stopped) before the runner it calls into.

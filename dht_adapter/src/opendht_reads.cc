@@ -87,6 +87,7 @@ void OpenDhtDht::Impl::StartGets(const std::shared_ptr<FetchOp>& op) {
   }
   std::weak_ptr<Impl> weak = weak_from_this();
   for (const InfoHash& key : to_start) {
+    metrics->Started(DhtOp::kGet);
     runner.get(
         key,
         ::dht::GetCallback([weak, op, key](const std::vector<ValuePtr>& vals) {
@@ -118,8 +119,13 @@ void OpenDhtDht::Impl::StartGets(const std::shared_ptr<FetchOp>& op) {
           });
           return true;
         }),
-        ::dht::DoneCallback([weak, op](bool ok, const auto&) {
+        ::dht::DoneCallback([weak, op,
+                             started = std::chrono::steady_clock::now()](
+                                bool ok, const auto&) {
           if (auto self = weak.lock()) {
+            self->metrics->Finished(DhtOp::kGet,
+                                    ok ? DhtOutcome::kOk : DhtOutcome::kFailed,
+                                    std::chrono::steady_clock::now() - started);
             self->tasks.Post([self, op, ok] {
               {
                 std::lock_guard lock(self->mu);
@@ -192,10 +198,12 @@ void OpenDhtDht::Fetch(uint16_t resource, uint32_t max_price,
 
 void OpenDhtDht::Impl::PumpListens() {
   std::vector<InfoHash> batch;
+  const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(mu);
     while (batch.size() < kListensPerBatch && !listen_queue.empty()) {
-      batch.push_back(listen_queue.front());
+      batch.push_back(listen_queue.front().first);
+      metrics->ListenStarted(now - listen_queue.front().second);
       listen_queue.pop_front();
     }
     listen_pump_running = !listen_queue.empty() && !stopped;
@@ -234,6 +242,7 @@ void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) {
   if (impl_->stopped) return;
   size_t added = 0;
   bool start_pump = false;
+  const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(impl_->mu);
     impl_->watchers.push_back({resource, PriceBucket(max_price), seen});
@@ -242,7 +251,7 @@ void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) {
         const InfoHash key = InfoHash::get(KeyName(resource, bucket, shard));
         if (impl_->listened.emplace(key, ListenedKey{resource, bucket})
                 .second) {
-          impl_->listen_queue.push_back(key);
+          impl_->listen_queue.emplace_back(key, now);
           ++added;
         }
       }

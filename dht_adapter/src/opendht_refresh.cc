@@ -148,6 +148,7 @@ void OpenDhtDht::Impl::SweepNext() {
     ++sweep->window_gets;
     const InfoHash key = sweep->keys[sweep->next++];
     ++sweep->outstanding;
+    metrics->Started(DhtOp::kGet);
     // A query for value ids as well as the get: a get of a key whose
     // listen is synced is answered from the listen's cache, which cannot
     // hold what the listen missed (our listens carry no Where clause, so
@@ -171,8 +172,11 @@ void OpenDhtDht::Impl::SweepNext() {
           }
           return true;
         }),
-        ::dht::DoneCallbackSimple([weak](bool) {
+        ::dht::DoneCallbackSimple([weak, started = now](bool ok) {
           if (auto self = weak.lock()) {
+            self->metrics->Finished(DhtOp::kGet,
+                                    ok ? DhtOutcome::kOk : DhtOutcome::kFailed,
+                                    std::chrono::steady_clock::now() - started);
             self->tasks.Post([self] {
               if (!self->sweep) return;
               --self->sweep->outstanding;

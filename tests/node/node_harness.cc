@@ -135,7 +135,7 @@ void TestNode::Restart() {
   node_.reset();
   node_ = Node::Create(config_,
                        NodeContext{std::make_unique<SharedDht>(world_, id_),
-                                   world_.clock(), env_});
+                                   world_.clock(), world_.metrics, env_});
 }
 
 std::vector<std::vector<std::byte>> TestNode::SendRaw(

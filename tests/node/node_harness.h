@@ -30,6 +30,8 @@ struct World {
   // While true, Publish confirmations are held in `held` instead of being
   // delivered.
   bool hold_puts = false;
+  // What the nodes report their metrics to (empty: nothing).
+  std::shared_ptr<NodeMetrics> metrics;
   std::vector<std::function<void()>> held;
   // Fetch and Watch calls the nodes made.
   size_t fetches = 0;

@@ -14,6 +14,7 @@
 #include "crsp/dht_adapter/opendht_dht.h"
 #include "crsp/node/node.h"
 #include "options.h"
+#include "prometheus_metrics.h"
 #include "udp_server.h"
 
 namespace {
@@ -67,11 +68,29 @@ std::string Hex(std::span<const uint8_t> bytes) {
 int Run(const NodeConfig& config, const sigset_t& stop_signals) {
   // Bind the edge port first: a busy port fails before the DHT starts.
   crsp::node::UdpServer server(config.listen);
-  auto dht =
-      std::make_unique<crsp::dht::OpenDhtDht>(DhtConfigFor(config), LogFromDht);
+  // Then the metrics port, for the same reason; off unless --metrics.
+  std::shared_ptr<crsp::node::PrometheusMetrics> metrics;
+  if (!config.metrics_listen.empty()) {
+    metrics = std::make_shared<crsp::node::PrometheusMetrics>(
+        config.metrics_listen, config.state_dir);
+  }
+  auto dht = std::make_unique<crsp::dht::OpenDhtDht>(DhtConfigFor(config),
+                                                     LogFromDht, metrics);
+  const crsp::dht::OpenDhtDht* dht_view = dht.get();  // owned by the node
   const uint16_t dht_port = dht->port();
   std::unique_ptr<crsp::node::Node> node = crsp::node::Node::Create(
-      config, crsp::node::NodeContext{std::move(dht), {}});
+      config, crsp::node::NodeContext{std::move(dht), {}, metrics});
+  if (metrics) {
+    server.CountAnswers(metrics.get());
+    metrics->SampleDhtWith([dht_view] {
+      const crsp::dht::DhtInfo info = dht_view->Info();
+      return crsp::node::DhtSample{info.good_peers, info.dubious_peers,
+                                   info.stored_values,
+                                   dht_view->AnnouncedOffers()};
+    });
+    spdlog::info("crsp-node: metrics on http://{}/metrics",
+                 config.metrics_listen);
+  }
 
   spdlog::info("crsp-node: edge {} (UDP), DHT port {}, state {}",
                server.address(), dht_port, config.state_dir);
@@ -94,6 +113,7 @@ int Run(const NodeConfig& config, const sigset_t& stop_signals) {
   signal_waiter.join();
   // 10 s in all: pending DHT calls get 7 s, the DHT itself the rest.
   node->Shutdown(std::chrono::seconds(7));
+  if (metrics) metrics->StopServing();  // no scrape reads the DHT any more
   node.reset();
   spdlog::info("crsp-node: stopped");
   return 0;

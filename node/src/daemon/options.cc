@@ -41,6 +41,7 @@ std::string LoadConfigFile(const std::string& path, NodeConfig& config) {
   Read<std::string>(t, "state_dir", config.state_dir, error);
   Read<bool>(t, "require_signed", config.require_signed, error);
   Read<std::string>(t, "log_level", config.log_level, error);
+  Read<std::string>(t, "metrics", config.metrics_listen, error);
   if (const toml::array* peers = t["bootstrap"].as_array()) {
     config.bootstrap.clear();
     for (const toml::node& peer : *peers) {
@@ -103,6 +104,10 @@ ParsedOptions ParseOptions(int argc, const char* const* argv) {
           ->check(
               CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
           ->default_str(flags.log_level);
+  auto* metrics =
+      app.add_option("--metrics", flags.metrics_listen,
+                     "Serve Prometheus metrics over HTTP at IPV4:PORT, e.g. "
+                     "127.0.0.1:9474 (default: off)");
   Limits& lim = flags.limits;
   auto* answer_budget =
       app.add_option("--answer-budget", lim.answer_bytes_per_sec,
@@ -168,6 +173,7 @@ ParsedOptions ParseOptions(int argc, const char* const* argv) {
   if (given(state_dir)) config.state_dir = flags.state_dir;
   if (given(require_signed)) config.require_signed = flags.require_signed;
   if (given(log_level)) config.log_level = flags.log_level;
+  if (given(metrics)) config.metrics_listen = flags.metrics_listen;
   if (given(answer_budget)) {
     config.limits.answer_bytes_per_sec = lim.answer_bytes_per_sec;
   }

@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 
+#include "crsp/node/metrics.h"
 #include "crsp/node/node.h"
 
 namespace crsp::node {
@@ -37,6 +38,10 @@ class UdpServer {
   uint16_t port() const { return port_; }
   std::string address() const;
 
+  // Tells `metrics` (may be null) of every answer sent (NodeMetrics::
+  // Answered). Call before Run; `metrics` must outlive every reply.
+  void CountAnswers(NodeMetrics* metrics) { metrics_ = metrics; }
+
   // Receives until Stop(), calling `handle` for every datagram and `tick`
   // about every `tick_every`.
   void Run(const Handler& handle, const std::function<void()>& tick,
@@ -48,6 +53,7 @@ class UdpServer {
   struct Socket;
   std::shared_ptr<Socket> socket_;  // shared with pending ReplyFns
   uint16_t port_ = 0;
+  NodeMetrics* metrics_ = nullptr;
   std::atomic<bool> stop_{false};
 };
 

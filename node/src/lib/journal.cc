@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <future>
 #include <stdexcept>
@@ -124,6 +125,11 @@ Journal::~Journal() {
   if (fd_ >= 0) env_->Close(fd_);
 }
 
+void Journal::set_metrics(NodeMetrics* metrics) {
+  std::lock_guard lock(mu_);
+  metrics_ = metrics;
+}
+
 uint64_t Journal::frames() const {
   std::lock_guard lock(mu_);
   return frames_;
@@ -141,8 +147,13 @@ void Journal::SyncLoop() {
     // A duplicate, so Rewrite may replace fd_ meanwhile (it makes the new
     // file durable itself, the writes of `batch` included).
     const int fd = fd_ >= 0 && !failed_ ? env_->Dup(fd_) : -1;
+    NodeMetrics* const metrics = metrics_;
     lock.unlock();
+    const auto sync_started = std::chrono::steady_clock::now();
     const bool synced = fd >= 0 && env_->SyncData(fd);
+    if (metrics && fd >= 0) {
+      metrics->JournalSynced(std::chrono::steady_clock::now() - sync_started);
+    }
     if (fd >= 0) env_->Close(fd);
     lock.lock();
     if (!synced) failed_ = true;

@@ -28,6 +28,7 @@
 
 #include "crsp/dht_adapter/offer_record.h"
 #include "crsp/node/env.h"
+#include "crsp/node/metrics.h"
 #include "crsp/protocol/packets.h"
 
 namespace crsp::node {
@@ -83,6 +84,10 @@ class Journal {
   // (the node's local records do), since they were written to the old file.
   bool Rewrite(std::span<const JournalEntry> live);
 
+  // Where the duration of each fdatasync of the sync thread goes; null (the
+  // default): nowhere. `metrics` must outlive the journal.
+  void set_metrics(NodeMetrics* metrics);
+
   // Frames in the file now (for the compaction decision).
   uint64_t frames() const;
 
@@ -102,6 +107,7 @@ class Journal {
   uint64_t size_;                 // bytes of whole frames in the file
   std::vector<Durable> waiting_;  // written, no sync begun since
   bool failed_ = false;           // a sync failed: no more writes
+  NodeMetrics* metrics_ = nullptr;
   bool stop_ = false;
   std::thread syncer_;  // last: started once the rest is set up
 };

@@ -67,6 +67,7 @@ NodeImpl::NodeImpl(const NodeConfig& config, NodeContext context,
       clock_(context.clock ? std::move(context.clock) : Clock(SystemSeconds)),
       key_(std::move(key)),
       started_(clock_()),
+      metrics_(context.metrics ? context.metrics : NoMetrics()),
       budgets_(config.limits, kMaxRateSources, kAnswerCacheSize),
       dht_(std::move(context.dht)) {
   // No other thread sees the node yet; the locks only satisfy the analysis.
@@ -79,6 +80,7 @@ NodeImpl::NodeImpl(const NodeConfig& config, NodeContext context,
   writes_.local.Expire(now);
   std::vector<JournalEntry> live = writes_.local.All();
   for (const JournalEntry& entry : live) reads_.index.Apply(entry.record, now);
+  writes_.journal->set_metrics(metrics_.get());
   // Start from a compact journal: no expired or superseded frames.
   if (writes_.journal->frames() != live.size() &&
       !writes_.journal->Rewrite(live)) {
@@ -132,6 +134,7 @@ void NodeImpl::HandleDatagram(std::span<const std::byte> datagram,
     spdlog::debug("from {} port {}: {} bytes, no answer ({})",
                   LogAddress{from.address}, from.port, datagram.size(),
                   request.decoded.detail);
+    metrics_->Dropped(DropReason::kUndecodable);
     return;
   }
   request.datagram.assign(datagram.begin(), datagram.end());
@@ -219,10 +222,12 @@ void NodeImpl::SendRateLimited(const Request& request) {
   if (bytes.empty() || bytes.size() > request.datagram.size()) {
     spdlog::debug("from {}: over the answer budget, dropped",
                   LogAddress{request.from.address});
+    metrics_->Dropped(DropReason::kBudget);
     return;
   }
   spdlog::warn("from {}: over the answer budget, RATE_LIMITED",
                LogAddress{request.from.address});
+  metrics_->RateLimited(LimitReason::kBudget);
   request.reply(std::move(bytes));
 }
 
@@ -263,10 +268,11 @@ void NodeImpl::Tick() {
     MutexLock lock(&life_.mu);
     stopping = life_.stopping;
   }
-  size_t expired;
+  size_t expired, indexed;
   {
     MutexLock lock(&reads_.mu);
     expired = reads_.index.Expire(now);
+    indexed = reads_.index.size();
   }
   {
     MutexLock lock(&budgets_.mu);
@@ -279,6 +285,7 @@ void NodeImpl::Tick() {
       spdlog::debug("expired {} indexed and {} own records", expired,
                     expired_local);
     }
+    metrics_->Offers({writes_.local.live(), indexed, writes_.pending_records});
     // Compact when most frames are superseded or expired.
     if (writes_.journal &&
         writes_.journal->frames() > 2 * writes_.local.size() + 1024) {

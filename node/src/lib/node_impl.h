@@ -20,6 +20,7 @@
 #include "crsp/protocol/ed25519.h"
 #include "node_state.h"
 #include "outbox.h"
+#include "node_metrics.h"
 
 namespace crsp::node {
 
@@ -155,6 +156,7 @@ class NodeImpl final : public Node {
   const Clock clock_;
   const protocol::Ed25519Key key_;
   const uint64_t started_;
+  const std::shared_ptr<NodeMetrics> metrics_;  // never null (NoMetrics)
 
   WriteState writes_;
   ReadState reads_;

@@ -54,6 +54,8 @@ void NodeImpl::HandleQuery(Request& request) {
   std::map<uint16_t, uint32_t> cold;  // resource -> price to fetch up to
   std::vector<std::shared_ptr<ColdFetch>> joined;  // running, answering
   std::vector<std::pair<uint16_t, std::shared_ptr<ColdFetch>>> started;
+  // Entries that wait for a running fetch, and that start one (metrics).
+  size_t joining_entries = 0, cold_entries = 0;
   {
     MutexLock lock(&reads_.mu);
     for (const protocol::QueryEntry& entry : query.entries) {
@@ -66,6 +68,7 @@ void NodeImpl::HandleQuery(Request& request) {
         // Answering: wait for it. In the background: what it read so far
         // is in the index (the answer is INCOMPLETE until it is warm).
         const std::shared_ptr<ColdFetch>& fetch = running->second;
+        joining_entries += fetch->answered ? 0 : 1;
         if (!fetch->answered &&
             std::find(joined.begin(), joined.end(), fetch) == joined.end()) {
           joined.push_back(fetch);
@@ -73,6 +76,7 @@ void NodeImpl::HandleQuery(Request& request) {
         continue;
       }
       if (!AdmitResourceLocked(entry.resource)) continue;  // index only
+      ++cold_entries;
       uint32_t& top = cold[entry.resource];
       top = std::max(top, BucketTop(entry.max_price));
     }
@@ -97,6 +101,8 @@ void NodeImpl::HandleQuery(Request& request) {
           txid, cold.size(), reads_.cold_fetches);
       cold.clear();
     }
+    const size_t fetched = joining_entries + (cold.empty() ? 0 : cold_entries);
+    metrics_->ResourceIdsServed(query.entries.size() - fetched, fetched);
     if (!cold.empty() || !joined.empty()) {
       auto pending = std::make_shared<ColdQuery>();
       pending->request = std::move(request);

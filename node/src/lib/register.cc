@@ -84,6 +84,7 @@ void NodeImpl::HandleRegister(Request& request) {
         spdlog::warn("from {}: offer quota reached, entry refused",
                      LogAddress{request.from.address});
         op->results.entries[i].status = wire::Status::kRateLimited;
+        metrics_->RateLimited(LimitReason::kQuota);
         continue;
       }
       ++added;

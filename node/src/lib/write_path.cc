@@ -96,6 +96,7 @@ bool NodeImpl::AdmitWriteLocked(Request& request,
     spdlog::debug("from {}: {} writes pending, RATE_LIMITED",
                   LogAddress{request.from.address},
                   config_.limits.max_pending_writes);
+    metrics_->RateLimited(LimitReason::kPendingWrites);
     out.Then([this, &request] {
       SendError(request, wire::Status::kRateLimited, true);
     });
@@ -137,6 +138,7 @@ void NodeImpl::CommitLocked(const std::shared_ptr<PendingWrite>& op,
     FailAllLocked(*op, out);
     return;
   }
+  metrics_->Journaled(batch.size());
   // Applied at once, before the sync: later requests (ownership, versions,
   // quotas) must see it, and queries may serve it as they serve records the
   // DHT has not confirmed yet. Only the answer waits for durability.

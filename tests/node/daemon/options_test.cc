@@ -95,5 +95,20 @@ TEST(NodeOptions, HelpDocumentsEveryFlag) {
   }
 }
 
+TEST(NodeOptions, MetricsAreOffUnlessTheFlagOrTheFileSetsThem) {
+  EXPECT_EQ(Parse({}).config.metrics_listen, "");
+  EXPECT_EQ(Parse({"--metrics", "127.0.0.1:9474"}).config.metrics_listen,
+            "127.0.0.1:9474");
+  testing::TempDir dir;
+  std::string path = dir.path() + "/node.toml";
+  std::ofstream(path) << "metrics = \"127.0.0.1:9500\"\n";
+  EXPECT_EQ(Parse({"--config", path.c_str()}).config.metrics_listen,
+            "127.0.0.1:9500");
+  EXPECT_EQ(Parse({"--config", path.c_str(), "--metrics", "127.0.0.1:9600"})
+                .config.metrics_listen,
+            "127.0.0.1:9600");
+  EXPECT_NE(Parse({"--help"}).message.find("--metrics"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace crsp::node

@@ -119,7 +119,7 @@ conf_dir=$work
 ((systemd)) && conf_dir=/run/crsp-package-test  # the unit's /tmp is private
 mkdir -p "$conf_dir"
 chmod 755 "$conf_dir"
-sed -e 's|^metrics = .*|metrics = "[::1]:27493"|' /etc/crsp/node.toml >"$conf_dir/node.toml"
+sed -e 's|^metrics = .*|metrics = "127.0.0.1:27493"|' /etc/crsp/node.toml >"$conf_dir/node.toml"
 chmod 644 "$conf_dir/node.toml"
 if ((systemd)); then
   mkdir -p "$dropin"

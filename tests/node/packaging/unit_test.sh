@@ -32,7 +32,7 @@ echo "verify: clean"
 # config parses. Run with the config's ports on loopback (metrics on a port
 # of this test's, edge and DHT on any free port),
 # the state in a scratch folder; stopped by SIGTERM, as systemd stops it.
-sed -e 's|^metrics = .*|metrics = "[::1]:27494"|' "$config" >"$work/node.toml"
+sed -e 's|^metrics = .*|metrics = "127.0.0.1:27494"|' "$config" >"$work/node.toml"
 flags=$(sed -n 's|^ExecStart=[^ ]* ||p' "$work/crsp-node.service" |
   sed -e "s|/etc/crsp/node.toml|$work/node.toml|" \
       -e "s|/var/lib/crsp-node|$work/state|")

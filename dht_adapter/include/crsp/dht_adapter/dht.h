@@ -21,6 +21,7 @@ namespace crsp::dht {
 struct DhtInfo {
   protocol::NodeId node_id{};
   uint32_t good_peers = 0;
+  uint32_t dubious_peers = 0;  // known, not heard from lately
   uint32_t stored_values = 0;  // values this node stores for the DHT
 };
 

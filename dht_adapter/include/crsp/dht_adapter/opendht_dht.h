@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "crsp/dht_adapter/dht.h"
+#include "crsp/dht_adapter/dht_metrics.h"
 
 namespace crsp::dht {
 
@@ -84,7 +85,10 @@ class OpenDhtDht final : public Dht {
   // Loads (or creates and saves) the identity in config.state_dir, binds,
   // starts the DHT threads and bootstraps. Throws std::runtime_error when
   // the state dir, the identity or the bind fails (start-up only).
-  explicit OpenDhtDht(const OpenDhtConfig& config, DhtLogger logger = {});
+  // `metrics` (may be null: nothing counted) is told of every put, get and
+  // listen.
+  explicit OpenDhtDht(const OpenDhtConfig& config, DhtLogger logger = {},
+                      std::shared_ptr<DhtMetrics> metrics = {});
   // Shuts down with a 5 s bound if Shutdown was not called.
   // REQUIRES: not called from a callback of this instance.
   ~OpenDhtDht() override;

@@ -56,6 +56,9 @@ struct NodeConfig {
   // crsp-node turns it on.
   bool group_commit = false;
   Limits limits;
+  // Where crsp-node serves Prometheus metrics over HTTP, "ipv4:port"
+  // (docs/metrics.md; no IPv6, see there). Empty: no metrics.
+  std::string metrics_listen;
   // trace, debug, info, warn, error, off.
   std::string log_level = "info";
 

@@ -16,6 +16,7 @@
 #include "crsp/dht_adapter/dht.h"
 #include "crsp/node/config.h"
 #include "crsp/node/env.h"
+#include "crsp/node/metrics.h"
 #include "crsp/protocol/packets.h"
 
 namespace crsp::node {
@@ -38,7 +39,8 @@ using Clock = std::function<uint64_t()>;
 // state directory.
 struct NodeContext {
   std::unique_ptr<dht::Dht> dht;
-  Clock clock;         // empty: the system clock
+  Clock clock;                           // empty: the system clock
+  std::shared_ptr<NodeMetrics> metrics;  // empty: nothing counted
   Env* env = nullptr;  // not owned, outlives the node; null: Env::Default()
 };
 

@@ -1,0 +1,161 @@
+// What OpenDhtDht tells its DhtMetrics (crsp/dht_adapter/dht_metrics.h), on
+// real loopback DhtRunners: each put started and finished with its outcome
+// (ok, failed, timed out), each get of a Fetch, each listen of a Watch.
+#include "crsp/dht_adapter/dht_metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "crsp/dht_adapter/keys.h"
+#include "crsp/dht_adapter/opendht_dht.h"
+#include "record_builder.h"
+
+namespace crsp::dht {
+namespace {
+
+using namespace std::chrono_literals;
+
+class RecordingDhtMetrics final : public DhtMetrics {
+ public:
+  void Started(DhtOp op) override {
+    std::lock_guard lock(mu_);
+    ++started_[op];
+  }
+  void Finished(DhtOp op, DhtOutcome outcome,
+                std::chrono::nanoseconds took) override {
+    std::lock_guard lock(mu_);
+    ++finished_[{op, outcome}];
+    EXPECT_GE(took.count(), 0);
+  }
+  void ListenStarted(std::chrono::nanoseconds waited) override {
+    std::lock_guard lock(mu_);
+    ++listens_;
+    EXPECT_GE(waited.count(), 0);
+  }
+  int started(DhtOp op) {
+    std::lock_guard lock(mu_);
+    return started_[op];
+  }
+  int finished(DhtOp op, DhtOutcome outcome) {
+    std::lock_guard lock(mu_);
+    return finished_[{op, outcome}];
+  }
+  int finished(DhtOp op) {
+    std::lock_guard lock(mu_);
+    int n = 0;
+    for (const auto& [key, count] : finished_) n += key.first == op ? count : 0;
+    return n;
+  }
+  int listens() {
+    std::lock_guard lock(mu_);
+    return listens_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<DhtOp, int> started_;
+  std::map<std::pair<DhtOp, DhtOutcome>, int> finished_;
+  int listens_ = 0;
+};
+
+OpenDhtConfig LoopbackConfig(std::vector<std::string> bootstrap = {}) {
+  OpenDhtConfig c;
+  c.port = 0;
+  c.bind6 = "::1";
+  c.bind4 = "127.0.0.1";
+  c.bootstrap = std::move(bootstrap);
+  c.persist = false;
+  return c;
+}
+
+template <typename F>
+bool WaitUntil(F done, std::chrono::milliseconds deadline) {
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < end) {
+    if (done()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return done();
+}
+
+bool PublishAndWait(Dht& dht, const OfferRecord& r) {
+  auto result = std::make_shared<std::promise<bool>>();
+  auto future = result->get_future();
+  dht.Publish(r, [result](bool ok, uint16_t) { result->set_value(ok); });
+  if (future.wait_for(10s) != std::future_status::ready) return false;
+  return future.get();
+}
+
+TEST(OpenDhtDhtMetrics, ReportsEveryPutGetAndListen) {
+  auto metrics = std::make_shared<RecordingDhtMetrics>();
+  OpenDhtDht a(LoopbackConfig(), {}, metrics);
+  OpenDhtDht b(LoopbackConfig({a.LoopbackAddress()}));
+  ASSERT_TRUE(WaitUntil([&] { return a.Info().good_peers >= 1; }, 10s));
+
+  ASSERT_TRUE(PublishAndWait(a, testing::UnsignedRecord(1, 500)));
+  EXPECT_EQ(metrics->started(DhtOp::kPut), 1);
+  EXPECT_EQ(metrics->finished(DhtOp::kPut, DhtOutcome::kOk), 1);
+  // Refused before any put: started and failed at once.
+  OfferRecord expired = testing::UnsignedRecord(2);
+  expired.offer.valid_until = testing::Now() - 1;
+  EXPECT_FALSE(PublishAndWait(a, expired));
+  EXPECT_EQ(metrics->started(DhtOp::kPut), 2);
+  EXPECT_EQ(metrics->finished(DhtOp::kPut, DhtOutcome::kFailed), 1);
+
+  // A Fetch: one get per key, each finished.
+  const size_t keys = KeysFor(1, 1000).size();
+  auto fetched = std::make_shared<std::promise<void>>();
+  auto fetch_done = fetched->get_future();
+  a.Fetch(
+      1, 1000, {3s, 3s}, [](std::vector<OfferRecord>, bool) {},
+      [fetched](std::vector<OfferRecord>, Dht::FetchProgress progress) {
+        if (progress != Dht::FetchProgress::kReading) fetched->set_value();
+      });
+  ASSERT_EQ(fetch_done.wait_for(6s), std::future_status::ready);
+  EXPECT_EQ(metrics->started(DhtOp::kGet), static_cast<int>(keys));
+  EXPECT_TRUE(WaitUntil(
+      [&] { return metrics->finished(DhtOp::kGet) == static_cast<int>(keys); },
+      5s))
+      << metrics->finished(DhtOp::kGet) << " of " << keys;
+
+  // A Watch: one listen per key, handed to OpenDHT in paced batches.
+  a.Watch(1, 1000, [](const OfferRecord&) {});
+  EXPECT_TRUE(WaitUntil(
+      [&] { return metrics->listens() == static_cast<int>(keys); }, 5s))
+      << metrics->listens() << " of " << keys;
+
+  const DhtInfo info = a.Info();
+  EXPECT_GE(info.good_peers, 1u);
+  EXPECT_LE(info.dubious_peers, 4u);  // b on two families at most, twice
+  b.Shutdown(1s);
+  a.Shutdown(1s);
+}
+
+TEST(OpenDhtDhtMetrics, APutPastPutTimeoutIsReportedTimedOut) {
+  auto metrics = std::make_shared<RecordingDhtMetrics>();
+  OpenDhtConfig config = LoopbackConfig();
+  config.put_timeout = 300ms;
+  auto peer = std::make_unique<OpenDhtDht>(LoopbackConfig());
+  OpenDhtDht a(
+      [&] {
+        config.bootstrap = {peer->LoopbackAddress()};
+        return config;
+      }(),
+      {}, metrics);
+  ASSERT_TRUE(WaitUntil([&] { return a.Info().good_peers >= 1; }, 10s));
+  // The peer goes away while `a` still holds it good: `a`'s put waits for
+  // an answer that never comes, and put_timeout ends it.
+  peer->Shutdown(1s);
+  peer.reset();
+  EXPECT_FALSE(PublishAndWait(a, testing::UnsignedRecord(3)));
+  EXPECT_EQ(metrics->finished(DhtOp::kPut, DhtOutcome::kTimedOut), 1);
+  a.Shutdown(1s);
+}
+
+}  // namespace
+}  // namespace crsp::dht
