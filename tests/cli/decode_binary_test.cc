@@ -57,7 +57,8 @@ std::string StatusName(int s) {
                                 "STORAGE_FAILED",
                                 "NOT_FOUND",
                                 "TOO_LARGE",
-                                "INTERNAL"};
+                                "INTERNAL",
+                                "INCOMPLETE"};
   return names[s];
 }
 
