@@ -7,7 +7,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "file_util.h"
+#include "crsp/support/file.h"
 
 namespace crsp::node {
 namespace {
@@ -42,28 +42,22 @@ protocol::Ed25519Key LoadOrCreateNodeKey(const std::string& dir) {
 
   std::optional<protocol::Ed25519Key> key = protocol::Ed25519Key::Generate();
   if (!key) throw std::runtime_error("cannot generate an Ed25519 key");
-  // Written to a temporary file first so that a crash never leaves a short
-  // key file behind; O_EXCL on the final name is replaced by link(2).
-  const std::string tmp = path + ".tmp";
-  ::unlink(tmp.c_str());
-  fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) throw KeyError("cannot create node key", tmp);
+  // Created whole or not at all (support::CreateFileAtomic), never over an
+  // existing key.
   const auto& seed = key->seed();
-  const bool written =
-      WriteAll(fd, std::as_bytes(std::span(seed.data(), seed.size()))) &&
-      ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written) throw KeyError("cannot write node key", tmp);
-  if (::link(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    if (errno == EEXIST) {  // another process won the race: use its key
-      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd >= 0) return Load(path, fd);
-    }
-    throw KeyError("cannot create node key", path);
+  support::Result<bool> created = support::CreateFileAtomic(
+      path,
+      std::string_view(reinterpret_cast<const char*>(seed.data()), seed.size()),
+      0600);
+  if (!created) {
+    throw std::runtime_error("cannot create node key: " +
+                             created.status().message());
   }
-  ::unlink(tmp.c_str());
-  SyncDirectory(dir);
+  if (!*created) {  // another process won the race: use its key
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) return Load(path, fd);
+    throw KeyError("cannot open node key", path);
+  }
   return std::move(*key);
 }
 

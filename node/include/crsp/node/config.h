@@ -1,6 +1,8 @@
 // The node's configuration: plain data, filled from flags and a TOML file
-// (options.h), with the defaults of the embedded one-node platform. Nothing
-// here is a live object; clocks, sockets and the DHT are injected apart.
+// through one table of settings (node/src/daemon/settings.h, which holds
+// the ranges), with the defaults of the embedded one-node platform.
+// Nothing here is a live object; clocks, sockets and the DHT are injected
+// apart.
 #ifndef CRSP_NODE_CONFIG_H_
 #define CRSP_NODE_CONFIG_H_
 
@@ -58,6 +60,8 @@ struct NodeConfig {
   Limits limits;
   // trace, debug, info, warn, error, off.
   std::string log_level = "info";
+  // Where the metrics endpoint listens, "[addr]:port"; empty: no metrics.
+  std::string metrics_listen;
 
   // $CRSP_STATE_DIR, else $XDG_STATE_HOME/crsp-node, else
   // ~/.local/state/crsp-node, else /var/lib/crsp-node for root without HOME.
