@@ -20,6 +20,8 @@
 #include <iostream>
 #include <tuple>
 
+#include "crsp/support/clock.h"
+#include "crsp/support/hex.h"
 #include "support/etcd_client.h"
 #include "support/net.h"
 #include "support/report.h"
@@ -27,16 +29,6 @@
 
 namespace crsp::bench {
 namespace {
-
-std::string Hex(const uint8_t* p, size_t n) {
-  static const char d[] = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; ++i) {
-    s.push_back(d[p[i] >> 4]);
-    s.push_back(d[p[i] & 15]);
-  }
-  return s;
-}
 
 std::string Prefix(uint16_t resource) {
   char b[32];
@@ -49,7 +41,7 @@ std::string KeyFor(const Workload& w, uint32_t device, uint16_t resource) {
   std::snprintf(b, sizeof b, "%010u/%020llu/", PriceFor(device, resource),
                 static_cast<unsigned long long>(w.valid_from));
   auto id = DeviceFor(w.tag, device);
-  return Prefix(resource) + b + Hex(id.data(), id.size());
+  return Prefix(resource) + b + support::ToHex(id);
 }
 
 void Put64(std::string& s, uint64_t v, int bytes) {
@@ -96,7 +88,7 @@ bool Matches(const Parsed& o, uint64_t now) {
 
 int Register(const std::string& url, const Workload& w, size_t devices,
              int window, const std::string& label) {
-  uint64_t ttl = w.valid_until - WallSeconds();
+  uint64_t ttl = w.valid_until - support::UnixSeconds();
   Json::Value grant;
   Json::Reader reader;
   std::string answer = HttpPost(url + "/v3/lease/grant",
@@ -165,7 +157,7 @@ int Query(const std::string& url, const std::vector<uint16_t>& resources,
         if (!reader->parse(a.data(), a.data() + a.size(), &v, nullptr)) {
           return false;
         }
-        const uint64_t now = WallSeconds();
+        const uint64_t now = support::UnixSeconds();
         std::vector<Parsed> matches;
         for (const Json::Value& kv : v["kvs"]) {
           std::string s = Unbase64(kv["value"].asString());

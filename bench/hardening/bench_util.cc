@@ -3,14 +3,9 @@
 #include <fstream>
 #include <sstream>
 
-namespace crsp::bench {
+#include "crsp/support/clock.h"
 
-uint64_t NowSeconds() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
-}
+namespace crsp::bench {
 
 protocol::DeviceId Device(uint8_t n) {
   protocol::DeviceId id{};
@@ -30,8 +25,8 @@ protocol::Packet RegisterMany(const protocol::DeviceId& device, int resources,
     e.unit = static_cast<uint8_t>(wire::BillingUnit::kPerHour);
     e.quantity = 8;
     e.price = 100 + static_cast<uint32_t>(r);
-    e.valid_from = NowSeconds() - 60;
-    e.valid_until = NowSeconds() + 3 * 3600;
+    e.valid_from = support::UnixSeconds() - 60;
+    e.valid_until = support::UnixSeconds() + 3 * 3600;
     body.entries.push_back(e);
   }
   return {protocol::HeaderFor(wire::PacketKind::kRegisterRequest, txid, check),

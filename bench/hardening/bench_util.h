@@ -12,11 +12,11 @@
 #include <vector>
 
 #include "crsp/protocol/codec.h"
+#include "crsp/support/clock.h"
 #include "node_process.h"
 
 namespace crsp::bench {
 
-uint64_t NowSeconds();
 protocol::DeviceId Device(uint8_t n);
 
 // A register of `resources` resources (ids 1..resources) for one device.

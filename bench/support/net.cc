@@ -11,35 +11,15 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "crsp/support/endpoint.h"
+
 namespace crsp::bench {
 
 std::optional<sockaddr_in6> ParseEndpoint(const std::string& text) {
-  sockaddr_in6 out{};
-  out.sin6_family = AF_INET6;
-  size_t close = text.find(']');
-  if (text.empty() || text.front() != '[' || close == std::string::npos ||
-      close + 2 > text.size() || text[close + 1] != ':') {
-    return std::nullopt;
-  }
-  std::string host = text.substr(1, close - 1);
-  std::string port = text.substr(close + 2);
-  if (port.empty() || port.size() > 5 ||
-      port.find_first_not_of("0123456789") != std::string::npos) {
-    return std::nullopt;
-  }
-  unsigned long p = std::stoul(port);
-  if (p > 65535 || inet_pton(AF_INET6, host.c_str(), &out.sin6_addr) != 1) {
-    return std::nullopt;
-  }
-  out.sin6_port = htons(static_cast<uint16_t>(p));
-  return out;
-}
-
-std::string EndpointText(const sockaddr_in6& address) {
-  char text[INET6_ADDRSTRLEN] = {};
-  inet_ntop(AF_INET6, &address.sin6_addr, text, sizeof text);
-  return "[" + std::string(text) +
-         "]:" + std::to_string(ntohs(address.sin6_port));
+  support::Result<support::Endpoint> endpoint =
+      support::ParseEndpoint(text, support::EndpointRules{});
+  if (!endpoint) return std::nullopt;
+  return support::ToSockaddr(*endpoint);
 }
 
 int OpenUdpSocket(uint16_t bind_port, const sockaddr_in6* peer) {
@@ -84,13 +64,6 @@ uint64_t NowNanos() {
   return static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(
           std::chrono::steady_clock::now().time_since_epoch())
-          .count());
-}
-
-uint64_t WallSeconds() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(
-          std::chrono::system_clock::now().time_since_epoch())
           .count());
 }
 

@@ -10,9 +10,9 @@
 
 namespace crsp::bench {
 
-// "[ADDR]:PORT" (IPv6 literal in brackets) to an address; nullopt if not.
+// "[ADDR]:PORT" (or IPv4:PORT, as mapped) to a socket address, by
+// support::ParseEndpoint; nullopt if not.
 std::optional<sockaddr_in6> ParseEndpoint(const std::string& text);
-std::string EndpointText(const sockaddr_in6& address);
 
 // A non-blocking IPv6 UDP socket with 8 MB buffers (forced when root),
 // bound to `bind_port` on [::] (0: any); connected to `peer` when given.
@@ -25,8 +25,6 @@ bool PinToCpu(int cpu);
 
 // Monotonic nanoseconds.
 uint64_t NowNanos();
-// Seconds since the epoch (wall clock, as the nodes use).
-uint64_t WallSeconds();
 
 }  // namespace crsp::bench
 

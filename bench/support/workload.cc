@@ -1,6 +1,7 @@
 #include "workload.h"
 
 #include "crsp/protocol/codec.h"
+#include "crsp/support/clock.h"
 #include "net.h"
 
 namespace crsp::bench {
@@ -19,8 +20,8 @@ Workload MakeWorkload(uint8_t tag, std::vector<uint16_t> resources,
   Workload w;
   w.tag = tag;
   w.resources = std::move(resources);
-  w.valid_from = WallSeconds() - 60;
-  w.valid_until = WallSeconds() + hours * 3600;
+  w.valid_from = support::UnixSeconds() - 60;
+  w.valid_until = support::UnixSeconds() + hours * 3600;
   return w;
 }
 

@@ -1,12 +1,13 @@
 #include "command_support.h"
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 #include <variant>
 
-#include "exit_codes.h"
-#include "file_util.h"
-#include "hex.h"
+#include "crsp/support/clock.h"
+#include "crsp/support/file.h"
+#include "crsp/support/hex.h"
 #include "json_writer.h"
 #include "keyfile.h"
 #include "names.h"
@@ -17,79 +18,94 @@
 
 namespace crsp::cli {
 
-int Fail(int exit_code, std::string_view message) {
-  std::cerr << "crsp: " << message << "\n";
-  return exit_code;
+void AddKeyOptions(CLI::App& command, KeyOptions& key) {
+  command.add_option("--key", key.key_path,
+                     "Sign with this key file (check type 7; see crsp keygen)");
+  command.add_option("--passphrase-file", key.passphrase_file,
+                     "Read the key's passphrase from this file's first line "
+                     "(else $CRSP_PASSPHRASE, else a prompt)");
 }
 
-int FailNoNode(const std::vector<Endpoint>& nodes) {
+void Warn(std::string_view message) {
+  std::cerr << "crsp: warning: " << message << "\n";
+}
+
+support::Status NoNodeAnswered(const std::vector<Endpoint>& nodes) {
   std::string list;
   for (const auto& n : nodes) {
     if (!list.empty()) list += ", ";
-    list += EndpointToText(n);
+    list += support::FormatEndpoint(n);
   }
-  return Fail(kExitNoNode,
-              "no node answered (tried " + list +
-                  "); check that a node runs there, or name others with "
-                  "--node or CRSP_NODES");
+  return support::Status::Unavailable(
+      "no node answered (tried " + list +
+      "); check that a node runs there, or name others with --node or "
+      "CRSP_NODES");
 }
 
-Signer LoadSigner(const KeyOptions& options) {
-  Signer s;
-  if (options.key_path.empty()) return s;
-  std::string error;
-  auto bytes = ReadFileText(options.key_path, &error);
+support::Result<std::optional<protocol::Ed25519Key>> LoadSigner(
+    const KeyOptions& options) {
+  if (options.key_path.empty()) return std::optional<protocol::Ed25519Key>();
+  support::Result<std::string> bytes = support::ReadFile(options.key_path);
   if (!bytes) {
-    s.exit_code = Fail(kExitLocal, "cannot read key: " + error);
-    return s;
+    return support::Status::IoError("cannot read key: " +
+                                    bytes.status().message());
   }
-  auto pass = GetPassphrase(options.passphrase_file, false, &error);
-  if (!pass) {
-    s.exit_code = Fail(kExitLocal, error);
-    return s;
-  }
+  support::Result<std::string> pass =
+      GetPassphrase(options.passphrase_file, false);
+  if (!pass) return pass.status();
   OpenKeyError why;
-  s.key = OpenKey(
+  std::optional<protocol::Ed25519Key> key = OpenKey(
       std::span(reinterpret_cast<const uint8_t*>(bytes->data()), bytes->size()),
       *pass, &why);
-  if (!s.key) {
-    switch (why) {
-      case OpenKeyError::kWrongPassphrase:
-        error = "wrong passphrase for " + options.key_path +
-                " (or the key file was changed)";
-        break;
-      case OpenKeyError::kFormat:
-        error = options.key_path +
-                " is not a crsp key file (make one with "
-                "'crsp keygen --out FILE')";
-        break;
-      default:
-        error = "cannot decrypt " + options.key_path + " (out of memory?)";
-    }
-    s.exit_code = Fail(kExitLocal, error);
+  if (key) return std::optional<protocol::Ed25519Key>(std::move(key));
+  switch (why) {
+    case OpenKeyError::kWrongPassphrase:
+      return support::Status::IoError("wrong passphrase for " +
+                                      options.key_path +
+                                      " (or the key file was changed)");
+    case OpenKeyError::kFormat:
+      return support::Status::IoError(options.key_path +
+                                      " is not a crsp key file (make one with "
+                                      "'crsp keygen --out FILE')");
+    default:
+      return support::Status::IoError("cannot decrypt " + options.key_path +
+                                      " (out of memory?)");
   }
-  return s;
 }
 
-std::optional<protocol::Header> RequestHeader(wire::PacketKind kind,
-                                              const Settings& settings,
-                                              const KeyOptions& key,
-                                              const Signer& signer,
-                                              int* exit_code) {
-  if (!signer.key) {
-    return protocol::HeaderFor(kind, RandomTxid(), settings.check);
-  }
-  std::string error;
-  auto txid = NextSignedTxid(key.key_path, UnixNow(), &error);
-  if (!txid) {
-    *exit_code = Fail(kExitLocal, error);
-    return std::nullopt;
-  }
+support::Result<protocol::Header> RequestHeader(
+    wire::PacketKind kind, const Settings& settings, const KeyOptions& key,
+    const std::optional<protocol::Ed25519Key>& signer) {
+  if (!signer) return protocol::HeaderFor(kind, RandomTxid(), settings.check);
+  support::Result<uint32_t> txid =
+      NextSignedTxid(key.key_path, support::UnixSeconds());
+  if (!txid) return txid.status();
   return protocol::HeaderFor(kind, *txid, wire::CheckType::kEd25519);
 }
 
-int ReportEntryResults(const NodeAnswer& answer, std::string_view verb,
-                       bool json) {
+support::Result<NodeAnswer> SendWrite(wire::PacketKind kind,
+                                      const protocol::Body& body,
+                                      const Settings& settings,
+                                      const KeyOptions& key) {
+  support::Result<std::optional<protocol::Ed25519Key>> signer = LoadSigner(key);
+  if (!signer) return signer.status();
+  support::Result<protocol::Header> header =
+      RequestHeader(kind, settings, key, *signer);
+  if (!header) return header.status();
+  NodeClient client(settings.nodes, settings.policy);
+  bool encode_failed = false;
+  std::optional<NodeAnswer> answer =
+      client.Send(protocol::Packet{*header, body},
+                  *signer ? &**signer : nullptr, &encode_failed);
+  if (encode_failed) {
+    return support::Status::IoError("could not sign the request");
+  }
+  if (!answer) return NoNodeAnswered(client.order());
+  return std::move(*answer);
+}
+
+support::Status ReportEntryResults(const NodeAnswer& answer,
+                                   std::string_view verb, bool json) {
   const protocol::Header& h = answer.packet.header;
   const auto* results =
       std::get_if<protocol::RegisterAnswer>(&answer.packet.body);
@@ -101,11 +117,11 @@ int ReportEntryResults(const NodeAnswer& answer, std::string_view verb,
   if (json) {
     JsonWriter w(2);
     w.BeginObject();
-    w.Field("node", EndpointToText(answer.node));
+    w.Field("node", support::FormatEndpoint(answer.node));
     w.Field("txid", h.txid);
     w.Field("status", wire::StatusName(h.status));
     if (body) {
-      w.Field("device_id", ToHex(body->device));
+      w.Field("device_id", support::ToHex(body->device));
       w.Key("entries");
       w.BeginArray();
       for (const auto& e : body->entries) {
@@ -123,8 +139,8 @@ int ReportEntryResults(const NodeAnswer& answer, std::string_view verb,
   } else if (body) {
     char rtt[32];
     std::snprintf(rtt, sizeof rtt, "%.1f ms", answer.rtt.count() / 1000.0);
-    std::cout << verb << " via " << EndpointToText(answer.node) << " (" << rtt
-              << "), device " << ToHex(body->device) << "\n";
+    std::cout << verb << " via " << support::FormatEndpoint(answer.node) << " ("
+              << rtt << "), device " << support::ToHex(body->device) << "\n";
     {
       for (const auto& e : body->entries) {
         char line[160];
@@ -136,8 +152,8 @@ int ReportEntryResults(const NodeAnswer& answer, std::string_view verb,
       }
     }
   }
-  if (h.status == wire::Status::kOk) return kExitOk;
-  return Fail(kExitNodeStatus, StatusLine(h.status));
+  if (h.status == wire::Status::kOk) return support::Status::Ok();
+  return support::Status::Refused(StatusLine(h.status));
 }
 
 }  // namespace crsp::cli

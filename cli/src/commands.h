@@ -1,63 +1,32 @@
-// The network and key commands of `crsp`. Each takes its parsed options
-// plus the resolved settings, does its work through NodeClient, prints its
-// result on stdout and errors as one line on stderr, and returns the exit
-// code (exit_codes.h). app.cc maps flags onto these structs.
+// The commands of `crsp`. Each owns its flags (after Knot's kdig_params.c):
+// Add<X>Command adds the subcommand, its flags and its callback to the
+// app. A command prints its result on stdout and reports failure as the
+// Status it leaves in `outcome`; app.cc prints that error as one line on
+// stderr and turns it into the exit code (support::ExitCodeOf, docs/cli.md).
 #ifndef CRSP_CLI_COMMANDS_H_
 #define CRSP_CLI_COMMANDS_H_
 
-#include <cstdint>
-#include <string>
-#include <vector>
-
+#include "crsp/support/status.h"
 #include "settings.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace crsp::cli {
 
-// Signing for register/withdraw: --key FILE, passphrase sources.
-struct KeyOptions {
-  std::string key_path;         // empty: unsigned
-  std::string passphrase_file;  // empty: CRSP_PASSPHRASE or prompt
-};
-
-struct RegisterOptions {
-  std::string file;  // device file; empty: the single-resource flags
-  // Single resource from flags (used when `file` is empty).
-  std::string device, kind = "other", currency, contact;
-  std::string resource, price, unit, from = "now", until;
-  uint32_t quantity = 0;
-  KeyOptions key;
-  bool json = false;
-};
-int RunRegister(const RegisterOptions& options, const GlobalFlags& flags);
-
-struct WithdrawOptions {
-  std::string file;                    // device file (for its device id)
-  std::string device;                  // or the device id directly
-  std::vector<std::string> resources;  // empty: every offer of the device
-  KeyOptions key;
-  bool json = false;
-};
-int RunWithdraw(const WithdrawOptions& options, const GlobalFlags& flags);
-
-struct QueryOptions {
-  std::vector<std::string> resources;
-  std::string max_price, unit, currency, from, until;
-  uint32_t min_quantity = 0;
-  uint32_t limit = 0;  // 0: every page
-  bool json = false;
-};
-int RunQuery(const QueryOptions& options, const GlobalFlags& flags);
-
-struct PingOptions {
-  bool json = false;
-};
-int RunPing(const PingOptions& options, const GlobalFlags& flags);
-
-struct KeygenOptions {
-  std::string out;
-  std::string passphrase_file;
-};
-int RunKeygen(const KeygenOptions& options);
+// `flags` are the shared flags (settings.h), read when the command runs.
+void AddRegisterCommand(CLI::App& app, const GlobalFlags& flags,
+                        support::Status& outcome);
+void AddWithdrawCommand(CLI::App& app, const GlobalFlags& flags,
+                        support::Status& outcome);
+void AddQueryCommand(CLI::App& app, const GlobalFlags& flags,
+                     support::Status& outcome);
+// `ping` and its alias `nodes`.
+void AddPingCommand(CLI::App& app, const GlobalFlags& flags,
+                    support::Status& outcome);
+void AddKeygenCommand(CLI::App& app, support::Status& outcome);
+void AddDecodeCommand(CLI::App& app, support::Status& outcome);
 
 }  // namespace crsp::cli
 

@@ -5,14 +5,17 @@
 #include <string>
 #include <string_view>
 
+#include "crsp/support/status.h"
+
 namespace crsp::cli {
 
 struct DecodeOutput {
-  int exit_code;     // kExitOk or kExitDecode
+  // OK, or Corruption without a message (the JSON says why).
+  support::Status status;
   std::string json;  // the packet, or {"error": ..., "detail": ...}
 };
 
-// Decodes `hex_text` (whitespace ignored). Exit kExitOk only when the packet
+// Decodes `hex_text` (whitespace ignored). OK only when the packet
 // decodes, its fields are valid and its check holds.
 DecodeOutput DecodeHexPacket(std::string_view hex_text);
 

@@ -6,168 +6,149 @@
 #include <sstream>
 
 #include "address.h"
-#include "file_util.h"
-#include "hex.h"
+#include "crsp/support/file.h"
+#include "crsp/support/hex.h"
 #include "price.h"
 #include "time_spec.h"
 
 namespace crsp::cli {
 namespace {
 
+using support::Result;
+using support::Status;
+
 std::string Where(const toml::node& node) {
   const auto& src = node.source();
   return "line " + std::to_string(src.begin.line);
 }
 
-bool ReadString(const toml::table& t, std::string_view key, bool required,
-                std::string* out, std::string* error,
-                std::string_view context) {
+// Copies the string at `key` into `out` when present (`out` keeps its
+// default otherwise); an error when it is missing but `required`, or is
+// not a string.
+Status ReadString(const toml::table& t, std::string_view key, bool required,
+                  std::string* out, std::string_view context) {
   const toml::node* node = t.get(key);
   if (node == nullptr) {
-    if (required) {
-      *error = std::string(context) + "missing '" + std::string(key) + "'";
-    }
-    return !required;
+    if (!required) return Status::Ok();
+    return Status::InvalidArgument(std::string(context) + "missing '" +
+                                   std::string(key) + "'");
   }
-  auto v = node->value<std::string>();
+  std::optional<std::string> v = node->value<std::string>();
   if (!v) {
-    *error = Where(*node) + ": '" + std::string(key) + "' must be a string";
-    return false;
+    return Status::InvalidArgument(Where(*node) + ": '" + std::string(key) +
+                                   "' must be a string");
   }
   *out = *v;
-  return true;
+  return Status::Ok();
 }
 
-bool ParseResource(const toml::table& t, const Currency& currency, uint64_t now,
-                   protocol::ResourceEntry* entry, std::string* error) {
-  std::string ctx = Where(t) + ": [[resource]] ";
+Result<DeviceSpec::Resource> ReadResource(const toml::table& t) {
+  DeviceSpec::Resource r;
+  r.context = Where(t) + ": [[resource]] ";
   for (const auto& [key, node] : t) {
     std::string_view k = key.str();
     if (k != "type" && k != "price" && k != "quantity" && k != "from" &&
         k != "until" && k != "unit") {
-      *error = Where(node) + ": unknown key '" + std::string(k) +
-               "' in [[resource]] (type, price, unit, quantity, from, until)";
-      return false;
+      return Status::InvalidArgument(
+          Where(node) + ": unknown key '" + std::string(k) +
+          "' in [[resource]] (type, price, unit, quantity, from, until)");
     }
   }
-  std::string type, price_text, unit_text, from = "now", until;
-  if (!ReadString(t, "type", true, &type, error, ctx) ||
-      !ReadString(t, "price", true, &price_text, error, ctx) ||
-      !ReadString(t, "unit", false, &unit_text, error, ctx) ||
-      !ReadString(t, "from", false, &from, error, ctx) ||
-      !ReadString(t, "until", true, &until, error, ctx)) {
-    return false;
+  for (Status s : {ReadString(t, "type", true, &r.type, r.context),
+                   ReadString(t, "price", true, &r.price, r.context),
+                   ReadString(t, "unit", false, &r.unit, r.context),
+                   ReadString(t, "from", false, &r.from, r.context),
+                   ReadString(t, "until", true, &r.until, r.context)}) {
+    if (!s.ok()) return s;
   }
-  auto resource = ResourceFromName(type);
+  if (const toml::node* q = t.get("quantity")) {
+    r.quantity = q->value<int64_t>();
+    if (!r.quantity) r.quantity = -1;  // not a number: refused as a quantity
+  }
+  return r;
+}
+
+Result<protocol::ResourceEntry> BuildResource(const DeviceSpec::Resource& r,
+                                              const Currency& currency,
+                                              uint64_t now) {
+  const std::string& ctx = r.context;
+  std::optional<uint16_t> resource = ResourceFromName(r.type);
   if (!resource) {
-    *error = ctx + "unknown type '" + type + "' (" + ResourceNameList() +
-             ", or a private id 0x8000-0xffff)";
-    return false;
+    return Status::InvalidArgument(ctx + "unknown type '" + r.type + "' (" +
+                                   ResourceNameList() +
+                                   ", or a private id 0x8000-0xffff)");
   }
-  std::string perr;
-  auto price = ParsePrice(price_text, currency.minor_digits, &perr);
-  if (!price) {
-    *error = ctx + perr;
-    return false;
-  }
-  if (!unit_text.empty()) {
-    auto unit = UnitFromName(unit_text);
+  Result<Price> price = ParsePrice(r.price, currency.minor_digits);
+  if (!price) return Status::InvalidArgument(ctx + price.status().message());
+  if (!r.unit.empty()) {
+    std::optional<wire::BillingUnit> unit = UnitFromName(r.unit);
     if (!unit) {
-      *error = ctx + "unknown unit '" + unit_text + "'";
-      return false;
+      return Status::InvalidArgument(ctx + "unknown unit '" + r.unit + "'");
     }
     price->unit = unit;
   }
   if (!price->unit) {
-    *error = ctx + "price '" + price_text + "' needs a billing unit, e.g. \"" +
-             price_text + "/hour\"";
-    return false;
+    return Status::InvalidArgument(ctx + "price '" + r.price +
+                                   "' needs a billing unit, e.g. \"" + r.price +
+                                   "/hour\"");
   }
-  const toml::node* q = t.get("quantity");
-  auto quantity = q ? q->value<int64_t>() : std::nullopt;
-  if (!quantity || *quantity < 1 || *quantity > UINT32_MAX) {
-    *error = ctx + "'quantity' must be a whole number from 1 to 4294967295";
-    return false;
+  if (!r.quantity || *r.quantity < 1 || *r.quantity > UINT32_MAX) {
+    return Status::InvalidArgument(
+        ctx + "'quantity' must be a whole number from 1 to 4294967295");
   }
-  std::string terr;
-  auto valid_from = ParseTime(from, now, &terr);
-  auto valid_until = valid_from ? ParseTime(until, now, &terr) : std::nullopt;
-  if (!valid_from || !valid_until) {
-    *error = ctx + terr;
-    return false;
-  }
+  Result<uint64_t> valid_from = ParseTime(r.from, now);
+  if (!valid_from)
+    return Status::InvalidArgument(ctx + valid_from.status().message());
+  Result<uint64_t> valid_until = ParseTime(r.until, now);
+  if (!valid_until)
+    return Status::InvalidArgument(ctx + valid_until.status().message());
   if (*valid_until <= *valid_from) {
-    *error = ctx + "'until' must be after 'from'";
-    return false;
+    return Status::InvalidArgument(ctx + "'until' must be after 'from'");
   }
-  entry->resource = *resource;
-  entry->unit = static_cast<uint8_t>(*price->unit);
-  entry->price = price->minor;
-  entry->quantity = static_cast<uint32_t>(*quantity);
-  entry->valid_from = *valid_from;
-  entry->valid_until = *valid_until;
-  return true;
+  protocol::ResourceEntry entry;
+  entry.resource = *resource;
+  entry.unit = static_cast<uint8_t>(*price->unit);
+  entry.price = price->minor;
+  entry.quantity = static_cast<uint32_t>(*r.quantity);
+  entry.valid_from = *valid_from;
+  entry.valid_until = *valid_until;
+  return entry;
 }
 
 }  // namespace
 
-std::optional<DeviceFile> ParseDeviceFile(std::string_view toml_text,
-                                          uint64_t now, std::string* error) {
-  toml::table root;
-  try {
-    root = toml::parse(toml_text);
-  } catch (const toml::parse_error& e) {
-    *error = "line " + std::to_string(e.source().begin.line) + ": " +
-             std::string(e.description());
-    return std::nullopt;
-  }
-  for (const auto& [key, node] : root) {
-    std::string_view k = key.str();
-    if (k != "kind" && k != "currency" && k != "device" && k != "contact" &&
-        k != "resource") {
-      *error = Where(node) + ": unknown key '" + std::string(k) +
-               "' (kind, currency, device, contact, [[resource]])";
-      return std::nullopt;
-    }
-  }
+Result<DeviceFile> BuildDevice(const DeviceSpec& spec, uint64_t now) {
   DeviceFile file;
-  std::string kind, currency, device, contact;
-  if (!ReadString(root, "kind", true, &kind, error, "") ||
-      !ReadString(root, "currency", true, &currency, error, "") ||
-      !ReadString(root, "device", false, &device, error, "") ||
-      !ReadString(root, "contact", false, &contact, error, "")) {
-    return std::nullopt;
-  }
-  auto kind_id = DeviceKindFromName(kind);
+  std::optional<uint16_t> kind_id = DeviceKindFromName(spec.kind);
   if (!kind_id) {
-    *error =
-        "unknown kind '" + kind + "' (computer, printer, car, radio, other)";
-    return std::nullopt;
+    return Status::InvalidArgument("unknown kind '" + spec.kind +
+                                   "' (computer, printer, car, radio, other)");
   }
   file.kind = *kind_id;
-  auto cur = CurrencyFromCode(currency);
-  if (!cur) {
-    *error = "unknown currency '" + currency +
-             "' (an ISO 4217 code such as CNY, USD, EUR, or its number)";
-    return std::nullopt;
+  std::optional<Currency> currency = CurrencyFromCode(spec.currency);
+  if (!currency) {
+    return Status::InvalidArgument(
+        "unknown currency '" + spec.currency +
+        "' (an ISO 4217 code such as CNY, USD, EUR, or its number)");
   }
-  file.currency = *cur;
+  file.currency = *currency;
   protocol::ResourceSet& set = file.request.set;
-  if (!device.empty()) {
-    auto id = ParseHexArray<wire::kDeviceIdSize>(device);
+  if (!spec.device.empty()) {
+    auto id = support::ParseHexArray<wire::kDeviceIdSize>(spec.device);
     if (!id) {
-      *error = "'device' must be 32 hex digits (a UUID also works)";
-      return std::nullopt;
+      return Status::InvalidArgument(
+          "'device' must be 32 hex digits (a UUID also works)");
     }
     file.device = *id;
     set.device = *id;
   }
-  if (!contact.empty()) {
-    auto ep = ParseEndpointLiteral(contact, 0);
+  if (!spec.contact.empty()) {
+    // No port: 0, "the request's source port" (PROTOCOL.md).
+    auto ep = support::ParseEndpoint(spec.contact, {.default_port = 0});
     if (!ep) {
-      *error = "cannot read contact '" + contact +
-               "' (use [IPv6]:port, an IPv6 address, or IPv4:port)";
-      return std::nullopt;
+      return Status::InvalidArgument(
+          "cannot read contact '" + spec.contact +
+          "' (use [IPv6]:port, an IPv6 address, or IPv4:port)");
     }
     set.contact = ep->address;
     set.contact_port = ep->port;
@@ -175,45 +156,75 @@ std::optional<DeviceFile> ParseDeviceFile(std::string_view toml_text,
   set.device_kind = file.kind;
   set.currency = file.currency.numeric;
 
-  const toml::array* resources = root["resource"].as_array();
-  if (resources == nullptr || resources->empty()) {
-    *error = "no [[resource]] in the device file";
-    return std::nullopt;
+  if (spec.resources.empty()) {
+    return Status::InvalidArgument("no [[resource]] in the device file");
   }
-  if (resources->size() > wire::kMaxRegisterEntries) {
-    *error = "more than " + std::to_string(wire::kMaxRegisterEntries) +
-             " resources in one device file";
-    return std::nullopt;
+  if (spec.resources.size() > wire::kMaxRegisterEntries) {
+    return Status::InvalidArgument("more than " +
+                                   std::to_string(wire::kMaxRegisterEntries) +
+                                   " resources in one device file");
   }
-  for (const toml::node& node : *resources) {
-    const toml::table* t = node.as_table();
-    if (t == nullptr) {
-      *error = Where(node) + ": 'resource' must be [[resource]] tables";
-      return std::nullopt;
-    }
-    protocol::ResourceEntry entry;
-    if (!ParseResource(*t, file.currency, now, &entry, error)) {
-      return std::nullopt;
-    }
+  for (const DeviceSpec::Resource& r : spec.resources) {
+    Result<protocol::ResourceEntry> entry =
+        BuildResource(r, file.currency, now);
+    if (!entry) return entry.status();
     for (const auto& e : file.request.entries) {
-      if (e.resource == entry.resource) {
-        *error = Where(*t) + ": resource '" + ResourceName(entry.resource) +
-                 "' appears twice (one offer per device and resource)";
-        return std::nullopt;
+      if (e.resource == entry->resource) {
+        return Status::InvalidArgument(
+            r.context + "resource '" + ResourceName(entry->resource) +
+            "' appears twice (one offer per device and resource)");
       }
     }
-    file.request.entries.push_back(entry);
+    file.request.entries.push_back(*entry);
   }
   return file;
 }
 
-std::optional<DeviceFile> LoadDeviceFile(const std::string& path, uint64_t now,
-                                         std::string* error) {
-  auto text = ReadFileText(path, error);
-  if (!text) return std::nullopt;
-  std::string perr;
-  auto file = ParseDeviceFile(*text, now, &perr);
-  if (!file) *error = path + ": " + perr;
+Result<DeviceFile> ParseDeviceFile(std::string_view toml_text, uint64_t now) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text);
+  } catch (const toml::parse_error& e) {
+    return Status::InvalidArgument("line " +
+                                   std::to_string(e.source().begin.line) +
+                                   ": " + std::string(e.description()));
+  }
+  for (const auto& [key, node] : root) {
+    std::string_view k = key.str();
+    if (k != "kind" && k != "currency" && k != "device" && k != "contact" &&
+        k != "resource") {
+      return Status::InvalidArgument(
+          Where(node) + ": unknown key '" + std::string(k) +
+          "' (kind, currency, device, contact, [[resource]])");
+    }
+  }
+  DeviceSpec spec;
+  for (Status s : {ReadString(root, "kind", true, &spec.kind, ""),
+                   ReadString(root, "currency", true, &spec.currency, ""),
+                   ReadString(root, "device", false, &spec.device, ""),
+                   ReadString(root, "contact", false, &spec.contact, "")}) {
+    if (!s.ok()) return s;
+  }
+  if (const toml::array* resources = root["resource"].as_array()) {
+    for (const toml::node& node : *resources) {
+      const toml::table* t = node.as_table();
+      if (t == nullptr) {
+        return Status::InvalidArgument(
+            Where(node) + ": 'resource' must be [[resource]] tables");
+      }
+      Result<DeviceSpec::Resource> r = ReadResource(*t);
+      if (!r) return r.status();
+      spec.resources.push_back(*r);
+    }
+  }
+  return BuildDevice(spec, now);
+}
+
+Result<DeviceFile> LoadDeviceFile(const std::string& path, uint64_t now) {
+  Result<std::string> text = support::ReadFile(path);
+  if (!text) return text.status();
+  Result<DeviceFile> file = ParseDeviceFile(*text, now);
+  if (!file) return file.status().WithContext(path);
   return file;
 }
 
@@ -243,7 +254,7 @@ std::string InsertDeviceLine(std::string_view text,
       }
     }
   }
-  std::string line = "device = \"" + ToHex(device) + "\"";
+  std::string line = "device = \"" + support::ToHex(device) + "\"";
   lines.insert(lines.begin() + static_cast<ptrdiff_t>(insert_at), line);
   std::string out;
   for (const auto& l : lines) out += l + "\n";
@@ -253,11 +264,11 @@ std::string InsertDeviceLine(std::string_view text,
   return out;
 }
 
-bool WriteBackDevice(const std::string& path, const protocol::DeviceId& device,
-                     std::string* error) {
-  auto text = ReadFileText(path, error);
-  if (!text) return false;
-  return WriteFileAtomic(path, InsertDeviceLine(*text, device), 0, error);
+Status WriteBackDevice(const std::string& path,
+                       const protocol::DeviceId& device) {
+  Result<std::string> text = support::ReadFile(path);
+  if (!text) return text.status();
+  return support::WriteFileAtomic(path, InsertDeviceLine(*text, device));
 }
 
 }  // namespace crsp::cli

@@ -9,8 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "file_util.h"
-#include "hex.h"
+#include "crsp/support/file.h"
+#include "crsp/support/hex.h"
 
 namespace crsp::cli {
 namespace {
@@ -169,20 +169,23 @@ std::optional<protocol::Ed25519Key> OpenKey(std::span<const uint8_t> file,
   return key;
 }
 
-bool WriteKeyFiles(const std::string& path, const protocol::Ed25519Key& key,
-                   std::string_view passphrase, const KdfParams& params,
-                   std::string* error) {
+support::Status WriteKeyFiles(const std::string& path,
+                              const protocol::Ed25519Key& key,
+                              std::string_view passphrase,
+                              const KdfParams& params) {
   if (access(path.c_str(), F_OK) == 0) {
-    *error = path + " already exists; pick another --out or remove it";
-    return false;
+    return support::Status::IoError(
+        path + " already exists; pick another --out or remove it");
   }
-  auto sealed = SealKey(key, passphrase, params, error);
-  if (!sealed) return false;
+  std::string error;
+  auto sealed = SealKey(key, passphrase, params, &error);
+  if (!sealed) return support::Status::IoError(error);
   std::string_view bytes(reinterpret_cast<const char*>(sealed->data()),
                          sealed->size());
-  return WriteFileAtomic(path, bytes, 0600, error) &&
-         WriteFileAtomic(path + ".pub", ToHex(key.public_key()) + "\n", 0644,
-                         error);
+  support::Status status = support::WriteFileAtomic(path, bytes, 0600);
+  if (!status.ok()) return status;
+  return support::WriteFileAtomic(
+      path + ".pub", support::ToHex(key.public_key()) + "\n", 0644);
 }
 
 }  // namespace crsp::cli

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "crsp/protocol/ed25519.h"
+#include "crsp/support/status.h"
 
 namespace crsp::cli {
 
@@ -46,10 +47,12 @@ std::optional<protocol::Ed25519Key> OpenKey(std::span<const uint8_t> file,
                                             OpenKeyError* why);
 
 // Writes the sealed key to `path` (mode 0600) and the public key as hex
-// text to `path`.pub. Refuses to replace an existing file.
-bool WriteKeyFiles(const std::string& path, const protocol::Ed25519Key& key,
-                   std::string_view passphrase, const KdfParams& params,
-                   std::string* error);
+// text to `path`.pub. Refuses to replace an existing file. IoError saying
+// why otherwise.
+support::Status WriteKeyFiles(const std::string& path,
+                              const protocol::Ed25519Key& key,
+                              std::string_view passphrase,
+                              const KdfParams& params);
 
 }  // namespace crsp::cli
 

@@ -223,26 +223,4 @@ std::string_view ProtocolName(uint8_t protocol) {
   return "";
 }
 
-std::string_view PacketKindName(wire::PacketKind kind) {
-  switch (kind) {
-    case wire::PacketKind::kPingRequest:
-      return "ping_request";
-    case wire::PacketKind::kPingAnswer:
-      return "ping_answer";
-    case wire::PacketKind::kRegisterRequest:
-      return "register_request";
-    case wire::PacketKind::kRegisterAnswer:
-      return "register_answer";
-    case wire::PacketKind::kWithdrawRequest:
-      return "withdraw_request";
-    case wire::PacketKind::kWithdrawAnswer:
-      return "withdraw_answer";
-    case wire::PacketKind::kQueryRequest:
-      return "query_request";
-    case wire::PacketKind::kQueryAnswer:
-      return "query_answer";
-  }
-  return "";
-}
-
 }  // namespace crsp::cli

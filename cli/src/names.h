@@ -48,8 +48,6 @@ std::optional<wire::CheckType> CheckFromName(std::string_view name);
 
 // "control", "registration", "inquiry"; empty for other bytes.
 std::string_view ProtocolName(uint8_t protocol);
-// "ping_request", ..., "query_answer".
-std::string_view PacketKindName(wire::PacketKind kind);
 
 }  // namespace crsp::cli
 

@@ -4,7 +4,7 @@
 #include <variant>
 
 #include "address.h"
-#include "hex.h"
+#include "crsp/support/hex.h"
 #include "names.h"
 
 namespace crsp::cli {
@@ -13,7 +13,7 @@ namespace {
 using protocol::DeviceId;
 
 void WriteEntryResults(JsonWriter& w, const protocol::EntryResults& body) {
-  w.Field("device_id", ToHex(body.device));
+  w.Field("device_id", support::ToHex(body.device));
   w.Key("entries");
   w.BeginArray();
   for (const auto& e : body.entries) {
@@ -33,17 +33,17 @@ struct BodyWriter {
   void operator()(const std::monostate&) {}
   void operator()(const protocol::PingRequest&) {}
   void operator()(const protocol::PingAnswer& b) {
-    w.Field("node_id", ToHex(b.node_id));
+    w.Field("node_id", support::ToHex(b.node_id));
     w.Field("offers", b.offers);
     w.Field("peers", b.peers);
     w.Field("uptime", b.uptime);
-    w.Field("public_key", ToHex(b.public_key));
+    w.Field("public_key", support::ToHex(b.public_key));
   }
   void operator()(const protocol::RegisterRequest& b) {
-    w.Field("device_id", ToHex(b.set.device));
+    w.Field("device_id", support::ToHex(b.set.device));
     w.Field("device_kind", b.set.device_kind);
     w.Field("currency", b.set.currency);
-    w.Field("contact_address", Ipv6ToText(b.set.contact));
+    w.Field("contact_address", support::FormatIp(b.set.contact));
     w.Field("contact_port", b.set.contact_port);
     w.Key("entries");
     w.BeginArray();
@@ -67,7 +67,7 @@ struct BodyWriter {
     WriteEntryResults(w, b);
   }
   void operator()(const protocol::WithdrawRequest& b) {
-    w.Field("device_id", ToHex(b.device));
+    w.Field("device_id", support::ToHex(b.device));
     w.Key("resource_ids");
     w.BeginArray();
     for (uint16_t r : b.resources) w.Uint(r);
@@ -106,8 +106,8 @@ struct BodyWriter {
 
 void WriteOfferJson(JsonWriter& w, const protocol::Offer& o) {
   w.BeginObject();
-  w.Field("device_id", ToHex(o.device));
-  w.Field("contact_address", Ipv6ToText(o.contact));
+  w.Field("device_id", support::ToHex(o.device));
+  w.Field("contact_address", support::FormatIp(o.contact));
   w.Field("contact_port", o.contact_port);
   w.Field("device_kind", o.device_kind);
   w.Field("currency", o.currency);
@@ -129,7 +129,7 @@ std::string PacketToJson(const protocol::DecodeResult& result) {
   w.Field("version", h.version);
   w.Field("protocol", ProtocolName(h.protocol));
   auto kind = protocol::KindOf(h.protocol, h.type);
-  w.Field("type", kind ? PacketKindName(*kind) : std::string_view());
+  w.Field("type", kind ? wire::PacketKindName(*kind) : std::string_view());
   w.Field("header_length", h.header_length);
   w.Field("total_length", h.total_length);
   w.Field("txid", h.txid);
@@ -137,7 +137,8 @@ std::string PacketToJson(const protocol::DecodeResult& result) {
   w.Field("check_ok", result.check_ok);
   w.Field("status", wire::StatusName(h.status));
   w.Field("count", h.count);
-  if (result.signer) w.Field("signer_public_key", ToHex(*result.signer));
+  if (result.signer)
+    w.Field("signer_public_key", support::ToHex(*result.signer));
   std::visit(BodyWriter{w}, result.packet.body);
   w.EndObject();
   return w.str();

@@ -6,7 +6,7 @@
 
 #include <cstdlib>
 
-#include "file_util.h"
+#include "crsp/support/file.h"
 
 namespace crsp::cli {
 namespace {
@@ -37,11 +37,11 @@ std::optional<std::string> Prompt(const char* text) {
 
 }  // namespace
 
-std::optional<std::string> GetPassphrase(const std::string& passphrase_file,
-                                         bool confirm, std::string* error) {
+support::Result<std::string> GetPassphrase(const std::string& passphrase_file,
+                                           bool confirm) {
   if (!passphrase_file.empty()) {
-    auto text = ReadFileText(passphrase_file, error);
-    if (!text) return std::nullopt;
+    support::Result<std::string> text = support::ReadFile(passphrase_file);
+    if (!text) return text.status();
     std::string line = text->substr(0, text->find('\n'));
     if (!line.empty() && line.back() == '\r') line.pop_back();
     return line;
@@ -49,23 +49,22 @@ std::optional<std::string> GetPassphrase(const std::string& passphrase_file,
   if (const char* env = std::getenv(kPassphraseEnv)) return std::string(env);
   auto first = Prompt("Passphrase: ");
   if (!first) {
-    *error =
+    return support::Status::IoError(
         "no passphrase: no terminal to ask on; set CRSP_PASSPHRASE or pass "
-        "--passphrase-file";
-    return std::nullopt;
+        "--passphrase-file");
   }
   if (confirm) {
     auto second = Prompt("Passphrase again: ");
     if (!second || *second != *first) {
-      *error = "the two passphrases differ; nothing written";
-      return std::nullopt;
+      return support::Status::IoError(
+          "the two passphrases differ; nothing written");
     }
     if (first->empty()) {
-      *error = "an empty passphrase would leave the key unprotected; refused";
-      return std::nullopt;
+      return support::Status::IoError(
+          "an empty passphrase would leave the key unprotected; refused");
     }
   }
-  return first;
+  return *first;
 }
 
 }  // namespace crsp::cli

@@ -7,16 +7,18 @@
 #include <optional>
 #include <string>
 
+#include "crsp/support/status.h"
+
 namespace crsp::cli {
 
 inline constexpr const char* kPassphraseEnv = "CRSP_PASSPHRASE";
 
 // `passphrase_file` may be empty (not given). `confirm` asks twice at the
-// prompt and refuses when the answers differ. Empty with `error` when no
-// source gives one (no terminal and nothing configured) or a file is
-// unreadable. A passphrase file's first line is the passphrase.
-std::optional<std::string> GetPassphrase(const std::string& passphrase_file,
-                                         bool confirm, std::string* error);
+// prompt and refuses when the answers differ. IoError when no source
+// gives one (no terminal and nothing configured) or a file is unreadable.
+// A passphrase file's first line is the passphrase.
+support::Result<std::string> GetPassphrase(const std::string& passphrase_file,
+                                           bool confirm);
 
 }  // namespace crsp::cli
 

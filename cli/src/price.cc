@@ -4,8 +4,7 @@
 
 namespace crsp::cli {
 
-std::optional<Price> ParsePrice(std::string_view text, int minor_digits,
-                                std::string* error) {
+support::Result<Price> ParsePrice(std::string_view text, int minor_digits) {
   Price price;
   std::string_view amount = text;
   size_t slash = text.find('/');
@@ -14,10 +13,9 @@ std::optional<Price> ParsePrice(std::string_view text, int minor_digits,
     std::string_view unit_text = text.substr(slash + 1);
     price.unit = UnitFromName(unit_text);
     if (!price.unit) {
-      *error = "unknown billing unit '" + std::string(unit_text) +
-               "' in price '" + std::string(text) +
-               "' (use, hour, page, gib-hour, km, day)";
-      return std::nullopt;
+      return support::Status::InvalidArgument(
+          "unknown billing unit '" + std::string(unit_text) + "' in price '" +
+          std::string(text) + "' (use, hour, page, gib-hour, km, day)");
     }
   }
   while (!amount.empty() && amount.back() == ' ') amount.remove_suffix(1);
@@ -31,32 +29,31 @@ std::optional<Price> ParsePrice(std::string_view text, int minor_digits,
       continue;
     }
     if (c < '0' || c > '9') {
-      *error = "cannot read price '" + std::string(text) +
-               "' (expected e.g. 0.10/page or 2.50)";
-      return std::nullopt;
+      return support::Status::InvalidArgument(
+          "cannot read price '" + std::string(text) +
+          "' (expected e.g. 0.10/page or 2.50)");
     }
     any_digit = true;
     if (fraction_digits >= 0 && ++fraction_digits > minor_digits) {
-      *error = "price '" + std::string(text) + "' has more than " +
-               std::to_string(minor_digits) +
-               " decimal places for this currency";
-      return std::nullopt;
+      return support::Status::InvalidArgument(
+          "price '" + std::string(text) + "' has more than " +
+          std::to_string(minor_digits) + " decimal places for this currency");
     }
     value = value * 10 + static_cast<uint64_t>(c - '0');
     if (value > UINT32_MAX) break;
   }
   if (!any_digit) {
-    *error = "cannot read price '" + std::string(text) +
-             "' (expected e.g. 0.10/page or 2.50)";
-    return std::nullopt;
+    return support::Status::InvalidArgument(
+        "cannot read price '" + std::string(text) +
+        "' (expected e.g. 0.10/page or 2.50)");
   }
   for (int d = std::max(fraction_digits, 0); d < minor_digits; ++d) {
     value *= 10;
     if (value > UINT32_MAX) break;
   }
   if (value > UINT32_MAX) {
-    *error = "price '" + std::string(text) + "' is too large";
-    return std::nullopt;
+    return support::Status::InvalidArgument("price '" + std::string(text) +
+                                            "' is too large");
   }
   price.minor = static_cast<uint32_t>(value);
   return price;

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "crsp/protocol/wire.h"
+#include "crsp/support/status.h"
 
 namespace crsp::cli {
 
@@ -19,10 +20,9 @@ struct Price {
 };
 
 // "MAJOR[.FRACTION][/UNIT]" with at most `minor_digits` fraction digits
-// (2 for CNY, 0 for JPY). Empty with `error` set otherwise, or when the
-// amount does not fit in u32 minor units.
-std::optional<Price> ParsePrice(std::string_view text, int minor_digits,
-                                std::string* error);
+// (2 for CNY, 0 for JPY). InvalidArgument otherwise, or when the amount
+// does not fit in u32 minor units.
+support::Result<Price> ParsePrice(std::string_view text, int minor_digits);
 
 // Minor units back to major text: (10, 2) -> "0.10", (500, 0) -> "500".
 std::string FormatAmount(uint32_t minor, int minor_digits);

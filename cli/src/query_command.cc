@@ -1,13 +1,15 @@
 // `crsp query RESOURCE...`: what is for sale, every page (or --limit
 // offers), as an aligned table or one JSON document.
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <iostream>
+#include <memory>
 #include <variant>
 
 #include "command_support.h"
 #include "commands.h"
-#include "exit_codes.h"
-#include "hex.h"
+#include "crsp/support/clock.h"
+#include "crsp/support/hex.h"
 #include "json_writer.h"
 #include "names.h"
 #include "packet_json.h"
@@ -18,6 +20,9 @@
 
 namespace crsp::cli {
 namespace {
+
+using support::Result;
+using support::Status;
 
 // Pages are fetched until the answer's next cursor is 0; this bounds a
 // node that never says so.
@@ -34,8 +39,8 @@ void PrintTable(const std::vector<protocol::Offer>& offers, uint32_t total) {
               FormatAmount(o.price, c.minor_digits) + " " + code + "/" +
                   UnitName(o.unit),
               std::to_string(o.quantity), FormatLocalTime(o.valid_from),
-              FormatLocalTime(o.valid_until), ToHex(o.device),
-              EndpointToText({o.contact, o.contact_port}),
+              FormatLocalTime(o.valid_until), support::ToHex(o.device),
+              support::FormatEndpoint({o.contact, o.contact_port}),
               (o.flags & wire::kOfferFlagSigned) ? "yes" : "no"});
   }
   std::cout << t.Render();
@@ -47,7 +52,7 @@ void PrintJson(const std::vector<protocol::Offer>& offers, uint32_t total,
                const Endpoint& node, bool complete) {
   JsonWriter w(2);
   w.BeginObject();
-  w.Field("node", EndpointToText(node));
+  w.Field("node", support::FormatEndpoint(node));
   w.Field("complete", complete);
   w.Field("total_matches", total);
   w.Field("count", static_cast<uint64_t>(offers.size()));
@@ -59,21 +64,27 @@ void PrintJson(const std::vector<protocol::Offer>& offers, uint32_t total,
   std::cout << w.str() << "\n";
 }
 
-}  // namespace
+struct QueryOptions {
+  std::vector<std::string> resources;
+  std::string max_price, unit, currency, from, until;
+  uint32_t min_quantity = 0;
+  uint32_t limit = 0;  // 0: every page
+  bool json = false;
+};
 
-int RunQuery(const QueryOptions& o, const GlobalFlags& flags) {
-  std::string error;
-  auto settings = ResolveSettings(flags, &error);
-  if (!settings) return Fail(kExitUsage, error);
+Status RunQuery(const QueryOptions& o, const GlobalFlags& flags) {
+  Result<Settings> settings = ResolveSettings(flags);
+  if (!settings) return settings.status();
   if (o.resources.empty() || o.resources.size() > wire::kMaxQueryEntries) {
-    return Fail(kExitUsage,
-                "name 1 to 16 resources (" + ResourceNameList() + ")");
+    return Status::InvalidArgument("name 1 to 16 resources (" +
+                                   ResourceNameList() + ")");
   }
   protocol::QueryRequest q;
   int minor_digits = 2;  // prices without --currency read as 2 decimals
   if (!o.currency.empty()) {
     auto c = CurrencyFromCode(o.currency);
-    if (!c) return Fail(kExitUsage, "unknown currency '" + o.currency + "'");
+    if (!c)
+      return Status::InvalidArgument("unknown currency '" + o.currency + "'");
     q.currency = c->numeric;
     minor_digits = c->minor_digits;
   }
@@ -81,34 +92,34 @@ int RunQuery(const QueryOptions& o, const GlobalFlags& flags) {
   if (!o.unit.empty()) {
     auto u = UnitFromName(o.unit);
     if (!u) {
-      return Fail(kExitUsage, "unknown unit '" + o.unit +
-                                  "' (use, hour, page, gib-hour, km, day)");
+      return Status::InvalidArgument("unknown unit '" + o.unit +
+                                     "' (use, hour, page, gib-hour, km, day)");
     }
     unit = static_cast<uint8_t>(*u);
   }
   uint32_t max_price = wire::kAnyPrice;
   if (!o.max_price.empty()) {
-    auto p = ParsePrice(o.max_price, minor_digits, &error);
-    if (!p) return Fail(kExitUsage, error);
+    Result<Price> p = ParsePrice(o.max_price, minor_digits);
+    if (!p) return p.status();
     max_price = p->minor;
     if (p->unit) unit = static_cast<uint8_t>(*p->unit);
   }
-  uint64_t now = UnixNow();
+  uint64_t now = support::UnixSeconds();
   if (!o.from.empty()) {
-    auto t = ParseTime(o.from, now, &error);
-    if (!t) return Fail(kExitUsage, error);
+    Result<uint64_t> t = ParseTime(o.from, now);
+    if (!t) return t.status();
     q.wanted_from = *t;
   }
   if (!o.until.empty()) {
-    auto t = ParseTime(o.until, now, &error);
-    if (!t) return Fail(kExitUsage, error);
+    Result<uint64_t> t = ParseTime(o.until, now);
+    if (!t) return t.status();
     q.wanted_until = *t;
   }
   for (const auto& name : o.resources) {
     auto id = ResourceFromName(name);
     if (!id) {
-      return Fail(kExitUsage, "unknown resource '" + name + "' (" +
-                                  ResourceNameList() + ")");
+      return Status::InvalidArgument("unknown resource '" + name + "' (" +
+                                     ResourceNameList() + ")");
     }
     q.entries.push_back({*id, unit, max_price, o.min_quantity});
   }
@@ -130,13 +141,13 @@ int RunQuery(const QueryOptions& o, const GlobalFlags& flags) {
                             settings->check),
         q};
     auto answer = client.Send(request, nullptr);
-    if (!answer) return FailNoNode(client.order());
+    if (!answer) return NoNodeAnswered(client.order());
     node = answer->node;
     const protocol::Header& h = answer->packet.header;
     const auto* body = std::get_if<protocol::QueryAnswer>(&answer->packet.body);
     const bool incomplete = h.status == wire::Status::kIncomplete;
     if ((h.status != wire::Status::kOk && !incomplete) || body == nullptr) {
-      return Fail(kExitNodeStatus, StatusLine(h.status));
+      return Status::Refused(StatusLine(h.status));
     }
     complete = complete && !incomplete;
     total = body->total;
@@ -157,12 +168,33 @@ int RunQuery(const QueryOptions& o, const GlobalFlags& flags) {
   } else {
     PrintTable(offers, total);
   }
+  // Printed above: what the node read, and not the whole answer.
   if (!complete) {
-    std::cerr << "crsp: warning: " << StatusLine(wire::Status::kIncomplete)
-              << "\n";
-    return kExitIncomplete;
+    return Status::Incomplete("warning: " +
+                              StatusLine(wire::Status::kIncomplete));
   }
-  return kExitOk;
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddQueryCommand(CLI::App& app, const GlobalFlags& flags, Status& outcome) {
+  auto q = std::make_shared<QueryOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "query",
+      "Find offers of the named resources, cheapest first. Fetches every "
+      "page unless --limit.");
+  cmd->add_option("RESOURCE", q->resources, ResourceNameList())->required();
+  cmd->add_option("--max-price", q->max_price,
+                  "Highest price, major units (e.g. 3.00 or 3.00/hour)");
+  cmd->add_option("--unit", q->unit, "Billing unit (default any)");
+  cmd->add_option("--min-quantity", q->min_quantity, "Smallest quantity");
+  cmd->add_option("--from", q->from, "Wanted from (default now)");
+  cmd->add_option("--until", q->until, "Wanted until (default no end)");
+  cmd->add_option("--currency", q->currency, "Only this currency");
+  cmd->add_option("--limit", q->limit, "At most this many offers");
+  cmd->add_flag("--json", q->json, "One JSON document instead of a table");
+  cmd->callback([q, &flags, &outcome] { outcome = RunQuery(*q, flags); });
 }
 
 }  // namespace crsp::cli

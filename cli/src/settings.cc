@@ -3,9 +3,10 @@
 #include <toml++/toml.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 
-#include "file_util.h"
+#include "crsp/support/file.h"
 #include "names.h"
 
 namespace crsp::cli {
@@ -20,37 +21,38 @@ struct FileSettings {
   int64_t tries = 0;
 };
 
-std::optional<FileSettings> ReadConfig(const std::string& path, bool must_exist,
-                                       std::string* error) {
+support::Result<FileSettings> ReadConfig(const std::string& path,
+                                         bool must_exist) {
   FileSettings out;
   if (access(path.c_str(), F_OK) != 0) {
-    if (must_exist) *error = path + ": no such config file";
-    if (must_exist) return std::nullopt;
+    if (must_exist) {
+      return support::Status::InvalidArgument(path + ": no such config file");
+    }
     return out;
   }
-  auto text = ReadFileText(path, error);
-  if (!text) return std::nullopt;
+  support::Result<std::string> text = support::ReadFile(path);
+  if (!text) return support::Status::InvalidArgument(text.status().message());
   toml::table root;
   try {
     root = toml::parse(*text);
   } catch (const toml::parse_error& e) {
-    *error = path + ": line " + std::to_string(e.source().begin.line) + ": " +
-             std::string(e.description());
-    return std::nullopt;
+    return support::Status::InvalidArgument(
+        path + ": line " + std::to_string(e.source().begin.line) + ": " +
+        std::string(e.description()));
   }
   for (const auto& [key, node] : root) {
     std::string_view k = key.str();
     if (k == "nodes") {
       const toml::array* arr = node.as_array();
       if (arr == nullptr) {
-        *error = path + ": 'nodes' must be a list of \"[addr]:port\" strings";
-        return std::nullopt;
+        return support::Status::InvalidArgument(
+            path + ": 'nodes' must be a list of \"[addr]:port\" strings");
       }
       for (const auto& n : *arr) {
         auto s = n.value<std::string>();
         if (!s) {
-          *error = path + ": 'nodes' must hold strings";
-          return std::nullopt;
+          return support::Status::InvalidArgument(
+              path + ": 'nodes' must hold strings");
         }
         out.nodes.push_back(*s);
       }
@@ -61,9 +63,9 @@ std::optional<FileSettings> ReadConfig(const std::string& path, bool must_exist,
     } else if (k == "tries") {
       out.tries = node.value<int64_t>().value_or(-1);
     } else {
-      *error = path + ": unknown key '" + std::string(k) +
-               "' (nodes, check, timeout_ms, tries)";
-      return std::nullopt;
+      return support::Status::InvalidArgument(
+          path + ": unknown key '" + std::string(k) +
+          "' (nodes, check, timeout_ms, tries)");
     }
   }
   return out;
@@ -94,12 +96,11 @@ std::string DefaultConfigPath() {
   return std::string(home ? home : ".") + "/.config/crsp/config.toml";
 }
 
-std::optional<Settings> ResolveSettings(const GlobalFlags& flags,
-                                        std::string* error) {
+support::Result<Settings> ResolveSettings(const GlobalFlags& flags) {
   bool explicit_config = !flags.config_path.empty();
   std::string path = explicit_config ? flags.config_path : DefaultConfigPath();
-  auto file = ReadConfig(path, explicit_config, error);
-  if (!file) return std::nullopt;
+  support::Result<FileSettings> file = ReadConfig(path, explicit_config);
+  if (!file) return file.status();
 
   std::vector<std::string> texts = flags.nodes;
   if (texts.empty()) {
@@ -110,11 +111,12 @@ std::optional<Settings> ResolveSettings(const GlobalFlags& flags,
   if (texts.empty()) texts = file->nodes;
   Settings s;
   if (texts.empty()) {
-    s.nodes.push_back(*ParseEndpointLiteral("::1", wire::kDefaultEdgePort));
+    s.nodes.push_back(*support::ParseEndpoint(
+        "[::1]", {.default_port = wire::kDefaultEdgePort}));
   }
   for (const auto& t : texts) {
-    auto ep = ParseEndpoint(t, wire::kDefaultEdgePort, error);
-    if (!ep) return std::nullopt;
+    support::Result<Endpoint> ep = ParseEndpoint(t, wire::kDefaultEdgePort);
+    if (!ep) return ep.status();
     s.nodes.push_back(*ep);
   }
 
@@ -122,22 +124,36 @@ std::optional<Settings> ResolveSettings(const GlobalFlags& flags,
   if (!check.empty()) {
     auto c = CheckFromName(check);
     if (!c || *c == wire::CheckType::kEd25519) {
-      *error = "unknown check '" + check +
-               "' (crc, md5, sum, bcc, lrc, parity, none; signing uses "
-               "--key)";
-      return std::nullopt;
+      return support::Status::InvalidArgument(
+          "unknown check '" + check +
+          "' (crc, md5, sum, bcc, lrc, parity, none; signing uses "
+          "--key)");
     }
     s.check = *c;
   }
   int64_t timeout = flags.timeout_ms ? flags.timeout_ms : file->timeout_ms;
   int64_t tries = flags.tries ? flags.tries : file->tries;
   if (timeout < 0 || timeout > 60000 || tries < 0 || tries > 20) {
-    *error = "timeout_ms must be 1..60000 and tries 1..20";
-    return std::nullopt;
+    return support::Status::InvalidArgument(
+        "timeout_ms must be 1..60000 and tries 1..20");
   }
   if (timeout > 0) s.policy.first_timeout = std::chrono::milliseconds(timeout);
   if (tries > 0) s.policy.tries = static_cast<int>(tries);
   return s;
+}
+
+void AddGlobalFlags(CLI::App& app, GlobalFlags& flags) {
+  app.add_option("--node", flags.nodes,
+                 "A node to talk to, [IPv6]:port or host:port (repeatable)");
+  app.add_option("--check", flags.check,
+                 "Check type of requests: crc (default), md5, sum, bcc, lrc, "
+                 "parity, none");
+  app.add_option("--config", flags.config_path,
+                 "Config file (default $XDG_CONFIG_HOME/crsp/config.toml)");
+  app.add_option("--timeout-ms", flags.timeout_ms,
+                 "First resend timeout, doubled on each try (default 500)");
+  app.add_option("--tries", flags.tries,
+                 "Sends per node before failing over (default 4)");
 }
 
 }  // namespace crsp::cli

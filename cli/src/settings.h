@@ -14,7 +14,12 @@
 
 #include "address.h"
 #include "crsp/protocol/wire.h"
+#include "crsp/support/status.h"
 #include "udp_client.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace crsp::cli {
 
@@ -33,11 +38,14 @@ struct Settings {
   RetryPolicy policy;
 };
 
-// Empty with `error` (a usage error) when a node address, check name or
-// the config file is wrong. A missing default config file is fine; a
-// missing --config file is not.
-std::optional<Settings> ResolveSettings(const GlobalFlags& flags,
-                                        std::string* error);
+// InvalidArgument when a node address, check name or the config file is
+// wrong. A missing default config file is fine; a missing --config file
+// is not.
+support::Result<Settings> ResolveSettings(const GlobalFlags& flags);
+
+// Adds the flags every command shares (--node, --check, --config,
+// --timeout-ms, --tries) to `app`, stored in `flags`.
+void AddGlobalFlags(CLI::App& app, GlobalFlags& flags);
 
 // The default config file path (may not exist).
 std::string DefaultConfigPath();

@@ -118,8 +118,7 @@ std::optional<uint64_t> ParseIso(std::string_view s) {
 
 }  // namespace
 
-std::optional<uint64_t> ParseTime(std::string_view text, uint64_t now,
-                                  std::string* error) {
+support::Result<uint64_t> ParseTime(std::string_view text, uint64_t now) {
   std::optional<uint64_t> t;
   if (text == "now") {
     t = now;
@@ -137,11 +136,11 @@ std::optional<uint64_t> ParseTime(std::string_view text, uint64_t now,
     t = ParseIso(text);
   }
   if (!t) {
-    *error = "cannot read time '" + std::string(text) +
-             "' (use ISO 8601 like 2026-01-01T08:00Z, or now, +30m, +8h, "
-             "+2d)";
+    return support::Status::InvalidArgument(
+        "cannot read time '" + std::string(text) +
+        "' (use ISO 8601 like 2026-01-01T08:00Z, or now, +30m, +8h, +2d)");
   }
-  return t;
+  return *t;
 }
 
 std::string FormatLocalTime(uint64_t epoch_seconds) {
@@ -151,13 +150,6 @@ std::string FormatLocalTime(uint64_t epoch_seconds) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
   return buf;
-}
-
-uint64_t UnixNow() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
 }
 
 }  // namespace crsp::cli

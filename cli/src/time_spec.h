@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "crsp/support/status.h"
+
 namespace crsp::cli {
 
 // Accepts:
@@ -15,15 +17,11 @@ namespace crsp::cli {
 //   "@1767225600" (epoch seconds);
 //   "2026-01-01", "2026-01-01T08:00", "2026-01-01 08:00:00" (local time);
 //   the same with "Z", "+08:00" or "+0800" (that offset).
-// Empty with `error` set otherwise.
-std::optional<uint64_t> ParseTime(std::string_view text, uint64_t now,
-                                  std::string* error);
+// InvalidArgument otherwise.
+support::Result<uint64_t> ParseTime(std::string_view text, uint64_t now);
 
 // "2026-01-01 08:00" in the local time zone.
 std::string FormatLocalTime(uint64_t epoch_seconds);
-
-// Seconds since the epoch, now.
-uint64_t UnixNow();
 
 }  // namespace crsp::cli
 

@@ -15,14 +15,15 @@ std::string TxidCounterPath(const std::string& key_path) {
   return key_path + ".txid";
 }
 
-std::optional<uint32_t> NextSignedTxid(const std::string& key_path,
-                                       uint64_t now, std::string* error) {
+support::Result<uint32_t> NextSignedTxid(const std::string& key_path,
+                                         uint64_t now) {
   std::string path = TxidCounterPath(key_path);
   int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-    *error = path + ": " + std::strerror(errno);
+    support::Status status =
+        support::Status::IoError(path + ": " + std::strerror(errno));
     if (fd >= 0) close(fd);
-    return std::nullopt;
+    return status;
   }
   char buf[32] = {};
   ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
@@ -32,27 +33,30 @@ std::optional<uint32_t> NextSignedTxid(const std::string& key_path,
     while (end > buf && (end[-1] == '\n' || end[-1] == ' ')) --end;
     auto [ptr, ec] = std::from_chars(buf, end, last);
     if (ec != std::errc() || ptr != end) {
-      *error = path +
-               ": not a transaction id counter; remove it only if "
-               "you know no newer id was used";
       close(fd);
-      return std::nullopt;
+      return support::Status::IoError(
+          path +
+          ": not a transaction id counter; remove it only if you know no "
+          "newer id was used");
     }
   }
   uint64_t next = std::max(now, last + 1);
   if (next > UINT32_MAX) {
-    *error = path + ": transaction ids exhausted; make a new key";
     close(fd);
-    return std::nullopt;
+    return support::Status::IoError(path +
+                                    ": transaction ids exhausted; make a new "
+                                    "key");
   }
   std::string text = std::to_string(next) + "\n";
   bool ok = ftruncate(fd, 0) == 0 &&
             pwrite(fd, text.data(), text.size(), 0) ==
                 static_cast<ssize_t>(text.size()) &&
             fsync(fd) == 0;
-  if (!ok) *error = path + ": " + std::strerror(errno);
+  support::Status status =
+      ok ? support::Status::Ok()
+         : support::Status::IoError(path + ": " + std::strerror(errno));
   close(fd);  // releases the lock
-  if (!ok) return std::nullopt;
+  if (!ok) return status;
   return static_cast<uint32_t>(next);
 }
 

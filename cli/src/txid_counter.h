@@ -11,13 +11,15 @@
 #include <optional>
 #include <string>
 
+#include "crsp/support/status.h"
+
 namespace crsp::cli {
 
-// The next id for the key at `key_path`, already recorded as used. Empty
-// with `error` when the counter file cannot be read or written, or the
-// counter has reached 2^32 - 1.
-std::optional<uint32_t> NextSignedTxid(const std::string& key_path,
-                                       uint64_t now, std::string* error);
+// The next id for the key at `key_path`, already recorded as used.
+// IoError when the counter file cannot be read or written, or the counter
+// has reached 2^32 - 1.
+support::Result<uint32_t> NextSignedTxid(const std::string& key_path,
+                                         uint64_t now);
 
 // The counter file's path for a key file.
 std::string TxidCounterPath(const std::string& key_path);

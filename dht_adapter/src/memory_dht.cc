@@ -4,22 +4,14 @@
 #include <chrono>
 
 #include "crsp/dht_adapter/keys.h"
+#include "crsp/support/clock.h"
 #include "record_policy.h"
 
 namespace crsp::dht {
-namespace {
-
-uint64_t SystemNow() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
-}
-
-}  // namespace
 
 InMemoryDht::InMemoryDht(Clock now, protocol::NodeId node_id)
-    : now_(now ? std::move(now) : Clock(SystemNow)), node_id_(node_id) {}
+    : now_(now ? std::move(now) : Clock(support::UnixSeconds)),
+      node_id_(node_id) {}
 
 bool InMemoryDht::Accept(const std::string& key_name,
                          std::span<const std::byte> bytes, uint64_t now) const {

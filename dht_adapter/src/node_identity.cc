@@ -1,11 +1,11 @@
 #include "node_identity.h"
 
-#include <sys/stat.h>
-
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
+
+#include "crsp/support/file.h"
 
 namespace crsp::dht {
 namespace {
@@ -27,19 +27,14 @@ namespace fs = std::filesystem;
                      std::istreambuf_iterator<char>());
 }
 
-// Write to a temporary file, then rename: a crash never leaves half a key.
+// Crash-safe (support::WriteFileAtomic): a crash never leaves half a key,
+// and the names survive it (file and directory fsync'd).
 void WriteFile(const fs::path& path, const ::dht::Blob& data, bool secret) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error("cannot write " + tmp.string());
-    if (secret) ::chmod(tmp.c_str(), S_IRUSR | S_IWUSR);
-    out.write(reinterpret_cast<const char*>(data.data()),
-              static_cast<std::streamsize>(data.size()));
-    out.flush();
-    if (!out) throw std::runtime_error("cannot write " + tmp.string());
-  }
-  fs::rename(tmp, path);
+  const support::Status status = support::WriteFileAtomic(
+      path.string(),
+      std::string_view(reinterpret_cast<const char*>(data.data()), data.size()),
+      secret ? 0600 : 0644);
+  if (!status.ok()) throw std::runtime_error(status.message());
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 
 #include "crsp/dht_adapter/keys.h"
 #include "crsp/dht_adapter/version_order.h"
+#include "crsp/support/clock.h"
 #include "node_identity.h"
 #include "opendht_impl.h"
 #include "record_policy.h"
@@ -36,10 +37,10 @@ using internal::InfoHash;
 using internal::kMaxRetryStepFactor;
 using internal::kOfferUserType;
 using internal::kPutRetryStep;
-using internal::NowSeconds;
 using internal::Published;
 using internal::PutOp;
 using internal::ValuePtr;
+using support::UnixSeconds;
 
 std::span<const std::byte> AsBytes(const ::dht::Blob& blob) {
   return std::as_bytes(std::span<const uint8_t>(blob.data(), blob.size()));
@@ -124,13 +125,6 @@ ValuePtr MakeOfferValue(uint16_t type_id, const ::dht::Blob& data,
 
 namespace internal {
 
-uint64_t NowSeconds() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
-}
-
 std::optional<OfferRecord> AcceptValue(const InfoHash& key,
                                        const ValuePtr& value, uint64_t now) {
   if (!value || !IsOfferType(value->type)) return std::nullopt;
@@ -211,7 +205,7 @@ void OpenDhtDht::Impl::Start(const OpenDhtConfig& cfg) {
         t.id, t.name, t.expiration,
         [log = logger](InfoHash key, ValuePtr& value, const InfoHash&,
                        const ::dht::SockAddr& from) {
-          if (AcceptValue(key, value, NowSeconds())) return true;
+          if (AcceptValue(key, value, UnixSeconds())) return true;
           if (log) {
             log(DhtLogLevel::kWarning,
                 "DHT: refused an offer value from " + from.toString());
@@ -223,7 +217,7 @@ void OpenDhtDht::Impl::Start(const OpenDhtConfig& cfg) {
         // the same node. Its default refuses every unsigned edit.
         [log = logger](InfoHash key, const ValuePtr& stored, ValuePtr& next,
                        const InfoHash&, const ::dht::SockAddr& from) {
-          if (AcceptEdit(key, stored, next, NowSeconds())) return true;
+          if (AcceptEdit(key, stored, next, UnixSeconds())) return true;
           if (log) {
             log(DhtLogLevel::kDebug,
                 "DHT: refused an offer edit from " + from.toString());
@@ -302,7 +296,7 @@ void OpenDhtDht::Impl::ReapPuts(bool all) {
 
 void OpenDhtDht::Impl::SweepExpired() {
   if (stopped) return;
-  const uint64_t now = NowSeconds();
+  const uint64_t now = UnixSeconds();
   std::vector<Published> expired;
   {
     std::lock_guard lock(mu);
@@ -338,7 +332,7 @@ OpenDhtDht::OpenDhtDht(const OpenDhtConfig& config, DhtLogger logger,
 OpenDhtDht::~OpenDhtDht() { Shutdown(std::chrono::seconds(5)); }
 
 void OpenDhtDht::Publish(const OfferRecord& record, PutDone done) {
-  const uint64_t now = NowSeconds();
+  const uint64_t now = UnixSeconds();
   std::vector<std::byte> bytes = EncodeRecord(record);
   if (impl_->stopped || !AcceptRecord(bytes, now)) {
     impl_->metrics->Started(DhtOp::kPut);

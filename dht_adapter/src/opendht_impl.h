@@ -49,9 +49,6 @@ constexpr std::chrono::milliseconds kListenBatchPause{20};
 // A new Watch's keys are read again this long after its listens start.
 constexpr std::chrono::milliseconds kWatchSettleTime{5000};
 
-// Seconds since the epoch, as records count them.
-uint64_t NowSeconds();
-
 // The whole store and read policy for one OpenDHT value (docs/storage.md
 // "Store policy"): one of our types, not signed or signed with a valid
 // signature, and a record that AcceptRecord takes, under a key it may live

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "crsp/dht_adapter/keys.h"
+#include "crsp/support/clock.h"
 #include "opendht_impl.h"
 
 namespace crsp::dht {
@@ -22,9 +23,9 @@ using internal::kListensPerBatch;
 using internal::kOfferUserType;
 using internal::kWatchSettleTime;
 using internal::ListenedKey;
-using internal::NowSeconds;
 using internal::ValuePtr;
 using internal::Watcher;
+using support::UnixSeconds;
 
 void OpenDhtDht::Impl::AnswerFetch(const std::shared_ptr<FetchOp>& op) {
   std::vector<OfferRecord> records;
@@ -94,7 +95,7 @@ void OpenDhtDht::Impl::StartGets(const std::shared_ptr<FetchOp>& op) {
           auto self = weak.lock();
           if (!self) return false;
           self->tasks.Post([self, op, key, vals] {
-            const uint64_t now = NowSeconds();
+            const uint64_t now = UnixSeconds();
             std::vector<std::pair<const ValuePtr*, OfferRecord>> accepted;
             for (const ValuePtr& v : vals) {
               std::optional<OfferRecord> r = AcceptValue(key, v, now);
@@ -150,7 +151,7 @@ void OpenDhtDht::Impl::StartGets(const std::shared_ptr<FetchOp>& op) {
 void OpenDhtDht::Impl::OnValues(const InfoHash& key,
                                 const std::vector<ValuePtr>& values) {
   std::vector<OfferRecord> records;
-  const uint64_t now = NowSeconds();
+  const uint64_t now = UnixSeconds();
   for (const ValuePtr& v : values) {
     if (std::optional<OfferRecord> r = AcceptValue(key, v, now)) {
       records.push_back(std::move(*r));

@@ -34,4 +34,26 @@ std::string_view StatusName(Status status) {
   return "UNKNOWN";
 }
 
+std::string_view PacketKindName(PacketKind kind) {
+  switch (kind) {
+    case PacketKind::kPingRequest:
+      return "ping_request";
+    case PacketKind::kPingAnswer:
+      return "ping_answer";
+    case PacketKind::kRegisterRequest:
+      return "register_request";
+    case PacketKind::kRegisterAnswer:
+      return "register_answer";
+    case PacketKind::kWithdrawRequest:
+      return "withdraw_request";
+    case PacketKind::kWithdrawAnswer:
+      return "withdraw_answer";
+    case PacketKind::kQueryRequest:
+      return "query_request";
+    case PacketKind::kQueryAnswer:
+      return "query_answer";
+  }
+  return "";
+}
+
 }  // namespace crsp::wire

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "hex.h"
+#include "crsp/support/hex.h"
 #include "subprocess.h"
 
 namespace crsp::cli {
@@ -30,9 +30,8 @@ until = "+8h"
 )";
 
 TEST(ParseDeviceFile, ReadsTheIssueExampleAsWritten) {
-  std::string err;
-  auto f = ParseDeviceFile(kIssueExample, kNow, &err);
-  ASSERT_TRUE(f) << err;
+  auto f = ParseDeviceFile(kIssueExample, kNow);
+  ASSERT_TRUE(f) << f.status().message();
   EXPECT_FALSE(f->device.has_value());
   EXPECT_EQ(f->request.set.device_kind, 2);
   EXPECT_EQ(f->request.set.currency, 156);
@@ -49,7 +48,6 @@ TEST(ParseDeviceFile, ReadsTheIssueExampleAsWritten) {
 }
 
 TEST(ParseDeviceFile, ReadsDeviceContactAndSeveralResources) {
-  std::string err;
   auto f = ParseDeviceFile(R"(kind = "computer"
 currency = "USD"
 device = "00112233-4455-6677-8899-aabbccddeeff"
@@ -67,10 +65,10 @@ quantity = 16
 from = "+1h"
 until = "+2d"
 )",
-                           kNow, &err);
-  ASSERT_TRUE(f) << err;
+                           kNow);
+  ASSERT_TRUE(f) << f.status().message();
   ASSERT_TRUE(f->device);
-  EXPECT_EQ(ToHex(*f->device), "00112233445566778899aabbccddeeff");
+  EXPECT_EQ(support::ToHex(*f->device), "00112233445566778899aabbccddeeff");
   EXPECT_EQ(f->request.set.contact_port, 9000);
   EXPECT_EQ(f->request.set.contact[15], 5);
   EXPECT_EQ(f->request.set.currency, 840);
@@ -108,9 +106,11 @@ TEST(ParseDeviceFile, NamesTheProblemInBadFiles) {
       {"kind = [\n", "line"},
   };
   for (const auto& c : cases) {
-    std::string err;
-    EXPECT_FALSE(ParseDeviceFile(c.text, kNow, &err)) << c.text;
-    EXPECT_NE(err.find(c.says), std::string::npos) << err;
+    auto f = ParseDeviceFile(c.text, kNow);
+    EXPECT_FALSE(f) << c.text;
+    EXPECT_EQ(f.status().code(), support::Status::Code::kInvalidArgument);
+    EXPECT_NE(f.status().message().find(c.says), std::string::npos)
+        << f.status().message();
   }
 }
 
@@ -123,9 +123,8 @@ TEST(InsertDeviceLine, AddsTheIdAfterTheCommentAndKeepsEveryOtherLine) {
   size_t eol = want.find('\n', want.find(comment));
   want.insert(eol + 1, "device = \"000000000000000000000000000000ab\"\n");
   EXPECT_EQ(out, want);
-  std::string err;
-  auto f = ParseDeviceFile(out, kNow, &err);
-  ASSERT_TRUE(f) << err;
+  auto f = ParseDeviceFile(out, kNow);
+  ASSERT_TRUE(f) << f.status().message();
   EXPECT_EQ(f->device, id);
 }
 
@@ -148,10 +147,10 @@ TEST(WriteBackDevice, RewritesTheFileKeepingItsMode) {
   chmod(path.c_str(), 0640);
   protocol::DeviceId id{};
   id[0] = 0x11;
-  std::string err;
-  ASSERT_TRUE(WriteBackDevice(path, id, &err)) << err;
-  auto f = LoadDeviceFile(path, kNow, &err);
-  ASSERT_TRUE(f) << err;
+  support::Status written = WriteBackDevice(path, id);
+  ASSERT_TRUE(written.ok()) << written.message();
+  auto f = LoadDeviceFile(path, kNow);
+  ASSERT_TRUE(f) << f.status().message();
   EXPECT_EQ(f->device, id);
   struct stat st {};
   stat(path.c_str(), &st);

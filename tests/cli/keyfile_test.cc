@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "file_util.h"
+#include "crsp/support/file.h"
 #include "subprocess.h"
 #include "txid_counter.h"
 
@@ -89,27 +89,27 @@ TEST(KeyFile, AbsurdCostsInAFileAreRefusedBeforeDeriving) {
 TEST(WriteKeyFiles, WritesAPrivateFileAndRefusesToOverwrite) {
   testing::TempDir dir;
   std::string path = dir.path() + "/seller.key";
-  std::string err;
-  ASSERT_TRUE(WriteKeyFiles(path, TestKey(), "pw", kFast, &err)) << err;
+  support::Status written = WriteKeyFiles(path, TestKey(), "pw", kFast);
+  ASSERT_TRUE(written.ok()) << written.message();
   struct stat st {};
   ASSERT_EQ(stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  auto pub = ReadFileText(path + ".pub", &err);
+  auto pub = support::ReadFile(path + ".pub");
   ASSERT_TRUE(pub);
   EXPECT_EQ(pub->size(), 65u);
-  EXPECT_FALSE(WriteKeyFiles(path, TestKey(), "pw", kFast, &err));
-  EXPECT_NE(err.find("exists"), std::string::npos);
+  written = WriteKeyFiles(path, TestKey(), "pw", kFast);
+  EXPECT_EQ(written.code(), support::Status::Code::kIoError);
+  EXPECT_NE(written.message().find("exists"), std::string::npos);
 }
 
 TEST(NextSignedTxid, IsTheClockOrOneMoreThanTheLastUsed) {
   testing::TempDir dir;
   std::string key = dir.path() + "/k";
-  std::string err;
-  EXPECT_EQ(NextSignedTxid(key, 1000, &err), 1000u);
-  EXPECT_EQ(NextSignedTxid(key, 1000, &err), 1001u);
-  EXPECT_EQ(NextSignedTxid(key, 900, &err), 1002u);  // clock went back
-  EXPECT_EQ(NextSignedTxid(key, 5000, &err), 5000u);
-  auto text = ReadFileText(TxidCounterPath(key), &err);
+  EXPECT_EQ(*NextSignedTxid(key, 1000), 1000u);
+  EXPECT_EQ(*NextSignedTxid(key, 1000), 1001u);
+  EXPECT_EQ(*NextSignedTxid(key, 900), 1002u);  // clock went back
+  EXPECT_EQ(*NextSignedTxid(key, 5000), 5000u);
+  auto text = support::ReadFile(TxidCounterPath(key));
   ASSERT_TRUE(text);
   EXPECT_EQ(*text, "5000\n");
 }
@@ -117,12 +117,13 @@ TEST(NextSignedTxid, IsTheClockOrOneMoreThanTheLastUsed) {
 TEST(NextSignedTxid, RefusesADamagedCounterAndExhaustion) {
   testing::TempDir dir;
   std::string key = dir.path() + "/k";
-  std::string err;
-  ASSERT_TRUE(WriteFileAtomic(TxidCounterPath(key), "12x\n", 0600, &err));
-  EXPECT_FALSE(NextSignedTxid(key, 1000, &err));
   ASSERT_TRUE(
-      WriteFileAtomic(TxidCounterPath(key), "4294967295\n", 0600, &err));
-  EXPECT_FALSE(NextSignedTxid(key, 1000, &err));
+      support::WriteFileAtomic(TxidCounterPath(key), "12x\n", 0600).ok());
+  EXPECT_FALSE(NextSignedTxid(key, 1000));
+  ASSERT_TRUE(
+      support::WriteFileAtomic(TxidCounterPath(key), "4294967295\n", 0600)
+          .ok());
+  EXPECT_FALSE(NextSignedTxid(key, 1000));
 }
 
 }  // namespace

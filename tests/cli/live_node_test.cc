@@ -259,6 +259,37 @@ TEST_F(LiveNodes, RegisterFromFileThenQueryAsTableAndJsonThenWithdraw) {
   EXPECT_TRUE(OffersOf(ParseJson(r.out), device).empty()) << r.out;
 }
 
+// register with the single-resource flags builds the request directly
+// (no device file): the offer it stores is the one the flags describe.
+TEST_F(LiveNodes, RegisterFromFlagsStoresTheOfferTheFlagsDescribe) {
+  const std::string device = "0123456789abcdef0123456789abcdef";
+  RunResult r =
+      Crsp({"--node", a_->edge, "register", "--device", device, "--kind",
+            "printer", "--currency", "CNY", "--resource", "0x8077", "--price",
+            "0.25/page", "--quantity", "9", "--until", "+2h", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  Json::Value answer = ParseJson(r.out);
+  EXPECT_EQ(answer["device_id"].asString(), device);
+  EXPECT_EQ(answer["entries"][0]["status"].asString(), "OK");
+
+  r = Crsp({"--node", a_->edge, "query", "0x8077", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto mine = OffersOf(ParseJson(r.out), device);
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0]["device_kind"].asInt(), 2);  // printer
+  EXPECT_EQ(mine[0]["currency"].asInt(), 156);   // CNY
+  EXPECT_EQ(mine[0]["price"].asInt(), 25);
+  EXPECT_EQ(mine[0]["quantity"].asInt(), 9);
+  EXPECT_EQ(mine[0]["valid_until"].asInt64() - mine[0]["valid_from"].asInt64(),
+            2 * 3600);
+
+  // A bad flag value is a usage error naming the value, before any packet.
+  r = Crsp({"--node", a_->edge, "register", "--currency", "CNY", "--resource",
+            "0x8077", "--price", "0.25", "--quantity", "9", "--until", "+2h"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_NE(r.err.find("needs a billing unit"), std::string::npos) << r.err;
+}
+
 TEST_F(LiveNodes, WithdrawOfAnOfferThatDoesNotExistExits65) {
   std::string file = DeviceFile("copier", {{"copy", "0.05/page"}});
   ASSERT_EQ(Crsp({"--node", a_->edge, "register", file}).exit_code, 0);

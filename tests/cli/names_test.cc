@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "hex.h"
 #include "json_writer.h"
 
 namespace crsp::cli {
@@ -51,18 +50,6 @@ TEST(CheckFromName, MapsTheCheckFlagValues) {
   EXPECT_EQ(CheckFromName("parity"), wire::CheckType::kParity);
   EXPECT_EQ(CheckFromName("none"), wire::CheckType::kNone);
   EXPECT_FALSE(CheckFromName("sha1"));
-}
-
-TEST(ParseHex, IgnoresWhitespaceAndRefusesOddOrNonHex) {
-  auto b = ParseHex(" 00 1f\nA0 ");
-  ASSERT_TRUE(b);
-  EXPECT_EQ(ToHex(*b), "001fa0");
-  EXPECT_FALSE(ParseHex("abc"));
-  EXPECT_FALSE(ParseHex("zz"));
-  auto id = ParseHexArray<16>("00112233-4455-6677-8899-aabbccddeeff");
-  ASSERT_TRUE(id);
-  EXPECT_EQ(ToHex(*id), "00112233445566778899aabbccddeeff");
-  EXPECT_FALSE(ParseHexArray<16>("0011"));
 }
 
 TEST(JsonWriter, EscapesQuotesBackslashesAndControlCharacters) {

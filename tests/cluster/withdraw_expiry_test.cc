@@ -44,10 +44,10 @@ TEST(ClusterExpiry, AnOfferIsNeverServedAfterValidUntilOnAnyNode) {
   ASSERT_TRUE(cluster.StartAll());
   protocol::DeviceId device = DeviceNumber(1, 0x31);
   // Long enough to be seen everywhere first even on a loaded machine.
-  uint64_t until = NowSeconds() + 12;
-  ASSERT_TRUE(RegisterOk(cluster.Client(1), device,
-                         {Entry(kResource, 700, 1, NowSeconds() - 60, until)},
-                         1));
+  uint64_t until = support::UnixSeconds() + 12;
+  ASSERT_TRUE(RegisterOk(
+      cluster.Client(1), device,
+      {Entry(kResource, 700, 1, support::UnixSeconds() - 60, until)}, 1));
   // Served everywhere before it ends (so the check below is not vacuous).
   auto seen_by = Clock::now() + std::chrono::seconds(9);
   for (int k = 2; k <= 5; ++k) {

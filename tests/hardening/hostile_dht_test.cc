@@ -81,9 +81,9 @@ OfferRecord UnsignedRecord(uint8_t device, uint32_t price, uint64_t until) {
   r.offer.unit = static_cast<uint8_t>(wire::BillingUnit::kPerHour);
   r.offer.quantity = 64;
   r.offer.price = price;
-  r.offer.valid_from = NowSeconds() - 60;
+  r.offer.valid_from = support::UnixSeconds() - 60;
   r.offer.valid_until = until;
-  r.version = NowSeconds() * 1000;
+  r.version = support::UnixSeconds() * 1000;
   r.owner_address = kAttackerContact;
   return r;
 }
@@ -228,10 +228,11 @@ TEST_F(HostileDhtPeer, NodesServeOnlyTheRealOffersAndStayUp) {
   // Well-formed new offers that must not be served: expired; a DHT
   // signature that does not verify. (Unsigned at the DHT level is how crsp
   // nodes put: docs/security.md says what that leaves to DHT peers.)
-  put(dht::KeyFor(UnsignedRecord(33, 100, NowSeconds() - 5).offer),
-      dht::EncodeRecord(UnsignedRecord(33, 100, NowSeconds() - 5)),
+  put(dht::KeyFor(UnsignedRecord(33, 100, support::UnixSeconds() - 5).offer),
+      dht::EncodeRecord(UnsignedRecord(33, 100, support::UnixSeconds() - 5)),
       Signing::kUnsigned);
-  const OfferRecord fresh2 = UnsignedRecord(35, 100, NowSeconds() + 3000);
+  const OfferRecord fresh2 =
+      UnsignedRecord(35, 100, support::UnixSeconds() + 3000);
   put(dht::KeyFor(fresh2.offer), dht::EncodeRecord(fresh2),
       Signing::kBadSignature);
   // The real signed offer with its price or contact changed (the seller's
@@ -269,7 +270,8 @@ TEST_F(HostileDhtPeer, NodesServeOnlyTheRealOffersAndStayUp) {
   ASSERT_TRUE(dht::VerifyRecordSignature(stolen_tombstone));
   put(signed_key, dht::EncodeRecord(stolen_tombstone), Signing::kSigned);
   // The signed device claimed by an unsigned record under a higher version.
-  OfferRecord unsigned_claim = UnsignedRecord(31, 1, NowSeconds() + 3000);
+  OfferRecord unsigned_claim =
+      UnsignedRecord(31, 1, support::UnixSeconds() + 3000);
   unsigned_claim.offer.device = signed_device;
   unsigned_claim.version = 9000;
   put(signed_key, dht::EncodeRecord(unsigned_claim), Signing::kUnsigned);

@@ -13,6 +13,7 @@
 
 #include "crsp/dht_adapter/opendht_dht.h"
 #include "crsp/node/node.h"
+#include "crsp/support/hex.h"
 #include "options.h"
 #include "prometheus_metrics.h"
 #include "udp_server.h"
@@ -55,16 +56,6 @@ void LogFromDht(crsp::dht::DhtLogLevel level, std::string_view line) {
   }
 }
 
-std::string Hex(std::span<const uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (uint8_t b : bytes) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 15];
-  }
-  return out;
-}
-
 int Run(const NodeConfig& config, const sigset_t& stop_signals) {
   // Bind the edge port first: a busy port fails before the DHT starts.
   crsp::node::UdpServer server(config.listen);
@@ -95,7 +86,7 @@ int Run(const NodeConfig& config, const sigset_t& stop_signals) {
   spdlog::info("crsp-node: edge {} (UDP), DHT port {}, state {}",
                server.address(), dht_port, config.state_dir);
   spdlog::info("crsp-node: Ed25519 key {}, {} offers, {} bootstrap peer(s)",
-               Hex(node->public_key()), node->offer_count(),
+               crsp::support::ToHex(node->public_key()), node->offer_count(),
                config.bootstrap.size());
 
   std::thread signal_waiter([&server, &stop_signals] {
@@ -124,9 +115,12 @@ int Run(const NodeConfig& config, const sigset_t& stop_signals) {
 int main(int argc, char** argv) {
   crsp::node::ParsedOptions options = crsp::node::ParseOptions(argc, argv);
   if (options.exit_now) {
-    std::fputs(options.message.c_str(),
-               options.exit_code == 0 ? stdout : stderr);
-    return options.exit_code;
+    if (options.status.ok()) {
+      std::fputs(options.output.c_str(), stdout);
+    } else {
+      std::fprintf(stderr, "crsp-node: %s\n", options.status.message().c_str());
+    }
+    return options.exit_code();
   }
   ConfigureLogging(options.config.log_level);
 

@@ -3,72 +3,136 @@
 #include <toml++/toml.h>
 
 #include <CLI/CLI.hpp>
+#include <deque>
 #include <sstream>
+
+#include "crsp/support/version.h"
+#include "settings.h"
 
 namespace crsp::node {
 namespace {
 
-// Copies `key` of `table` into `out` when present and of the right type;
-// records an error naming the key otherwise.
-template <typename T, typename Out>
-void Read(const toml::table& table, std::string_view key, Out& out,
-          std::string& error) {
-  const toml::node* node = table.get(key);
-  if (node == nullptr || !error.empty()) return;
-  std::optional<T> value = node->value<T>();
-  if (!value) {
-    error = "config: '" + std::string(key) + "' has the wrong type";
-    return;
-  }
-  out = static_cast<Out>(*value);
+using support::Status;
+
+// "FILE:LINE: " before a message about a place in the config file.
+std::string Where(const std::string& path, const toml::node& node) {
+  return path + ":" + std::to_string(node.source().begin.line);
 }
+
+std::string KnownKeys() {
+  std::string out;
+  for (const Setting& s : NodeSettings()) {
+    if (!out.empty()) out += ", ";
+    out += s.key;
+  }
+  return out;
+}
+
+// A TOML value as the setting's value type; nullopt when the TOML type
+// cannot be one (the check then says what is wanted).
+std::optional<SettingValue> FromToml(const Setting& setting,
+                                     const toml::node& node) {
+  switch (setting.type) {
+    case SettingType::kBool:
+      if (auto b = node.value_exact<bool>()) return SettingValue(*b);
+      return std::nullopt;
+    case SettingType::kInteger:
+      if (auto i = node.value_exact<int64_t>()) return SettingValue(*i);
+      return std::nullopt;
+    case SettingType::kPeerList: {
+      const toml::array* array = node.as_array();
+      if (array == nullptr) return std::nullopt;
+      std::vector<std::string> list;
+      for (const toml::node& item : *array) {
+        auto s = item.value_exact<std::string>();
+        if (!s) return std::nullopt;
+        list.push_back(*s);
+      }
+      return SettingValue(std::move(list));
+    }
+    default:
+      if (auto s = node.value_exact<std::string>()) return SettingValue(*s);
+      return std::nullopt;
+  }
+}
+
+Status ApplyFileValue(const std::string& path, const std::string& key,
+                      const toml::node& node, NodeConfig& config) {
+  const Setting* setting = FindSetting(key);
+  if (setting == nullptr) {
+    return Status::InvalidArgument(Where(path, node) + ": unknown setting '" +
+                                   key + "' (settings: " + KnownKeys() + ")");
+  }
+  std::optional<SettingValue> value = FromToml(*setting, node);
+  Status status =
+      value ? CheckSetting(*setting, *value)
+            : Status::InvalidArgument(
+                  "want " + std::string(SettingTypeName(setting->type)));
+  if (!status.ok()) return status.WithContext(Where(path, node) + ": " + key);
+  setting->set(config, *value);
+  return Status::Ok();
+}
+
+// What --help shows after a flag: "--dht-port N".
+std::string TypeHint(SettingType type) {
+  switch (type) {
+    case SettingType::kBool:
+      return "";
+    case SettingType::kInteger:
+      return "N";
+    case SettingType::kPath:
+      return "DIR";
+    case SettingType::kChoice:
+      return "LEVEL";
+    case SettingType::kListen:
+    case SettingType::kListenOrOff:
+      return "ADDR:PORT";
+    case SettingType::kPeerList:
+      return "HOST:PORT";
+  }
+  return "";
+}
+
+// Keeps one flag's text as CLI11 parsed it, until it is checked.
+struct FlagInput {
+  const Setting* setting = nullptr;
+  CLI::Option* option = nullptr;
+  std::string text;
+  std::vector<std::string> list;
+  bool flag = false;
+};
 
 }  // namespace
 
-std::string LoadConfigFile(const std::string& path, NodeConfig& config) {
-  toml::table t;
+Status LoadConfigFile(const std::string& path, NodeConfig& config) {
+  toml::table root;
   try {
-    t = toml::parse_file(path);
+    root = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
-    std::ostringstream msg;
-    msg << "config " << path << ": " << e.description() << " (line "
-        << e.source().begin.line << ")";
-    return msg.str();
+    return Status::InvalidArgument(path + ":" +
+                                   std::to_string(e.source().begin.line) +
+                                   ": " + std::string(e.description()));
   }
-  std::string error;
-  Read<std::string>(t, "listen", config.listen, error);
-  Read<int64_t>(t, "dht_port", config.dht_port, error);
-  Read<std::string>(t, "state_dir", config.state_dir, error);
-  Read<bool>(t, "require_signed", config.require_signed, error);
-  Read<std::string>(t, "log_level", config.log_level, error);
-  Read<std::string>(t, "metrics", config.metrics_listen, error);
-  if (const toml::array* peers = t["bootstrap"].as_array()) {
-    config.bootstrap.clear();
-    for (const toml::node& peer : *peers) {
-      std::optional<std::string> s = peer.value<std::string>();
-      if (!s) return "config: 'bootstrap' must be a list of \"host:port\"";
-      config.bootstrap.push_back(*s);
+  for (const auto& [key, node] : root) {
+    const std::string name(key.str());
+    if (name == "limits" && node.is_table()) {
+      for (const auto& [limit_key, limit_node] : *node.as_table()) {
+        Status s = ApplyFileValue(
+            path, "limits." + std::string(limit_key.str()), limit_node, config);
+        if (!s.ok()) return s;
+      }
+      continue;
     }
+    if (Status s = ApplyFileValue(path, name, node, config); !s.ok()) return s;
   }
-  if (const toml::table* l = t["limits"].as_table()) {
-    Limits& lim = config.limits;
-    Read<int64_t>(*l, "answer_bytes_per_sec", lim.answer_bytes_per_sec, error);
-    Read<int64_t>(*l, "answer_burst_bytes", lim.answer_burst_bytes, error);
-    Read<int64_t>(*l, "offers_per_source", lim.offers_per_source, error);
-    Read<int64_t>(*l, "offers_per_device", lim.offers_per_device, error);
-    Read<int64_t>(*l, "max_offers", lim.max_offers, error);
-    Read<int64_t>(*l, "max_pending_writes", lim.max_pending_writes, error);
-    Read<int64_t>(*l, "dht_max_req_per_sec", lim.dht_max_req_per_sec, error);
-    Read<int64_t>(*l, "dht_max_peer_req_per_sec", lim.dht_max_peer_req_per_sec,
-                  error);
-  }
-  return error;
+  return Status::Ok();
 }
 
 ParsedOptions ParseOptions(int argc, const char* const* argv) {
   ParsedOptions out;
-  NodeConfig flags;  // values given on the command line
+  const NodeConfig defaults;
   std::string config_path;
+  std::string check_path;
   CLI::App app{
       "crsp-node: one replica of the CRSP cloud resource sales platform.\n"
       "An OpenDHT node storing offers, and an edge server speaking the CRSP\n"
@@ -76,79 +140,65 @@ ParsedOptions ParseOptions(int argc, const char* const* argv) {
       "complete one-node platform with its state in the default directory.",
       "crsp-node"};
   app.get_formatter()->column_width(38);
+  app.set_version_flag("--version", support::VersionLine("crsp-node"),
+                       "Print the version and git commit, and exit");
   app.add_option("--config", config_path,
-                 "TOML file with the same settings (keys as the long flags, "
-                 "with '_' for '-'; limits in a [limits] table). Flags win.")
-      ->check(CLI::ExistingFile);
-  auto* listen =
-      app.add_option("--listen", flags.listen,
-                     "Edge server address, [ADDR]:PORT (IPv6 in brackets)")
-          ->default_str(flags.listen);
-  auto* dht_port = app.add_option("--dht-port", flags.dht_port,
-                                  "OpenDHT UDP port, both families (0: any)")
-                       ->default_str(std::to_string(flags.dht_port));
-  auto* bootstrap = app.add_option("--bootstrap", flags.bootstrap,
-                                   "OpenDHT peer HOST:PORT to join through "
-                                   "(repeatable; IPv6 literals in brackets)");
-  auto* state_dir =
-      app.add_option("--state-dir", flags.state_dir,
-                     "Directory of the node's identity, keys and offer "
-                     "journal (default: $CRSP_STATE_DIR, else the XDG "
-                     "state directory)")
-          ->default_str(flags.state_dir);
-  auto* require_signed = app.add_flag(
-      "--require-signed", flags.require_signed,
-      "Answer unsigned register and withdraw requests NOT_AUTHORIZED");
-  auto* log_level =
-      app.add_option("--log-level", flags.log_level, "Log level on stderr")
-          ->check(
-              CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
-          ->default_str(flags.log_level);
-  auto* metrics =
-      app.add_option("--metrics", flags.metrics_listen,
-                     "Serve Prometheus metrics over HTTP at IPV4:PORT, e.g. "
-                     "127.0.0.1:9474 (default: off)");
-  Limits& lim = flags.limits;
-  auto* answer_budget =
-      app.add_option("--answer-budget", lim.answer_bytes_per_sec,
-                     "Answer bytes/s per source /64 (IPv4 /24)")
-          ->default_str(std::to_string(lim.answer_bytes_per_sec));
-  auto* answer_burst =
-      app.add_option("--answer-burst", lim.answer_burst_bytes,
-                     "Answer burst bytes per source /64")
-          ->default_str(std::to_string(lim.answer_burst_bytes));
-  auto* per_source =
-      app.add_option("--offers-per-source", lim.offers_per_source,
-                     "Stored offers quota per source /64")
-          ->default_str(std::to_string(lim.offers_per_source));
-  auto* per_device =
-      app.add_option("--offers-per-device", lim.offers_per_device,
-                     "Stored offers quota per device id")
-          ->default_str(std::to_string(lim.offers_per_device));
-  auto* max_offers = app.add_option("--max-offers", lim.max_offers,
-                                    "Offers this node accepts in total")
-                         ->default_str(std::to_string(lim.max_offers));
-  auto* max_pending =
-      app.add_option("--max-pending-writes", lim.max_pending_writes,
-                     "Offers and withdrawals awaiting the DHT, at most; "
-                     "past it registers are RATE_LIMITED at once")
-          ->default_str(std::to_string(lim.max_pending_writes));
-  auto* dht_req =
-      app.add_option("--dht-max-req-per-sec", lim.dht_max_req_per_sec,
-                     "OpenDHT requests/s this node serves (-1: no limit)")
-          ->default_str(std::to_string(lim.dht_max_req_per_sec));
-  auto* dht_peer_req =
-      app.add_option("--dht-max-peer-req-per-sec", lim.dht_max_peer_req_per_sec,
-                     "OpenDHT requests/s per source IP (-1: no limit)")
-          ->default_str(std::to_string(lim.dht_max_peer_req_per_sec));
+                 "TOML file with the same settings (keys as in docs/node.md "
+                 "\"Settings\"; limits in a [limits] table). Flags win.")
+      ->check(CLI::ExistingFile)
+      ->type_name("FILE");
+  app.add_option("--check-config", check_path,
+                 "Check this TOML config file, print what is wrong with it "
+                 "(or that it is fine), and exit")
+      ->check(CLI::ExistingFile)
+      ->type_name("FILE");
+
+  // Flags are taken as text and checked by the table, as the file is.
+  std::deque<FlagInput> inputs;  // stable addresses for CLI11
+  for (const Setting& setting : NodeSettings()) {
+    FlagInput& in = inputs.emplace_back();
+    in.setting = &setting;
+    std::string help(setting.help);
+    if (std::string range = SettingRangeText(setting); !range.empty()) {
+      help += " [" + range + "]";
+    }
+    const std::string flag(setting.flag);
+    switch (setting.type) {
+      case SettingType::kBool:
+        in.option = app.add_flag(flag, in.flag, help);
+        break;
+      case SettingType::kPeerList:
+        in.option = app.add_option(flag, in.list, help);
+        break;
+      default:
+        in.option =
+            app.add_option(flag, in.text, help)
+                ->default_str(FormatSettingValue(setting.get(defaults)));
+        break;
+    }
+    in.option->type_name(TypeHint(setting.type));
+  }
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::Success& e) {  // --help, --version
     std::ostringstream o, err;
+    app.exit(e, o, err);
     out.exit_now = true;
-    out.exit_code = app.exit(e, o, err);
-    out.message = o.str() + err.str();
+    out.output = o.str() + err.str();
+    return out;
+  } catch (const CLI::ParseError& e) {
+    out.exit_now = true;
+    out.status = Status::InvalidArgument(std::string(e.what()) +
+                                         "\nRun 'crsp-node --help' for usage.");
+    return out;
+  }
+
+  if (!check_path.empty()) {
+    NodeConfig checked;
+    out.exit_now = true;
+    out.status = LoadConfigFile(check_path, checked);
+    if (out.status.ok()) out.output = check_path + ": ok\n";
     return out;
   }
 
@@ -157,41 +207,27 @@ ParsedOptions ParseOptions(int argc, const char* const* argv) {
   // writes that arrive while the previous one runs.
   config.group_commit = true;
   if (!config_path.empty()) {
-    std::string error = LoadConfigFile(config_path, config);
-    if (!error.empty()) {
+    out.status = LoadConfigFile(config_path, config);
+    if (!out.status.ok()) {
       out.exit_now = true;
-      out.exit_code = 64;
-      out.message = error + "\n";
       return out;
     }
   }
   // Flags given on the command line override the file.
-  auto given = [](const CLI::Option* o) { return o->count() > 0; };
-  if (given(listen)) config.listen = flags.listen;
-  if (given(dht_port)) config.dht_port = flags.dht_port;
-  if (given(bootstrap)) config.bootstrap = flags.bootstrap;
-  if (given(state_dir)) config.state_dir = flags.state_dir;
-  if (given(require_signed)) config.require_signed = flags.require_signed;
-  if (given(log_level)) config.log_level = flags.log_level;
-  if (given(metrics)) config.metrics_listen = flags.metrics_listen;
-  if (given(answer_budget)) {
-    config.limits.answer_bytes_per_sec = lim.answer_bytes_per_sec;
-  }
-  if (given(answer_burst)) {
-    config.limits.answer_burst_bytes = lim.answer_burst_bytes;
-  }
-  if (given(per_source))
-    config.limits.offers_per_source = lim.offers_per_source;
-  if (given(per_device))
-    config.limits.offers_per_device = lim.offers_per_device;
-  if (given(max_offers)) config.limits.max_offers = lim.max_offers;
-  if (given(max_pending)) {
-    config.limits.max_pending_writes = lim.max_pending_writes;
-  }
-  if (given(dht_req))
-    config.limits.dht_max_req_per_sec = lim.dht_max_req_per_sec;
-  if (given(dht_peer_req)) {
-    config.limits.dht_max_peer_req_per_sec = lim.dht_max_peer_req_per_sec;
+  for (const FlagInput& in : inputs) {
+    if (in.option->count() == 0) continue;
+    support::Result<SettingValue> value =
+        in.setting->type == SettingType::kBool ? SettingValue(in.flag)
+        : in.setting->type == SettingType::kPeerList
+            ? SettingValue(in.list)
+            : SettingFromText(*in.setting, in.text);
+    Status status = value ? CheckSetting(*in.setting, *value) : value.status();
+    if (!status.ok()) {
+      out.exit_now = true;
+      out.status = status.WithContext(std::string(in.setting->flag));
+      return out;
+    }
+    in.setting->set(config, *value);
   }
   return out;
 }

@@ -74,55 +74,14 @@ struct UdpServer::Socket {
   }
 };
 
-bool ParseEndpoint(const std::string& text, sockaddr_in6& out) {
-  std::memset(&out, 0, sizeof out);
-  out.sin6_family = AF_INET6;
-  std::string host;
-  std::string port;
-  if (!text.empty() && text.front() == '[') {
-    size_t close = text.find(']');
-    if (close == std::string::npos || close + 1 >= text.size() ||
-        text[close + 1] != ':') {
-      return false;
-    }
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    size_t colon = text.rfind(':');
-    if (colon == std::string::npos || text.find(':') != colon) return false;
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
-  if (port.empty() || port.size() > 5 ||
-      port.find_first_not_of("0123456789") != std::string::npos) {
-    return false;
-  }
-  unsigned long p = std::stoul(port);
-  if (p > 65535) return false;
-  out.sin6_port = htons(static_cast<uint16_t>(p));
-  if (host.empty() || host == "*") {
-    out.sin6_addr = in6addr_any;
-    return true;
-  }
-  if (inet_pton(AF_INET6, host.c_str(), &out.sin6_addr) == 1) return true;
-  in_addr v4{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) {
-    // IPv4-mapped ::ffff:a.b.c.d
-    out.sin6_addr.s6_addr[10] = 0xFF;
-    out.sin6_addr.s6_addr[11] = 0xFF;
-    std::memcpy(&out.sin6_addr.s6_addr[12], &v4, 4);
-    return true;
-  }
-  return false;
-}
-
 UdpServer::UdpServer(const std::string& listen)
     : socket_(std::make_shared<Socket>()) {
-  sockaddr_in6 addr{};
-  if (!ParseEndpoint(listen, addr)) {
-    throw std::runtime_error("--listen: cannot parse '" + listen +
-                             "' (want [ADDR]:PORT)");
+  support::Result<support::Endpoint> endpoint =
+      support::ParseEndpoint(listen, kListenRules);
+  if (!endpoint) {
+    throw std::runtime_error("--listen: " + endpoint.status().message());
   }
+  sockaddr_in6 addr = support::ToSockaddr(*endpoint);
   socket_->fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (socket_->fd < 0) throw std::runtime_error(ErrnoText("socket"));
   int off = 0;
@@ -146,9 +105,7 @@ std::string UdpServer::address() const {
   sockaddr_in6 bound{};
   socklen_t len = sizeof bound;
   getsockname(socket_->fd, reinterpret_cast<sockaddr*>(&bound), &len);
-  char text[INET6_ADDRSTRLEN] = {};
-  inet_ntop(AF_INET6, &bound.sin6_addr, text, sizeof text);
-  return "[" + std::string(text) + "]:" + std::to_string(port_);
+  return support::FormatEndpoint(support::FromSockaddr(bound));
 }
 
 void UdpServer::Run(const Handler& handle, const std::function<void()>& tick,

@@ -18,12 +18,17 @@
 
 #include "crsp/node/metrics.h"
 #include "crsp/node/node.h"
+#include "crsp/support/endpoint.h"
 
 namespace crsp::node {
 
-// Parses "[v6]:port", "v4:port" or "host:port" (numeric only) into an IPv6
-// socket address (IPv4 as mapped). Returns false on anything else.
-bool ParseEndpoint(const std::string& text, sockaddr_in6& out);
+// What --listen accepts: "[v6]:port" or "v4:port" (IPv4 as mapped), a
+// port always, port 0 for any, "*:port" or ":port" for "::".
+inline constexpr support::EndpointRules kListenRules{
+    .default_port = std::nullopt,
+    .allow_port_zero = true,
+    .allow_wildcard = true,
+};
 
 class UdpServer {
  public:

@@ -5,6 +5,8 @@
 
 #include <cerrno>
 
+#include "crsp/support/file.h"
+
 namespace crsp::node {
 
 Env* Env::Default() {
@@ -24,15 +26,7 @@ ssize_t Env::Read(int fd, void* buffer, size_t size) {
 }
 
 bool Env::WriteAll(int fd, std::span<const std::byte> bytes) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    bytes = bytes.subspan(static_cast<size_t>(n));
-  }
-  return true;
+  return support::WriteAll(fd, bytes);
 }
 
 bool Env::Sync(int fd) { return ::fsync(fd) == 0; }
@@ -58,11 +52,7 @@ bool Env::Link(const std::string& from, const std::string& to) {
 void Env::Unlink(const std::string& path) { ::unlink(path.c_str()); }
 
 bool Env::SyncDirectory(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  return ok;
+  return support::SyncDirectory(dir);
 }
 
 }  // namespace crsp::node

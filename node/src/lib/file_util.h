@@ -1,18 +1,18 @@
 // Small POSIX file helpers for the state directory; each reports failure
-// as a value and keeps errno.
+// as a value and keeps errno. WriteAll and SyncDirectory are the shared
+// ones of crsp::support (crsp/support/file.h).
 #ifndef CRSP_NODE_FILE_UTIL_H_
 #define CRSP_NODE_FILE_UTIL_H_
 
-#include <cstddef>
-#include <span>
 #include <string>
+
+#include "crsp/support/file.h"
 
 namespace crsp::node {
 
-// write(2) until every byte is written; false on error.
-bool WriteAll(int fd, std::span<const std::byte> bytes);
-// fsync of a directory, so that a created or renamed entry survives a crash.
-bool SyncDirectory(const std::string& dir);
+using support::SyncDirectory;
+using support::WriteAll;
+
 // Creates `dir` (and parents) with mode 0700 if missing; throws
 // std::runtime_error when it is not a usable directory.
 void EnsureDirectory(const std::string& dir);

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -169,11 +170,11 @@ TEST_F(DaemonTest, SignedRequestGetsAnAnswerSignedByTheNodeKey) {
 
   auto seller = protocol::Ed25519Key::Generate();
   ASSERT_TRUE(seller);
-  auto reg =
-      Ask(client,
-          Register(Device(2), {Entry(wire::kResourceMemory, 12)},
-                   static_cast<uint32_t>(NowSeconds()), CheckType::kEd25519),
-          &*seller);
+  auto reg = Ask(client,
+                 Register(Device(2), {Entry(wire::kResourceMemory, 12)},
+                          static_cast<uint32_t>(support::UnixSeconds()),
+                          CheckType::kEd25519),
+                 &*seller);
   ASSERT_TRUE(reg);
   EXPECT_EQ(reg->packet.header.status, Status::kOk) << node->Log();
   EXPECT_EQ(reg->packet.header.check, CheckType::kEd25519);
@@ -285,7 +286,7 @@ TEST_F(DaemonTest, OfferIsNeverServedAfterValidUntil) {
   auto node = StartNode(StateDir("a"));
   ASSERT_NE(node, nullptr);
   UdpClient client(node->edge_port());
-  uint64_t now = NowSeconds();
+  uint64_t now = support::UnixSeconds();
   auto reg =
       Ask(client,
           Register(Device(4),
@@ -297,7 +298,7 @@ TEST_F(DaemonTest, OfferIsNeverServedAfterValidUntil) {
   ASSERT_TRUE(before);
   EXPECT_EQ(before->size(), 1u);
   // Past valid until (plus a second of clock granularity).
-  while (NowSeconds() <= now + 4) {
+  while (support::UnixSeconds() <= now + 4) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   auto after = QueryAll(client, wire::kResourceTaxiRide);
@@ -431,7 +432,7 @@ void SwitchOwnersBothWays(UdpClient& first, UdpClient& via,
                           NodeProcess& log_of) {
   auto seller = protocol::Ed25519Key::Generate();
   ASSERT_TRUE(seller);
-  const uint32_t t = static_cast<uint32_t>(NowSeconds());
+  const uint32_t t = static_cast<uint32_t>(support::UnixSeconds());
   auto status = [&](UdpClient& c, const protocol::Packet& p,
                     const protocol::Ed25519Key* key = nullptr) {
     auto answer = Ask(c, p, key);
@@ -489,6 +490,86 @@ TEST_F(DaemonTest, ADeviceSwitchesBetweenUnsignedAndSignedThroughTwoNodes) {
   UdpClient at_a(a->edge_port());
   UdpClient at_b(b->edge_port());
   SwitchOwnersBothWays(at_a, at_b, Device(9), wire::kResourceSoftware, *b);
+}
+
+// What a short run of crsp-node (one that exits by itself) printed and
+// its exit status; the process is killed by pid if it outlives `within`.
+struct ShortRun {
+  int exit_code = -1;  // -1: it had to be killed
+  std::string output;  // stdout and stderr
+};
+
+ShortRun RunNodeBinary(
+    const std::vector<std::string>& flags, const std::string& dir,
+    std::chrono::milliseconds within = std::chrono::seconds(10)) {
+  std::vector<std::string> args = {CRSP_NODE_BINARY};
+  args.insert(args.end(), flags.begin(), flags.end());
+  static int runs = 0;  // a log of its own for each run
+  const std::string log = dir + "/run" + std::to_string(++runs) + ".log";
+  const pid_t pid = Spawn(args, log);
+  ShortRun run;
+  if (pid < 0) return run;
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  int status = 0;
+  for (int i = 0; i < 1000; ++i) {
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::ifstream in(log);
+  std::stringstream text;
+  text << in.rdbuf();
+  run.output = text.str();
+  return run;
+}
+
+TEST_F(DaemonTest, VersionPrintsTheProjectVersionAndCommit) {
+  ShortRun run = RunNodeBinary({"--version"}, dir_.path());
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(std::regex_search(
+      run.output, std::regex("^crsp-node [0-9]+\\.[0-9]+\\.[0-9]+ \\(git "
+                             "([0-9a-f]{7,}|unknown)\\)\n$")))
+      << run.output;
+}
+
+TEST_F(DaemonTest, CheckConfigValidatesAFileAndExits) {
+  const std::string good = dir_.path() + "/good.toml";
+  std::ofstream(good) << "dht_port = 4300\n[limits]\nmax_offers = 10\n";
+  ShortRun run = RunNodeBinary({"--check-config", good}, dir_.path());
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.output, good + ": ok\n");
+
+  const std::string bad = dir_.path() + "/bad.toml";
+  std::ofstream(bad) << "dht_port = 70000\n";
+  run = RunNodeBinary({"--check-config", bad}, dir_.path());
+  EXPECT_EQ(run.exit_code, 64) << run.output;
+  EXPECT_EQ(run.output, "crsp-node: " + bad +
+                            ":1: dht_port: 70000 is out of range 0..65535\n");
+}
+
+// A bad or unknown setting in --config stops the node before it binds or
+// writes anything.
+TEST_F(DaemonTest, NodeDoesNotStartOnABadConfigFile) {
+  for (const char* toml :
+       {"[limits]\nanswer_bytes_per_sec = -1\n", "dht_prot = 4300\n"}) {
+    const std::string path = dir_.path() + "/node.toml";
+    std::ofstream(path) << toml;
+    const std::string state = dir_.path() + "/state";
+    ShortRun run = RunNodeBinary(
+        {"--config", path, "--state-dir", state, "--listen",
+         "[::1]:" + std::to_string(FreeUdpPort()), "--dht-port", "0"},
+        dir_.path());
+    EXPECT_EQ(run.exit_code, 64) << toml << run.output;
+    EXPECT_NE(run.output.find(path + ":"), std::string::npos) << run.output;
+    EXPECT_FALSE(std::filesystem::exists(state)) << toml;
+  }
 }
 
 }  // namespace

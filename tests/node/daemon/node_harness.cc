@@ -7,13 +7,6 @@ namespace crsp::testing {
 
 using protocol::Packet;
 
-uint64_t NowSeconds() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
-}
-
 protocol::DeviceId Device(uint8_t n) {
   protocol::DeviceId id{};
   for (size_t i = 0; i < id.size(); ++i) id[i] = static_cast<uint8_t>(n + i);

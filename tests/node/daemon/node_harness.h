@@ -9,16 +9,17 @@
 #include <vector>
 
 #include "crsp/protocol/codec.h"
+#include "crsp/support/clock.h"
 #include "node_process.h"
 
 namespace crsp::testing {
 
-uint64_t NowSeconds();
 protocol::DeviceId Device(uint8_t n);
 
 protocol::ResourceEntry Entry(
     uint16_t resource, uint32_t price, uint32_t quantity = 4,
-    uint64_t from = NowSeconds() - 60, uint64_t until = NowSeconds() + 3600,
+    uint64_t from = support::UnixSeconds() - 60,
+    uint64_t until = support::UnixSeconds() + 3600,
     wire::BillingUnit unit = wire::BillingUnit::kPerHour);
 
 protocol::Packet Register(const protocol::DeviceId& device,

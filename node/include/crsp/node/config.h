@@ -1,6 +1,8 @@
 // The node's configuration: plain data, filled from flags and a TOML file
-// (options.h), with the defaults of the embedded one-node platform. Nothing
-// here is a live object; clocks, sockets and the DHT are injected apart.
+// through one table of settings (node/src/daemon/settings.h, which holds
+// the ranges), with the defaults of the embedded one-node platform.
+// Nothing here is a live object; clocks, sockets and the DHT are injected
+// apart.
 #ifndef CRSP_NODE_CONFIG_H_
 #define CRSP_NODE_CONFIG_H_
 

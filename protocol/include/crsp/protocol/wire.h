@@ -219,6 +219,10 @@ constexpr bool IsValidDeviceKind(uint16_t kind) {
 // The spec's status name, e.g. "NOT_AUTHORIZED"; "UNKNOWN" past 12.
 std::string_view StatusName(Status status);
 
+// The packet kind's name, as crsp decode prints it and the node logs it:
+// "register_request", "query_answer", ...; "" for a value outside the enum.
+std::string_view PacketKindName(PacketKind kind);
+
 }  // namespace crsp::wire
 
 #endif  // CRSP_PROTOCOL_WIRE_H_

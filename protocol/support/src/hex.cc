@@ -1,6 +1,6 @@
-#include "hex.h"
+#include "crsp/support/hex.h"
 
-namespace crsp::cli {
+namespace crsp::support {
 namespace {
 
 constexpr char kDigits[] = "0123456789abcdef";
@@ -53,4 +53,4 @@ std::optional<std::vector<std::byte>> ParseHex(std::string_view text) {
   return out;
 }
 
-}  // namespace crsp::cli
+}  // namespace crsp::support
