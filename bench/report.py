@@ -109,7 +109,8 @@ def main():
     w("## Results of `bench/run`" + (" --quick (small sizes, not judged)" if quick else ""))
     w("")
     w(f"- Machine: {machine()}.")
-    w(f"- Date: {g('note.run.date')}; the run took {num(g('note.run.seconds'))} s.")
+    w(f"- Date: {g('note.run.date')}; the run took {num(g('note.run.seconds'))} s; "
+      f"code of commit {g('note.run.commit') or 'n/a'}.")
     w(f"- Load average (1, 5, 15 min) before: {g('note.run.load_before')}, after: "
       f"{g('note.run.load_after')}. The machine's 2 cores are shared with other "
       "engineers' builds and tests, so absolute figures are noisy; ratios are "
@@ -200,7 +201,7 @@ def main():
       f"(4 x the deepest CRSP window) {num(redis_q_pipe)} queries/s "
       f"(CRSP / that: {num(ratio(crsp_q, redis_q_pipe))}); etcd's own write load "
       f"(`etcdctl check perf --load=xl`, gRPC, 1,000 clients, one 1 KiB put each) "
-      f"{num(g('etcd.check_perf.writes_per_sec'))} puts/s beside the gateway's "
+      f"{num(g('note.etcd.check_perf.writes_per_sec'))} puts/s beside the gateway's "
       f"{num(ratio(etcd_reg, 4))} txns/s of 4 puts.")
     w("")
     w("What each alternative does not do that CRSP does:")
@@ -292,8 +293,8 @@ def main():
         w(f"| queries/s, gRPC range read of the whole prefix, 16 in flight | {num(crsp_q)} | "
           f"{num(etcd_grpc_full)} | {num(ratio(crsp_q, etcd_grpc_full))} |")
         w(f"| writes: `etcdctl check perf --load=xl` (gRPC, 1,000 clients, 1 KiB puts), puts/s; "
-          f"slowest s | | {num(g('etcd.check_perf.writes_per_sec'))}; "
-          f"{num(g('etcd.check_perf.slowest_s'))} | |")
+          f"slowest s | | {num(g('note.etcd.check_perf.writes_per_sec'))}; "
+          f"{num(g('note.etcd.check_perf.slowest_s'))} | |")
         w("")
         w("gRPC range reads (page of 10) by requests in flight, one HTTP/2 channel:")
         w("")
