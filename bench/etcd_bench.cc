@@ -44,36 +44,6 @@ std::string KeyFor(const Workload& w, uint32_t device, uint16_t resource) {
   return Prefix(resource) + b + support::ToHex(id);
 }
 
-void Put64(std::string& s, uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) s.push_back(char(v >> (8 * i)));
-}
-uint64_t Get64(const std::string& s, size_t at, int bytes) {
-  uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v = (v << 8) | uint8_t(s[at + i]);
-  return v;
-}
-
-// The offer in the wire layout of PROTOCOL.md (72 bytes).
-std::string OfferValue(const Workload& w, uint32_t device, uint16_t resource) {
-  auto e = EntryFor(w, device, resource);
-  auto id = DeviceFor(w.tag, device);
-  std::string s(id.begin(), id.end());
-  s.append(16, '\0');  // contact: as a node stores the source address
-  Put64(s, 0, 2);      // contact port
-  Put64(s, 1, 2);      // device kind
-  Put64(s, 978, 2);
-  Put64(s, resource, 2);
-  s.push_back(char(e.unit));
-  s.push_back(0);
-  Put64(s, 0, 2);
-  Put64(s, e.quantity, 4);
-  Put64(s, e.price, 4);
-  Put64(s, 0, 4);
-  Put64(s, e.valid_from, 8);
-  Put64(s, e.valid_until, 8);
-  return s;
-}
-
 struct Parsed {
   uint32_t quantity, price;
   uint64_t from, until;
@@ -112,8 +82,8 @@ int Register(const std::string& url, const Workload& w, size_t devices,
           if (k > 0) *body += ",";
           *body += "{\"requestPut\":{\"key\":\"" +
                    Base64(KeyFor(w, uint32_t(i), res)) + "\",\"value\":\"" +
-                   Base64(OfferValue(w, uint32_t(i), res)) + "\",\"lease\":\"" +
-                   lease + "\"}}";
+                   Base64(OfferRecord(w, uint32_t(i), res)) +
+                   "\",\"lease\":\"" + lease + "\"}}";
         }
         *body += "]}";
       },
@@ -162,9 +132,12 @@ int Query(const std::string& url, const std::vector<uint16_t>& resources,
         for (const Json::Value& kv : v["kvs"]) {
           std::string s = Unbase64(kv["value"].asString());
           if (s.size() != 72) return false;
-          Parsed p{uint32_t(Get64(s, 44, 4)), uint32_t(Get64(s, 48, 4)),
-                   Get64(s, 56, 8),           Get64(s, 64, 8),
-                   s.substr(0, 16),           uint16_t(Get64(s, 38, 2))};
+          Parsed p{uint32_t(GetBigEndian(s, 44, 4)),
+                   uint32_t(GetBigEndian(s, 48, 4)),
+                   GetBigEndian(s, 56, 8),
+                   GetBigEndian(s, 64, 8),
+                   s.substr(0, 16),
+                   uint16_t(GetBigEndian(s, 38, 2))};
           if (Matches(p, now)) matches.push_back(std::move(p));
         }
         size_t n = std::min<size_t>(matches.size(), size_t(max_results));

@@ -56,6 +56,36 @@ protocol::ResourceEntry EntryFor(const Workload& w, uint32_t device,
   return e;
 }
 
+void PutBigEndian(std::string& s, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) s.push_back(char(v >> (8 * i)));
+}
+
+uint64_t GetBigEndian(const std::string& s, size_t at, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v = (v << 8) | uint8_t(s[at + i]);
+  return v;
+}
+
+std::string OfferRecord(const Workload& w, uint32_t device, uint16_t resource) {
+  auto e = EntryFor(w, device, resource);
+  auto id = DeviceFor(w.tag, device);
+  std::string s(id.begin(), id.end());
+  s.append(16, '\0');       // contact address
+  PutBigEndian(s, 0, 2);    // contact port
+  PutBigEndian(s, 1, 2);    // device kind
+  PutBigEndian(s, 978, 2);  // currency
+  PutBigEndian(s, resource, 2);
+  s.push_back(char(e.unit));
+  s.push_back(0);
+  PutBigEndian(s, 0, 2);
+  PutBigEndian(s, e.quantity, 4);
+  PutBigEndian(s, e.price, 4);
+  PutBigEndian(s, 0, 4);
+  PutBigEndian(s, e.valid_from, 8);
+  PutBigEndian(s, e.valid_until, 8);
+  return s;
+}
+
 std::vector<std::byte> RegisterBytes(const Workload& w, uint32_t device,
                                      uint32_t txid) {
   protocol::RegisterRequest body;

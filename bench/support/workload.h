@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "crsp/protocol/packets.h"
@@ -35,6 +36,14 @@ uint32_t QuantityFor(uint32_t device);
 // The entry device `device` registers for `resource`.
 protocol::ResourceEntry EntryFor(const Workload& w, uint32_t device,
                                  uint16_t resource);
+
+// The stored offer of `device` for `resource` in the wire layout of
+// PROTOCOL.md (72 bytes; contact unset, as the node fills it from the
+// source address): what the etcd and Redis runs store as the value.
+std::string OfferRecord(const Workload& w, uint32_t device, uint16_t resource);
+// Big-endian reads and writes of `bytes` bytes (<= 8) in such a record.
+void PutBigEndian(std::string& s, uint64_t v, int bytes);
+uint64_t GetBigEndian(const std::string& s, size_t at, int bytes);
 
 // A register request (CRC-32) of device `device` with one entry per resource
 // id of the workload.
