@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "crsp/protocol/check.h"
+#include "crsp/support/clock.h"
 #include "file_util.h"
 #include "node_key.h"
 #include "source_prefix.h"
@@ -14,29 +15,12 @@
 namespace crsp::node {
 namespace {
 
-uint64_t SystemSeconds() {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::seconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
-}
-
+// The packet's kind as the node logs it ("register_request"), or
+// "unknown" for a (protocol, type) pair outside PROTOCOL.md.
 std::string_view KindName(const protocol::Header& header) {
   const std::optional<wire::PacketKind> kind =
       protocol::KindOf(header.protocol, header.type);
-  if (!kind) return "unknown";
-  switch (*kind) {
-    case wire::PacketKind::kPingRequest:
-      return "ping";
-    case wire::PacketKind::kRegisterRequest:
-      return "register";
-    case wire::PacketKind::kWithdrawRequest:
-      return "withdraw";
-    case wire::PacketKind::kQueryRequest:
-      return "query";
-    default:
-      return "answer";
-  }
+  return kind ? wire::PacketKindName(*kind) : "unknown";
 }
 
 }  // namespace
@@ -64,7 +48,8 @@ NodeImpl::NodeImpl(const NodeConfig& config, NodeContext context,
                    protocol::Ed25519Key key, std::unique_ptr<Journal> journal,
                    const std::vector<JournalEntry>& replayed)
     : config_(config),
-      clock_(context.clock ? std::move(context.clock) : Clock(SystemSeconds)),
+      clock_(context.clock ? std::move(context.clock)
+                           : Clock(support::UnixSeconds)),
       key_(std::move(key)),
       started_(clock_()),
       metrics_(context.metrics ? context.metrics : NoMetrics()),
