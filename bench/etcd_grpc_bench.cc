@@ -28,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "crsp/support/clock.h"
 #include "support/latency.h"
 #include "support/net.h"
 #include "support/report.h"
@@ -220,7 +221,7 @@ int Query(const std::string& endpoint, const std::vector<uint16_t>& resources,
         for (const grpc::Slice& s : slices) {
           msg.append(reinterpret_cast<const char*>(s.begin()), s.size());
         }
-        good = good && CheckRange(msg, page_limit, expect, WallSeconds());
+        good = good && CheckRange(msg, page_limit, expect, support::UnixSeconds());
       }
       if (c.sent_at >= measure_from && at <= end) {
         if (good) {

@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "crsp/support/clock.h"
 #include "support/latency.h"
 #include "support/net.h"
 #include "support/report.h"
@@ -217,7 +218,7 @@ bool Open(const Common& k, Session* s) {
 
 std::vector<Request> TrimRequests(const Session& s) {
   std::vector<Request> out;
-  std::string now = std::to_string(WallSeconds());
+  std::string now = std::to_string(support::UnixSeconds());
   for (uint16_t r : s.resources) {
     out.push_back(
         {Command({"EVALSHA", s.trim_sha, "2", Key('o', r), Key('e', r), now}),
