@@ -18,9 +18,9 @@
 #include "crsp/node/node.h"
 #include "crsp/protocol/codec.h"
 #include "crsp/protocol/ed25519.h"
+#include "node_metrics.h"
 #include "node_state.h"
 #include "outbox.h"
-#include "node_metrics.h"
 
 namespace crsp::node {
 
@@ -94,6 +94,8 @@ class NodeImpl final : public Node {
   void OnColdMore(uint16_t resource, const std::shared_ptr<ColdFetch>& fetch,
                   const std::vector<dht::OfferRecord>& records,
                   dht::Dht::FetchProgress progress) EXCLUDES(reads_.mu);
+  // Whether `resource` is read and watched up to price bucket `bucket`.
+  bool WarmLocked(uint16_t resource, uint32_t bucket) const REQUIRES(reads_.mu);
   // `resource` is read and watched up to price bucket `bucket`.
   void MarkWarmLocked(uint16_t resource, uint32_t bucket) REQUIRES(reads_.mu);
   // Whether every entry of `query` is warm, so that its answer is exact.

@@ -60,8 +60,7 @@ void NodeImpl::HandleQuery(Request& request) {
     MutexLock lock(&reads_.mu);
     for (const protocol::QueryEntry& entry : query.entries) {
       const uint32_t bucket = dht::PriceBucket(entry.max_price);
-      auto warm = reads_.warm.find(entry.resource);
-      if (warm != reads_.warm.end() && warm->second >= bucket) continue;
+      if (WarmLocked(entry.resource, bucket)) continue;
       auto running = reads_.fetching.find(entry.resource);
       if (running != reads_.fetching.end() &&
           running->second->bucket >= bucket) {
@@ -211,6 +210,11 @@ void NodeImpl::OnColdMore(uint16_t resource,
   }
 }
 
+bool NodeImpl::WarmLocked(uint16_t resource, uint32_t bucket) const {
+  auto warm = reads_.warm.find(resource);
+  return warm != reads_.warm.end() && warm->second >= bucket;
+}
+
 void NodeImpl::MarkWarmLocked(uint16_t resource, uint32_t bucket) {
   uint32_t& warm = reads_.warm[resource];
   warm = std::max(warm, bucket);
@@ -220,9 +224,7 @@ bool NodeImpl::ReadEverythingLocked(const protocol::QueryRequest& query) const {
   return std::all_of(
       query.entries.begin(), query.entries.end(),
       [this](const protocol::QueryEntry& entry) REQUIRES(reads_.mu) {
-        auto warm = reads_.warm.find(entry.resource);
-        return warm != reads_.warm.end() &&
-               warm->second >= dht::PriceBucket(entry.max_price);
+        return WarmLocked(entry.resource, dht::PriceBucket(entry.max_price));
       });
 }
 

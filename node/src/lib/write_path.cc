@@ -54,7 +54,9 @@ bool NodeImpl::AdmitWriteLocked(Request& request,
     const std::vector<const IndexedOffer*> records =
         reads_.index.OfDevice(device, now);
     verdict = CheckOwnership(records, requester, header.txid, now);
+    // Only a resend needs it (below), when its answer is no longer cached.
     same_request =
+        verdict == Verdict::kResend &&
         std::any_of(records.begin(), records.end(), [&](const auto* offer) {
           return offer->record.version == header.txid &&
                  offer->record.signed_request == request.datagram;
