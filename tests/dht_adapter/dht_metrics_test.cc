@@ -13,10 +13,14 @@
 
 #include "crsp/dht_adapter/keys.h"
 #include "crsp/dht_adapter/opendht_dht.h"
+#include "loopback_dht.h"
 #include "record_builder.h"
 
 namespace crsp::dht {
 namespace {
+
+using testing::LoopbackConfig;
+using testing::WaitUntil;
 
 using namespace std::chrono_literals;
 
@@ -62,26 +66,6 @@ class RecordingDhtMetrics final : public DhtMetrics {
   std::map<std::pair<DhtOp, DhtOutcome>, int> finished_;
   int listens_ = 0;
 };
-
-OpenDhtConfig LoopbackConfig(std::vector<std::string> bootstrap = {}) {
-  OpenDhtConfig c;
-  c.port = 0;
-  c.bind6 = "::1";
-  c.bind4 = "127.0.0.1";
-  c.bootstrap = std::move(bootstrap);
-  c.persist = false;
-  return c;
-}
-
-template <typename F>
-bool WaitUntil(F done, std::chrono::milliseconds deadline) {
-  const auto end = std::chrono::steady_clock::now() + deadline;
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return done();
-}
 
 bool PublishAndWait(Dht& dht, const OfferRecord& r) {
   auto result = std::make_shared<std::promise<bool>>();

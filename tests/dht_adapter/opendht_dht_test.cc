@@ -15,39 +15,19 @@
 #include <thread>
 
 #include "crsp/dht_adapter/keys.h"
+#include "loopback_dht.h"
 #include "record_builder.h"
 
 namespace crsp::dht {
 namespace {
 
+using testing::LoopbackConfig;
+using testing::WaitUntil;
+
 using namespace std::chrono_literals;
 using testing::SignedRecord;
 using testing::TestKey;
 using testing::UnsignedRecord;
-
-OpenDhtConfig LoopbackConfig(std::vector<std::string> bootstrap = {}) {
-  OpenDhtConfig c;
-  c.port = 0;
-  c.bind6 = "::1";
-  // Both families: OpenDHT 2.4.12 sends no listen notifications to a node
-  // bound to IPv6 only (measured; docs/storage.md).
-  c.bind4 = "127.0.0.1";
-  c.bootstrap = std::move(bootstrap);
-  c.state_dir = "";
-  c.persist = false;
-  return c;
-}
-
-// Polls `done` every 20 ms until it holds or `deadline` passes.
-template <typename F>
-bool WaitUntil(F done, std::chrono::milliseconds deadline) {
-  const auto end = std::chrono::steady_clock::now() + deadline;
-  while (std::chrono::steady_clock::now() < end) {
-    if (done()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return done();
-}
 
 std::pair<bool, uint16_t> PublishAndWait(Dht& dht, const OfferRecord& r) {
   auto result = std::make_shared<std::promise<std::pair<bool, uint16_t>>>();
