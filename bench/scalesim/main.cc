@@ -1,0 +1,267 @@
+// bench/scalesim: docs/scaling.md's aggregator design on N real OpenDHT
+// nodes in one process (sim_network.h), counting every datagram. One run,
+// one N; each phase against a baseline measured in the same run:
+//
+//   puts.plain      puts under an id nobody listens to (OpenDHT's own put)
+//   election        a demand, the storers' checks, cold reads, adverts
+//   puts.aggregated puts under the id its k aggregators listen to
+//   puts.watched    puts under an id W nodes listen to (today's design)
+//   query.first     first queries at non-aggregators: adverts + forward
+//   read.direct     a direct read of the id's keys (today's cold read)
+//   takeover        the aggregators die; a query notices, demands, and
+//                   new ones take over
+//
+// Prints "scalesim.<metric>=<value>" lines for bench/run, then a summary.
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <string>
+
+#include "roles.h"
+#include "sim_network.h"
+
+namespace crsp::scalesim {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr uint16_t kPlainResource = 0x8B00;
+constexpr uint16_t kAggregatedResource = 0x8B01;
+constexpr uint16_t kWatchedResource = 0x8B02;
+constexpr size_t kRecordBytes = 250;  // an unsigned offer record, about
+
+long RssKb() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return -1;
+}
+
+double SecondsSince(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+void Metric(const std::string& name, double value) {
+  std::printf("scalesim.%s=%.6g\n", name.c_str(), value);
+  std::fflush(stdout);
+}
+
+struct Sim {
+  SimNetwork net{std::chrono::microseconds(5000)};
+  Roles roles{&net, kAggregatedResource};
+  std::mt19937_64 rng{1408};
+
+  size_t RandomAlive(const std::set<size_t>& except = {}) {
+    for (int tries = 0; tries < 10000; ++tries) {
+      const size_t i = rng() % net.size();
+      if (net.alive(i) && !except.count(i)) return i;
+    }
+    return 0;
+  }
+
+  void Join(size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      net.AddNode();
+      roles.Install(i);
+      if (i > 0) {
+        net.node(i).pingNode(net.AddressOf(0));
+        for (int k = 0; k < 3 && i > 1; ++k) {
+          net.node(i).pingNode(net.AddressOf(rng() % i));
+        }
+      }
+      net.Kick(i);
+      if (i % 50 == 49) net.Run(milliseconds(20));
+    }
+    net.Run(n > 1500 ? seconds(60) : seconds(30));
+  }
+
+  // `count` puts of record-sized values under random keys of `keys`, from
+  // random nodes, 20 ms apart; returns how many succeeded.
+  size_t Puts(const std::vector<::dht::InfoHash>& keys, size_t count) {
+    auto done = std::make_shared<size_t>(0), ok = std::make_shared<size_t>(0);
+    for (size_t k = 0; k < count; ++k) {
+      const size_t from = RandomAlive();
+      auto value = std::make_shared<::dht::Value>(
+          std::vector<uint8_t>(kRecordBytes, static_cast<uint8_t>(k)));
+      value->id = rng();
+      net.node(from).put(keys[rng() % keys.size()], value,
+                         [done, ok](bool success,
+                                    const std::vector<std::shared_ptr<::dht::Node>>&) {
+                           ++*done;
+                           *ok += success ? 1 : 0;
+                         });
+      net.Kick(from);
+      net.Run(milliseconds(20));
+    }
+    net.Run(seconds(60), [&] { return *done >= count; });
+    net.Run(seconds(2));  // listen notifications still on their way
+    return *ok;
+  }
+};
+
+int Main(int argc, char** argv) {
+  size_t nodes = 1000, ops = 100, watchers = 20, queries = 100;
+  CLI::App app{"docs/scaling.md's aggregators on N simulated OpenDHT nodes"};
+  app.add_option("--nodes", nodes, "OpenDHT nodes")->check(CLI::Range(20, 20000));
+  app.add_option("--ops", ops, "puts per phase")->check(CLI::Range(1, 10000));
+  app.add_option("--watchers", watchers, "today's design: nodes watching an id")
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--queries", queries, "first queries")->check(CLI::Range(1, 10000));
+  CLI11_PARSE(app, argc, argv);
+
+  Sim sim;
+  SimNetwork& net = sim.net;
+  const long rss0 = RssKb();
+  auto t = Clock::now();
+  sim.Join(nodes);
+  Metric("nodes", nodes);
+  Metric("join_seconds", SecondsSince(t));
+  Metric("rss_kb_per_node", double(RssKb() - rss0) / nodes);
+
+  net.ResetCounts();
+  t = Clock::now();
+  net.Run(seconds(5));
+  const double idle_per_s = net.datagrams() / SecondsSince(t);
+  Metric("idle_datagrams_per_node_s", idle_per_s / nodes);
+
+  // puts.plain: OpenDHT's own put, nobody listening.
+  net.ResetCounts();
+  t = Clock::now();
+  size_t ok = sim.Puts(SimKeysOf(kPlainResource), ops);
+  const double plain_s = SecondsSince(t);
+  const double plain = double(net.datagrams()) / ops;
+  Metric("puts.plain.ok", ok);
+  Metric("puts.plain.datagrams", plain);
+  Metric("puts.plain.idle_share", idle_per_s * plain_s / ops);
+
+  // election: one query finds no advert and demands aggregators.
+  net.ResetCounts();
+  t = Clock::now();
+  Roles::QueryOutcome first;
+  const size_t asker = sim.RandomAlive();
+  sim.roles.Query(asker, &first);
+  const size_t k = dht::aggregator::kAggregators;
+  net.Run(seconds(90), [&] { return sim.roles.warm().size() >= k; });
+  const double election_s = SecondsSince(t);
+  net.Run(seconds(3));  // the adverts' puts
+  const std::set<size_t> elected = sim.roles.aggregators();
+  Metric("election.demanded", first.demanded ? 1 : 0);
+  Metric("election.seconds_to_k_warm", election_s);
+  Metric("election.aggregators", elected.size());
+  Metric("election.are_true_closest", elected == sim.roles.TrueClosest() ? 1 : 0);
+  Metric("election.datagrams", net.datagrams());
+
+  // puts.aggregated: the same puts under the aggregated id.
+  net.ResetCounts();
+  const uint64_t seen0 = sim.roles.notifications();
+  t = Clock::now();
+  ok = sim.Puts(SimKeysOf(kAggregatedResource), ops);
+  const double aggregated = double(net.datagrams()) / ops;
+  Metric("puts.aggregated.ok", ok);
+  Metric("puts.aggregated.datagrams", aggregated);
+  Metric("puts.aggregated.excess", aggregated - plain);
+  Metric("puts.aggregated.notified_per_put_per_aggregator",
+         double(sim.roles.notifications() - seen0) / ops /
+             std::max<size_t>(1, elected.size()));
+
+  // puts.watched: today's design, `watchers` nodes watch every key.
+  std::set<size_t> watching;
+  while (watching.size() < std::min(watchers, nodes - k)) {
+    watching.insert(sim.RandomAlive(elected));
+  }
+  for (size_t w : watching) {
+    for (const ::dht::InfoHash& key : SimKeysOf(kWatchedResource)) {
+      net.node(w).listen(key, [](const std::vector<std::shared_ptr<::dht::Value>>&,
+                                 bool) { return true; });
+    }
+    net.Kick(w);
+  }
+  net.Run(seconds(10));
+  net.ResetCounts();
+  ok = sim.Puts(SimKeysOf(kWatchedResource), ops);
+  const double watched = double(net.datagrams()) / ops;
+  Metric("puts.watched.watchers", watching.size());
+  Metric("puts.watched.ok", ok);
+  Metric("puts.watched.datagrams", watched);
+  Metric("puts.watched.excess_per_watcher", (watched - plain) / watching.size());
+
+  // query.first: nodes that never asked look adverts up and forward.
+  net.ResetCounts();
+  std::vector<Roles::QueryOutcome> outcomes(queries);
+  for (size_t q = 0; q < queries; ++q) {
+    const size_t at = sim.RandomAlive(elected);
+    sim.roles.Query(at, &outcomes[q]);
+    net.Run(milliseconds(20));
+  }
+  net.Run(seconds(60), [&] {
+    return std::all_of(outcomes.begin(), outcomes.end(),
+                       [](const auto& o) { return o.done; });
+  });
+  const size_t forwarded = std::count_if(
+      outcomes.begin(), outcomes.end(), [](const auto& o) { return o.forwarded; });
+  Metric("query.first.forwarded_fraction", double(forwarded) / queries);
+  Metric("query.first.datagrams", double(net.datagrams()) / queries);
+
+  // read.direct: today's cold read, per key and for all 1,408 keys.
+  net.ResetCounts();
+  const std::vector<::dht::InfoHash> keys = SimKeysOf(kAggregatedResource);
+  const size_t readers = 10;
+  auto reads_done = std::make_shared<size_t>(0);
+  for (size_t r = 0; r < readers; ++r) {
+    const size_t at = sim.RandomAlive(elected);
+    for (const ::dht::InfoHash& key : keys) {
+      net.node(at).get(key, [](const std::vector<std::shared_ptr<::dht::Value>>&) {
+        return true;
+      }, [reads_done](bool, const std::vector<std::shared_ptr<::dht::Node>>&) {
+        ++*reads_done;
+      });
+    }
+    net.Kick(at);
+  }
+  net.Run(seconds(90), [&] { return *reads_done >= readers * keys.size(); });
+  const double per_key = double(net.datagrams()) / (readers * keys.size());
+  Metric("read.direct.datagrams_per_key", per_key);
+  Metric("read.direct.datagrams_1408_keys", per_key * 1408);
+
+  // takeover: every aggregator dies at once.
+  for (size_t a : elected) net.Kill(a);
+  net.ResetCounts();
+  t = Clock::now();
+  const size_t survivor = sim.RandomAlive(elected);
+  std::vector<Roles::QueryOutcome> tries(90);
+  size_t attempt = 0;
+  for (; attempt < tries.size(); ++attempt) {
+    sim.roles.Query(survivor, &tries[attempt]);
+    net.Run(seconds(30), [&] { return tries[attempt].done; });
+    if (tries[attempt].forwarded) break;
+    net.Run(seconds(1));
+  }
+  const bool took_over = attempt < tries.size();
+  std::set<size_t> now_aggregating;
+  for (size_t a : sim.roles.warm()) {
+    if (net.alive(a)) now_aggregating.insert(a);
+  }
+  Metric("takeover.ok", took_over ? 1 : 0);
+  Metric("takeover.seconds", SecondsSince(t));
+  Metric("takeover.queries_until_forwarded", attempt + 1);
+  Metric("takeover.new_aggregators", now_aggregating.size());
+  Metric("takeover.are_true_closest",
+         now_aggregating == sim.roles.TrueClosest() ? 1 : 0);
+  Metric("takeover.datagrams", net.datagrams());
+  std::fflush(stdout);
+  // The nodes' destructors would each cancel searches for minutes of
+  // simulated time; the process is done.
+  std::_Exit(took_over ? 0 : 1);
+}
+
+}  // namespace
+}  // namespace crsp::scalesim
+
+int main(int argc, char** argv) { return crsp::scalesim::Main(argc, argv); }

@@ -1,0 +1,243 @@
+#include "roles.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <random>
+
+#include "crsp/dht_adapter/keys.h"
+
+namespace crsp::scalesim {
+namespace agg = dht::aggregator;
+namespace {
+
+// The adverts' value type (its expiration is the advert lifetime); the
+// node will register the same id and lifetime (dht_adapter/value_types.h).
+constexpr ::dht::ValueType::Id kRendezvousType = 0x4A00;
+constexpr uint16_t kEdgePort = 7400;
+constexpr uint32_t kSimBucket = 6;  // prices 1,024..2,047: 64 shard keys
+
+protocol::NodeId ToNodeId(const ::dht::InfoHash& h) {
+  protocol::NodeId id;
+  std::memcpy(id.data(), h.data(), id.size());
+  return id;
+}
+
+// IPv4 as ::ffff:a.b.c.d, as the node will hand them over.
+protocol::Ipv6Address ToAddress(const ::dht::SockAddr& a) {
+  protocol::Ipv6Address out{};
+  if (a.getFamily() != AF_INET) return out;
+  out[10] = out[11] = 0xFF;
+  std::memcpy(out.data() + 12, &a.getIPv4().sin_addr.s_addr, 4);
+  return out;
+}
+
+::dht::SockAddr FromAddress(const protocol::Ipv6Address& a) {
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  std::memcpy(&sin.sin_addr.s_addr, a.data() + 12, 4);
+  return ::dht::SockAddr(reinterpret_cast<const sockaddr*>(&sin), sizeof sin);
+}
+
+std::shared_ptr<::dht::Value> RendezvousValue(std::vector<std::byte> bytes) {
+  static std::mt19937_64 ids(0x5CA1E);
+  auto value = std::make_shared<::dht::Value>(
+      reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  value->type = kRendezvousType;
+  value->id = ids();
+  return value;
+}
+
+std::optional<agg::RendezvousValue> Decode(const ::dht::Value& v) {
+  return agg::DecodeRendezvousValue(
+      {reinterpret_cast<const std::byte*>(v.data.data()), v.data.size()});
+}
+
+}  // namespace
+
+std::vector<::dht::InfoHash> SimKeysOf(uint16_t resource) {
+  std::vector<::dht::InfoHash> keys;
+  for (uint32_t shard = 0; shard < dht::kShards; ++shard) {
+    keys.push_back(
+        ::dht::InfoHash::get(dht::KeyName(resource, kSimBucket, shard)));
+  }
+  return keys;
+}
+
+Roles::Roles(SimNetwork* net, uint16_t resource)
+    : net_(net),
+      resource_(resource),
+      rendezvous_(::dht::InfoHash::get(agg::RendezvousKeyName(resource))) {}
+
+void Roles::Install(size_t i) {
+  net_->node(i).registerType(::dht::ValueType(
+      kRendezvousType, "crsp.aggregator",
+      std::chrono::duration_cast<::dht::duration>(agg::kAdvertLifetime),
+      [this, i](::dht::InfoHash key, std::shared_ptr<::dht::Value>& value,
+                const ::dht::InfoHash&, const ::dht::SockAddr&) {
+        if (key != rendezvous_) return true;
+        auto decoded = Decode(*value);
+        if (!decoded) return false;
+        if (decoded->kind == agg::RendezvousValue::Kind::kDemand &&
+            decoded->demand.resource == resource_) {
+          net_->Defer([this, i, suspects = decoded->demand.suspects] {
+            CheckRole(i, suspects);
+          });
+        }
+        return true;
+      }));
+}
+
+std::set<size_t> Roles::TrueClosest() const {
+  std::vector<size_t> alive;
+  for (size_t i = 0; i < net_->size(); ++i) {
+    if (net_->alive(i)) alive.push_back(i);
+  }
+  const protocol::NodeId key = ToNodeId(rendezvous_);
+  const size_t k = std::min(agg::kAggregators, alive.size());
+  std::partial_sort(alive.begin(), alive.begin() + k, alive.end(),
+                    [&](size_t a, size_t b) {
+                      return agg::Closer(key,
+                                         ToNodeId(net_->node(a).getNodeId()),
+                                         ToNodeId(net_->node(b).getNodeId()));
+                    });
+  return {alive.begin(), alive.begin() + k};
+}
+
+void Roles::CheckRole(size_t i, std::vector<protocol::NodeId> suspects) {
+  if (!net_->alive(i) || aggregators_.count(i) || checking_.count(i)) return;
+  checking_.insert(i);
+  net_->node(i).get(
+      rendezvous_, [](const std::vector<std::shared_ptr<::dht::Value>>&) {
+        return true;
+      },
+      [this, i, suspects](bool, const std::vector<std::shared_ptr<::dht::Node>>&
+                                    nodes) {
+        std::vector<protocol::NodeId> others;
+        for (const auto& node : nodes) {
+          const protocol::NodeId id = ToNodeId(node->getId());
+          if (node->isExpired() ||
+              std::find(suspects.begin(), suspects.end(), id) !=
+                  suspects.end()) {
+            continue;
+          }
+          others.push_back(id);
+        }
+        const bool elected = agg::AmongClosest(
+            ToNodeId(rendezvous_), ToNodeId(net_->node(i).getNodeId()), others);
+        net_->Defer([this, i, elected] {
+          checking_.erase(i);
+          if (elected) BecomeAggregator(i);
+        });
+      });
+  net_->Kick(i);
+}
+
+void Roles::BecomeAggregator(size_t i) {
+  if (!aggregators_.insert(i).second) return;
+  const std::vector<::dht::InfoHash> keys = SimKeysOf(resource_);
+  ::dht::Dht& node = net_->node(i);
+  // Watch first, then read: nothing put in between is missed.
+  for (const ::dht::InfoHash& key : keys) {
+    node.listen(key, [this](const std::vector<std::shared_ptr<::dht::Value>>& v,
+                            bool expired) {
+      if (!expired) notifications_ += v.size();
+      return true;
+    });
+  }
+  auto remaining = std::make_shared<size_t>(keys.size());
+  for (const ::dht::InfoHash& key : keys) {
+    node.get(
+        key, [](const std::vector<std::shared_ptr<::dht::Value>>&) {
+          return true;
+        },
+        [this, i, remaining](bool,
+                             const std::vector<std::shared_ptr<::dht::Node>>&) {
+          if (--*remaining != 0) return;
+          net_->Defer([this, i] {
+            warm_.insert(i);  // its index is complete: it may advertise
+            agg::Advert advert;
+            advert.resource = resource_;
+            advert.node = ToNodeId(net_->node(i).getNodeId());
+            advert.port = kEdgePort;
+            advert.warm_since = static_cast<uint64_t>(std::time(nullptr));
+            net_->node(i).put(rendezvous_,
+                              RendezvousValue(agg::EncodeAdvert(advert)));
+            net_->Kick(i);
+          });
+        });
+  }
+  net_->Kick(i);
+}
+
+void Roles::Query(size_t i, QueryOutcome* outcome) {
+  auto adverts = std::make_shared<std::vector<agg::Advert>>();
+  net_->node(i).get(
+      rendezvous_,
+      [adverts](const std::vector<std::shared_ptr<::dht::Value>>& values) {
+        for (const auto& v : values) {
+          auto decoded = Decode(*v);
+          if (decoded && decoded->kind == agg::RendezvousValue::Kind::kAdvert) {
+            adverts->push_back(decoded->advert);
+          }
+        }
+        return true;
+      },
+      [this, i, adverts, outcome](
+          bool, const std::vector<std::shared_ptr<::dht::Node>>& nodes) {
+        std::vector<agg::SearchNode> searched;
+        for (const auto& node : nodes) {
+          searched.push_back({ToNodeId(node->getId()), ToAddress(node->getAddr())});
+        }
+        auto targets = agg::UsableAdverts(ToNodeId(rendezvous_), resource_,
+                                          *adverts, searched);
+        outcome->usable_adverts = targets.size();
+        net_->Defer([this, i, targets = std::move(targets), outcome] {
+          Forward(i, targets, 0, {}, outcome);
+        });
+      });
+  net_->Kick(i);
+}
+
+void Roles::Forward(size_t i, std::vector<agg::ForwardTarget> targets,
+                    size_t next, std::vector<protocol::NodeId> failed,
+                    QueryOutcome* outcome) {
+  if (next == targets.size()) {
+    // Fallback: the node reads the keys itself (not simulated here: its
+    // cost is the direct read's) and asks for aggregators.
+    agg::Demand demand{resource_, failed};
+    net_->node(i).put(rendezvous_, RendezvousValue(agg::EncodeDemand(demand)));
+    net_->Kick(i);
+    outcome->demanded = true;
+    outcome->done = true;
+    return;
+  }
+  const agg::ForwardTarget& target = targets[next];
+  const size_t to = net_->IndexOf(FromAddress(target.address));
+  if (to != SIZE_MAX && net_->alive(to)) {
+    net_->CountExtra("crsp/forward", 2);  // the query and its answer
+    if (warm_.count(to)) {
+      outcome->forwarded = true;
+      outcome->done = true;
+      return;
+    }
+    // Alive, not warm: it answers INCOMPLETE at once; try the next.
+    failed.push_back(target.node);
+    Forward(i, std::move(targets), next + 1, std::move(failed), outcome);
+    return;
+  }
+  net_->CountExtra("crsp/forward", 1);  // sent, never answered
+  ++outcome->timeouts;
+  failed.push_back(target.node);
+  net_->After(std::chrono::duration_cast<std::chrono::milliseconds>(
+                  agg::kForwardTimeout),
+              [this, i, targets = std::move(targets), next,
+               failed = std::move(failed), outcome]() mutable {
+                Forward(i, std::move(targets), next + 1, std::move(failed),
+                        outcome);
+              });
+}
+
+}  // namespace crsp::scalesim

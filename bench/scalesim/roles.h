@@ -1,0 +1,72 @@
+// docs/scaling.md's roles driven on simulated OpenDHT nodes: the election
+// through demands seen by the rendezvous key's storers, aggregators that
+// watch and cold-read an id's keys and then advertise, and querying nodes
+// that look adverts up and forward. The decisions are the project's own
+// (crsp/dht_adapter/aggregator_role.h); this file only wires them to
+// ::dht::Dht calls, as the node will do through its adapter.
+#ifndef CRSP_BENCH_SCALESIM_ROLES_H_
+#define CRSP_BENCH_SCALESIM_ROLES_H_
+
+#include <cstdint>
+#include <functional>
+#include <set>
+#include <vector>
+
+#include "crsp/dht_adapter/aggregator_role.h"
+#include "sim_network.h"
+
+namespace crsp::scalesim {
+
+// The keys an aggregator watches. The simulation uses one price bucket of
+// an id (64 shard keys) instead of 22: a registration's cost does not
+// depend on how many keys an id has, and a cold read's scales with them
+// (reported x22).
+std::vector<::dht::InfoHash> SimKeysOf(uint16_t resource);
+
+class Roles {
+ public:
+  Roles(SimNetwork* net, uint16_t resource);
+
+  // Registers the rendezvous value type (with its store policy, which
+  // notices demands) on node i. Call for every node before it joins.
+  void Install(size_t i);
+
+  // What a querying node got: where it forwarded, or why it could not.
+  struct QueryOutcome {
+    bool done = false;
+    bool forwarded = false;      // a live, warm aggregator answered
+    size_t timeouts = 0;         // forwards to aggregators that were gone
+    size_t usable_adverts = 0;   // after UsableAdverts
+    bool demanded = false;       // it put a demand (fallback)
+  };
+  // Node i asks about the id: adverts (a get of the rendezvous key), then a
+  // forward to each usable one in order until a live warm one answers
+  // (2 datagrams counted; a dead one costs kForwardTimeout of waiting),
+  // else a demand naming the ones that did not answer.
+  void Query(size_t i, QueryOutcome* outcome);
+
+  const std::set<size_t>& aggregators() const { return aggregators_; }
+  const std::set<size_t>& warm() const { return warm_; }
+  // Records put under the id's keys that each aggregator was told about.
+  uint64_t notifications() const { return notifications_; }
+  // The k alive nodes closest to the rendezvous key (global knowledge).
+  std::set<size_t> TrueClosest() const;
+  ::dht::InfoHash rendezvous() const { return rendezvous_; }
+
+ private:
+  void CheckRole(size_t i, std::vector<protocol::NodeId> suspects);
+  void BecomeAggregator(size_t i);
+  void Forward(size_t i, std::vector<dht::aggregator::ForwardTarget> targets,
+               size_t next, std::vector<protocol::NodeId> failed,
+               QueryOutcome* outcome);
+
+  SimNetwork* net_;
+  uint16_t resource_;
+  ::dht::InfoHash rendezvous_;
+  std::set<size_t> checking_, aggregators_, warm_;
+  uint64_t notifications_ = 0;
+};
+
+}  // namespace crsp::scalesim
+
+#endif  // CRSP_BENCH_SCALESIM_ROLES_H_

@@ -1,0 +1,121 @@
+// The aggregator role of docs/scaling.md, as pure functions: which key a
+// resource id's aggregators meet under, what they put there (adverts) and
+// what asks for them (demands), whether a node is one of an id's
+// aggregators, and which adverts a querying node may forward to. No
+// OpenDHT types and no I/O, so that the node and bench/scalesim (which
+// runs this logic on thousands of simulated OpenDHT nodes) share one
+// implementation.
+#ifndef CRSP_DHT_ADAPTER_AGGREGATOR_ROLE_H_
+#define CRSP_DHT_ADAPTER_AGGREGATOR_ROLE_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "crsp/protocol/packets.h"
+
+namespace crsp::dht::aggregator {
+
+// Aggregators per resource id: each adds ~7.4 datagrams to every
+// registration of the id (SCALING-NOTES.md), so few; more than one so that
+// one death leaves the id served.
+inline constexpr size_t kAggregators = 3;
+// An advert lives this long in the DHT (an OpenDHT value type of its own;
+// OPENDHT-NOTES.md: 10 s or less breaks puts) and is put again every
+// kAdvertRefresh, so a dead aggregator's advert is gone within a lifetime.
+inline constexpr std::chrono::seconds kAdvertLifetime{180};
+inline constexpr std::chrono::seconds kAdvertRefresh{60};
+// A querying node keeps the adverts it read, and skips an aggregator that
+// did not answer, this long.
+inline constexpr std::chrono::seconds kAdvertCache{60};
+// A forwarded query unanswered after this goes to the next aggregator.
+inline constexpr std::chrono::milliseconds kForwardTimeout{250};
+// A node puts at most one demand per id per interval.
+inline constexpr std::chrono::seconds kDemandInterval{30};
+
+// The rendezvous key's name: "crsp/1/RRRR/agg" (RRRR: 4 hex digits, as
+// in keys.h). The OpenDHT key is InfoHash::get(name).
+std::string RendezvousKeyName(uint16_t resource);
+
+// "I, DHT node `node`, aggregate `resource`, warm since `warm_since`;
+// forward its queries to my edge port." The advert names no address: a
+// querying node forwards to the address at which its own DHT search met
+// `node` (UsableAdverts), so an advert cannot point anywhere else.
+struct Advert {
+  uint16_t resource = 0;
+  protocol::NodeId node{};
+  uint16_t port = 0;
+  uint64_t warm_since = 0;  // unix seconds
+  friend bool operator==(const Advert&, const Advert&) = default;
+};
+
+// "`resource` needs aggregators; these advertised ones did not answer."
+// A storer that ranks itself among the closest leaves the suspects out of
+// the ranking, so that new aggregators take over before OpenDHT has
+// noticed the old ones died (8-34 s, OPENDHT-NOTES.md). A false suspect
+// costs an extra aggregator until the next role recheck, nothing more.
+struct Demand {
+  uint16_t resource = 0;
+  std::vector<protocol::NodeId> suspects;  // at most kAggregators
+  friend bool operator==(const Demand&, const Demand&) = default;
+};
+
+// What is stored under a rendezvous key: an advert or a demand.
+struct RendezvousValue {
+  enum class Kind { kAdvert, kDemand };
+  Kind kind = Kind::kDemand;
+  Advert advert;  // kind == kAdvert
+  Demand demand;  // kind == kDemand
+};
+
+std::vector<std::byte> EncodeAdvert(const Advert& advert);
+// At most kAggregators suspects are encoded (the first ones).
+std::vector<std::byte> EncodeDemand(const Demand& demand);
+// nullopt on anything but a well-formed advert or demand (docs/scaling.md,
+// "Adverts"), trailing bytes included. Never throws.
+std::optional<RendezvousValue> DecodeRendezvousValue(
+    std::span<const std::byte> bytes);
+
+// XOR distance order: true when `a` is closer to `key` than `b`.
+bool Closer(const protocol::NodeId& key, const protocol::NodeId& a,
+            const protocol::NodeId& b);
+
+// Whether `self` is among the `k` ids closest to `key` in `self` plus
+// `others` (the nodes a DHT search for the key ended on; `self` among them
+// is ignored, duplicates count once).
+bool AmongClosest(const protocol::NodeId& key, const protocol::NodeId& self,
+                  std::span<const protocol::NodeId> others,
+                  size_t k = kAggregators);
+
+// A DHT node a search ended on, as the querying node saw it.
+struct SearchNode {
+  protocol::NodeId id{};
+  protocol::Ipv6Address address{};
+};
+
+// Where a query may be forwarded: an aggregator's id, the address the
+// DHT search met it at, and its advertised edge port.
+struct ForwardTarget {
+  protocol::NodeId node{};
+  protocol::Ipv6Address address{};
+  uint16_t port = 0;
+  friend bool operator==(const ForwardTarget&, const ForwardTarget&) = default;
+};
+
+// The aggregators a querying node may forward `resource`'s queries to,
+// closest to the rendezvous key first: adverts for that resource whose
+// node is one the node's own search for the rendezvous key ended on, at
+// the address the search met it (so a forged advert cannot point forwards
+// at a host outside the DHT). One per aggregator id; an id advertised
+// with two ports keeps the newest advert (highest warm_since).
+std::vector<ForwardTarget> UsableAdverts(
+    const protocol::NodeId& rendezvous_key, uint16_t resource,
+    std::span<const Advert> adverts, std::span<const SearchNode> searched);
+
+}  // namespace crsp::dht::aggregator
+
+#endif  // CRSP_DHT_ADAPTER_AGGREGATOR_ROLE_H_
