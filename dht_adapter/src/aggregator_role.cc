@@ -4,6 +4,7 @@
 #include "crsp/dht_adapter/aggregator_role.h"
 
 #include <msgpack.hpp>
+#include <opendht/infohash.h>
 
 #include <algorithm>
 #include <cstring>
@@ -100,6 +101,13 @@ std::string RendezvousKeyName(uint16_t resource) {
     name[7 + i] = kHex[(resource >> (12 - 4 * i)) & 0xF];
   }
   return name;
+}
+
+protocol::NodeId RendezvousKey(uint16_t resource) {
+  const ::dht::InfoHash hash = ::dht::InfoHash::get(RendezvousKeyName(resource));
+  protocol::NodeId key;
+  std::memcpy(key.data(), hash.data(), key.size());
+  return key;
 }
 
 std::vector<std::byte> EncodeAdvert(const Advert& advert) {

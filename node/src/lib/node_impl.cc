@@ -53,7 +53,11 @@ NodeImpl::NodeImpl(const NodeConfig& config, NodeContext context,
       key_(std::move(key)),
       started_(clock_()),
       metrics_(context.metrics ? context.metrics : NoMetrics()),
-      budgets_(config.limits, kMaxRateSources, kAnswerCacheSize),
+      budgets_(config.limits, kMaxRateSources, kAnswerCacheSize,
+               kPeerAnswerBytesPerSec, kPeerAnswerBurstBytes),
+      send_to_(std::move(context.send_to)),
+      edge_port_(context.edge_port),
+      timers_(std::make_unique<Timers>()),
       dht_(std::move(context.dht)) {
   // No other thread sees the node yet; the locks only satisfy the analysis.
   MutexLock write_lock(&writes_.mu);
@@ -74,10 +78,14 @@ NodeImpl::NodeImpl(const NodeConfig& config, NodeContext context,
   }
   spdlog::info("journal: {} records ({} live offers) from {}", live.size(),
                writes_.local.live(), config.state_dir);
+  dht_->OnDemand([this](const dht::aggregator::Demand& demand) {
+    CheckRole(demand.resource, demand.suspects);
+  });
 }
 
 NodeImpl::~NodeImpl() {
   Shutdown(std::chrono::milliseconds(0));
+  timers_.reset();  // no forwarded query's timeout runs from here on
   dht_->Shutdown(std::chrono::milliseconds(3000));
 }
 
@@ -113,6 +121,15 @@ void NodeImpl::Publish(const dht::OfferRecord& record) {
 
 void NodeImpl::HandleDatagram(std::span<const std::byte> datagram,
                               const Sender& from, ReplyFn reply) {
+  // Node-to-node messages are taken from DHT peers only; from anyone else
+  // they are an unknown packet type (PROTOCOL.md), answered below.
+  if (datagram.size() > wire::kOffType &&
+      protocol::IsPeerType(static_cast<uint8_t>(datagram[wire::kOffProtocol]),
+                           static_cast<uint8_t>(datagram[wire::kOffType])) &&
+      dht_->IsPeer(from.address)) {
+    HandlePeerDatagram(datagram, from, std::move(reply));
+    return;
+  }
   Request request;
   request.decoded = protocol::Decode(datagram);
   if (!request.decoded.answerable) {
@@ -299,6 +316,7 @@ void NodeImpl::Tick() {
     }
   }
   for (const dht::OfferRecord& record : retry) Publish(record);
+  TickAggregation(now);
 }
 
 void NodeImpl::BeginInFlight(size_t n) {

@@ -18,9 +18,11 @@
 #include "crsp/node/node.h"
 #include "crsp/protocol/codec.h"
 #include "crsp/protocol/ed25519.h"
+#include "crsp/protocol/peer_codec.h"
 #include "node_metrics.h"
 #include "node_state.h"
 #include "outbox.h"
+#include "timers.h"
 
 namespace crsp::node {
 
@@ -55,6 +57,17 @@ inline constexpr size_t kMaxColdFetches = 8;
 inline constexpr uint64_t kRetryIntervalSec = 30;
 inline constexpr size_t kAnswerCacheSize = 4096;
 inline constexpr size_t kMaxRateSources = 65536;
+// Aggregator roles (docs/scaling.md): an aggregated id nobody asked about
+// for kIdleResignSec is given up; each is rechecked every
+// kRoleRecheckSec; a forwarded answer's signed offers are verified within
+// kVerifyDeadline.
+inline constexpr uint64_t kIdleResignSec = 3600;
+inline constexpr uint64_t kRoleRecheckSec = 600;
+inline constexpr std::chrono::milliseconds kVerifyDeadline{1500};
+// Forwarded queries answered per DHT peer /64, apart from the buyers'
+// budget: bytes/s and burst.
+inline constexpr uint64_t kPeerAnswerBytesPerSec = 4 << 20;
+inline constexpr uint64_t kPeerAnswerBurstBytes = 8 << 20;
 
 class NodeImpl final : public Node {
  public:
@@ -101,6 +114,62 @@ class NodeImpl final : public Node {
   // Whether every entry of `query` is warm, so that its answer is exact.
   bool ReadEverythingLocked(const protocol::QueryRequest& query) const
       REQUIRES(reads_.mu);
+
+  // --- Aggregator roles (aggregate.cc, docs/scaling.md) ---------------------
+  // A demand for `resource`'s aggregators reached this node (it stores the
+  // rendezvous key): if it is among the closest, it becomes one.
+  void CheckRole(uint16_t resource, std::vector<protocol::NodeId> suspects)
+      EXCLUDES(agg_.mu);
+  // Starts aggregating `resource`: watch and read every key; advertise
+  // once warm. False when the id may not be aggregated (private-use ids
+  // past kMaxPrivateResourceIds).
+  bool BecomeAggregator(uint16_t resource) EXCLUDES(agg_.mu, reads_.mu);
+  // Called when a cold fetch of `resource` completed: an aggregated id
+  // turns warm and is advertised.
+  void OnResourceWarm(uint16_t resource) EXCLUDES(agg_.mu, reads_.mu);
+  void Advertise(uint16_t resource, uint64_t since) EXCLUDES(agg_.mu);
+  // Puts a demand for `resource`'s aggregators (at most once per
+  // kDemandInterval, unless it names suspects).
+  void Demand(uint16_t resource, std::vector<protocol::NodeId> suspects)
+      EXCLUDES(agg_.mu);
+  // Adverts refreshed, idle ids resigned, unfinished warm-ups restarted.
+  void TickAggregation(uint64_t now)
+      EXCLUDES(agg_.mu, writes_.mu, reads_.mu);
+  void Resign(uint16_t resource) EXCLUDES(agg_.mu, writes_.mu, reads_.mu);
+  // This node's DHT id (asked once).
+  protocol::NodeId SelfId() EXCLUDES(agg_.mu);
+
+  // --- Forwarding (forward.cc, docs/scaling.md "Querying node") -------------
+  // Whether every id of `query` is aggregated and warm here (then the
+  // index answers it exactly); marks them asked.
+  bool AggregatedHere(const protocol::QueryRequest& query) EXCLUDES(agg_.mu);
+  // A query naming one resource id: to its aggregators, else a direct read.
+  void ForwardQuery(Request& request, uint16_t resource) EXCLUDES(agg_.mu);
+  void OnAdverts(Request request, uint16_t resource,
+                 std::vector<dht::aggregator::RendezvousValue> values,
+                 std::vector<dht::aggregator::SearchNode> searched)
+      EXCLUDES(agg_.mu);
+  // Sends `forward`'s query to its current target (or, past the last one,
+  // demands and reads directly).
+  void SendForward(const std::shared_ptr<PendingForward>& forward)
+      EXCLUDES(agg_.mu);
+  void OnForwardTimeout(uint32_t txid) EXCLUDES(agg_.mu);
+  // A datagram of the node-to-node range (0x40-0x7F) from a DHT peer.
+  void HandlePeerDatagram(std::span<const std::byte> datagram,
+                          const Sender& from, ReplyFn reply)
+      EXCLUDES(agg_.mu, reads_.mu, budgets_.mu);
+  void AnswerForwardedQuery(const protocol::PeerPacket& packet,
+                            const Sender& from, ReplyFn reply)
+      EXCLUDES(agg_.mu, reads_.mu, budgets_.mu);
+  void OnForwardedAnswer(const protocol::PeerPacket& packet,
+                         const Sender& from) EXCLUDES(agg_.mu);
+  // Sends the buyer `answer` once every offer flagged signed in it was
+  // verified by this node (FetchKeyOf); unverified flags are cleared and
+  // the answer is then INCOMPLETE.
+  void AnswerVerified(Request request, protocol::Packet answer)
+      EXCLUDES(agg_.mu);
+  // Answers from a read of the query's keys, without keeping them.
+  void DirectRead(Request request) EXCLUDES(agg_.mu);
 
   // --- Writes (write_path.cc) -----------------------------------------------
   // Shared by register and withdraw: the budget for the largest answer,
@@ -163,7 +232,13 @@ class NodeImpl final : public Node {
   WriteState writes_;
   ReadState reads_;
   BudgetState budgets_;
+  AggregationState agg_;
   Lifecycle life_;
+  // Forwarding: how datagrams go to other nodes, this node's edge port
+  // (advertised), and the forwarded queries' timeouts.
+  const SendFn send_to_;
+  const uint16_t edge_port_;
+  std::unique_ptr<Timers> timers_;
 
   // Last member: destroyed first, so no DHT callback outlives the state.
   std::unique_ptr<dht::Dht> dht_;

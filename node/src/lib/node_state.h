@@ -3,7 +3,8 @@
 // (-Wthread-safety, mutex.h).
 //
 // Lock order: WriteState::mu, then ReadState::mu, then BudgetState::mu;
-// Lifecycle::mu is a leaf (nothing is locked while it is held). No lock is
+// Lifecycle::mu and AggregationState::mu are leaves (nothing else is
+// locked while one is held). No lock is
 // held while calling the DHT or a ReplyFn (outbox.h).
 //
 //   register/withdraw --> WriteState (journal, own records, pending writes)
@@ -20,10 +21,12 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <vector>
 
 #include "answer_cache.h"
+#include "crsp/dht_adapter/aggregator_role.h"
 #include "crsp/dht_adapter/offer_record.h"
 #include "crsp/node/node.h"
 #include "crsp/protocol/codec.h"
@@ -83,21 +86,12 @@ struct WriteState {
   uint64_t last_retry GUARDED_BY(mu) = 0;
 };
 
-// A query waiting for cold fetches (ReadState's).
-struct ColdQuery {
-  Request request;
-  size_t outstanding = 0;  // fetches that have not answered yet
-};
-
-// A running cold fetch of one resource id up to a price bucket. Queries
-// that need no more than it wait for its answer (while it is answering) or
-// are answered from the index (while it goes on in the background) instead
-// of starting a fetch of their own. ReadState's.
+// A running warm-up of one aggregated resource id up to a price bucket
+// (every key watched and read). ReadState's.
 struct ColdFetch {
   uint16_t resource = 0;
   uint32_t bucket = 0;
   bool answered = false;
-  std::vector<std::shared_ptr<ColdQuery>> waiters;
 };
 
 // What queries read: the index of every valid offer the node knows (its
@@ -122,13 +116,69 @@ struct ReadState {
 // and the answers of recent signed writes (resends get the same answer).
 // Taken briefly by every answer.
 struct BudgetState {
-  BudgetState(const Limits& limits, size_t max_sources, size_t cache_size)
+  BudgetState(const Limits& limits, size_t max_sources, size_t cache_size,
+              uint32_t peer_bytes_per_sec, uint32_t peer_burst)
       : limiter(limits.answer_bytes_per_sec, limits.answer_burst_bytes,
                 max_sources),
+        peers(peer_bytes_per_sec, peer_burst, max_sources),
         cache(cache_size) {}
   mutable Mutex mu;
   RateLimiter limiter GUARDED_BY(mu);
+  // Answers to forwarded queries, per DHT peer /64: a budget apart from the
+  // buyers', so that neither can spend the other's (docs/scaling.md).
+  RateLimiter peers GUARDED_BY(mu);
   AnswerCache cache GUARDED_BY(mu);
+};
+
+// A buyer's query forwarded to an id's aggregators, one after the other,
+// until one answers (docs/scaling.md "Querying node").
+// AggregationState's.
+struct PendingForward {
+  Request request;  // the buyer's
+  uint16_t resource = 0;
+  std::vector<dht::aggregator::ForwardTarget> targets;
+  size_t next = 0;     // the target asked now
+  uint32_t txid = 0;   // of the forwarded query now out
+  std::vector<protocol::NodeId> failed;  // targets that did not answer
+};
+
+// An id this node aggregates. AggregationState's.
+struct Aggregated {
+  uint64_t since = 0;       // elected (unix s)
+  bool warm = false;        // every key read and watched: it advertises
+  uint64_t advertised = 0;  // last advert put (0: none yet)
+  uint64_t asked = 0;       // last query or forwarded query for the id
+  uint64_t checked = 0;     // last role recheck
+};
+
+// What a querying node learnt of an id's aggregators. AggregationState's.
+struct AdvertCache {
+  std::vector<dht::aggregator::ForwardTarget> targets;
+  uint64_t read_at = 0;
+};
+
+// The aggregator roles and forwarding (docs/scaling.md): the ids this node
+// aggregates, what it knows of other ids' aggregators, the queries it
+// forwarded and the direct reads it runs. A leaf, like Lifecycle: nothing
+// else is locked while it is held.
+struct AggregationState {
+  mutable Mutex mu;
+  std::map<uint16_t, Aggregated> aggregating GUARDED_BY(mu);
+  // Ids whose role check runs, and when each last ran (demands).
+  std::set<uint16_t> checking GUARDED_BY(mu);
+  std::map<uint16_t, uint64_t> checked_at GUARDED_BY(mu);
+  std::map<uint16_t, AdvertCache> adverts GUARDED_BY(mu);
+  // Aggregators that did not answer a forwarded query: skipped until then.
+  std::map<protocol::NodeId, uint64_t> failed_until GUARDED_BY(mu);
+  std::map<uint16_t, uint64_t> demanded_at GUARDED_BY(mu);
+  std::map<uint32_t, std::shared_ptr<PendingForward>> forwards GUARDED_BY(mu);
+  uint32_t next_txid GUARDED_BY(mu) = 1;
+  size_t direct_reads GUARDED_BY(mu) = 0;  // running
+  // Signed offers of forwarded answers this node re-verified itself, by
+  // their 72 bytes, valid until their valid_until.
+  std::map<std::vector<std::byte>, uint64_t> verified GUARDED_BY(mu);
+  // This node's DHT id, once known (DhtInfo).
+  std::optional<protocol::NodeId> self GUARDED_BY(mu);
 };
 
 // Whether the node still takes work, and how much is in flight (pending

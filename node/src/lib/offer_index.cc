@@ -126,4 +126,17 @@ size_t OfferIndex::Expire(uint64_t now) {
   return dropped;
 }
 
+size_t OfferIndex::DropResource(uint16_t resource) {
+  ranked_.erase(resource);
+  size_t dropped = 0;
+  for (auto it = by_key_.lower_bound({resource, protocol::DeviceId{}});
+       it != by_key_.end() && it->first.first == resource;) {
+    auto next = std::next(it);
+    Erase(it);
+    ++dropped;
+    it = next;
+  }
+  return dropped;
+}
+
 }  // namespace crsp::node

@@ -88,11 +88,14 @@ class OfferIndex {
 
   // Drops every version past its valid_until; returns how many.
   size_t Expire(uint64_t now);
+  // Drops every version of `resource` (an aggregator giving the id up);
+  // returns how many.
+  size_t DropResource(uint16_t resource);
   size_t size() const { return by_key_.size(); }
 
  private:
   using Key = std::pair<uint16_t, protocol::DeviceId>;
-  // Only for expired versions (Expire has taken them out of ranked_).
+  // Only for versions already out of ranked_ (Expire, DropResource).
   void Erase(std::map<Key, IndexedOffer>::iterator it);
   // Keep ranked_ in step with one entry of by_key_ (no-ops for tombstones).
   void Rank(const IndexedOffer& offer);

@@ -1,6 +1,7 @@
-// Query (PROTOCOL.md "Query request"): answered from the warm index. The
-// first query for a resource id up to a price bucket fetches those keys
-// from the DHT (cold) and watches them, so later ones stay in memory.
+// Query (PROTOCOL.md "Query request"): the ids this node aggregates are
+// answered from its warm index; the others are forwarded to their
+// aggregators or read directly (forward.cc). The warm-up of an aggregated
+// id (StartColdFetch) watches and reads every key of it.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -11,33 +12,11 @@
 #include "query_engine.h"
 
 namespace crsp::node {
-namespace {
-
-// The highest price in the bucket of `price`: fetching and watching up to
-// it costs the same keys and makes the whole bucket warm.
-uint32_t BucketTop(uint32_t price) {
-  const uint32_t bucket = dht::PriceBucket(price);
-  // 64-bit: in 32 bits, hi - lo + 1 wraps to 0 for price 0 and the search
-  // never ends (a query with max price 0 hung the node).
-  uint64_t lo = price, hi = UINT32_MAX;
-  while (lo < hi) {  // largest p with PriceBucket(p) == bucket
-    const uint64_t mid = lo + (hi - lo + 1) / 2;
-    if (dht::PriceBucket(static_cast<uint32_t>(mid)) == bucket) {
-      lo = mid;
-    } else {
-      hi = mid - 1;
-    }
-  }
-  return static_cast<uint32_t>(lo);
-}
-
-}  // namespace
 
 void NodeImpl::HandleQuery(Request& request) {
   const auto& query =
       std::get<protocol::QueryRequest>(request.decoded.packet.body);
   const uint64_t now = Now();
-  const uint32_t txid = request.decoded.packet.header.txid;
   bool has_budget;
   {
     MutexLock lock(&budgets_.mu);
@@ -51,82 +30,23 @@ void NodeImpl::HandleQuery(Request& request) {
     SendError(request, wire::Status::kInvalidField);
     return;
   }
-  std::map<uint16_t, uint32_t> cold;  // resource -> price to fetch up to
-  std::vector<std::shared_ptr<ColdFetch>> joined;  // running, answering
-  std::vector<std::pair<uint16_t, std::shared_ptr<ColdFetch>>> started;
-  // Entries that wait for a running fetch, and that start one (metrics).
-  size_t joining_entries = 0, cold_entries = 0;
-  {
-    MutexLock lock(&reads_.mu);
-    for (const protocol::QueryEntry& entry : query.entries) {
-      const uint32_t bucket = dht::PriceBucket(entry.max_price);
-      if (WarmLocked(entry.resource, bucket)) continue;
-      auto running = reads_.fetching.find(entry.resource);
-      if (running != reads_.fetching.end() &&
-          running->second->bucket >= bucket) {
-        // Answering: wait for it. In the background: what it read so far
-        // is in the index (the answer is INCOMPLETE until it is warm).
-        const std::shared_ptr<ColdFetch>& fetch = running->second;
-        joining_entries += fetch->answered ? 0 : 1;
-        if (!fetch->answered &&
-            std::find(joined.begin(), joined.end(), fetch) == joined.end()) {
-          joined.push_back(fetch);
-        }
-        continue;
-      }
-      if (!AdmitResourceLocked(entry.resource)) continue;  // index only
-      ++cold_entries;
-      uint32_t& top = cold[entry.resource];
-      top = std::max(top, BucketTop(entry.max_price));
-    }
-    for (const std::shared_ptr<ColdFetch>& fetch : joined) {
-      for (const std::shared_ptr<ColdQuery>& waiter : fetch->waiters) {
-        const Request& other = waiter->request;
-        if (other.from.address == request.from.address &&
-            other.from.port == request.from.port &&
-            other.decoded.packet.header.txid == txid) {
-          // A resend of a query still waiting: it gets that one's answer.
-          return;
-        }
-      }
-    }
-    if (!cold.empty() && reads_.cold_fetches >= kMaxColdFetches) {
-      // Too many cold fetches at once: answer INCOMPLETE from what is held
-      // now. Only fetches already running count: a query's own ids (up to
-      // kMaxQueryEntries) never keep it from being read.
-      spdlog::debug(
-          "query txid {}: {} cold resource id(s) not fetched, {} "
-          "fetches running",
-          txid, cold.size(), reads_.cold_fetches);
-      cold.clear();
-    }
-    const size_t fetched = joining_entries + (cold.empty() ? 0 : cold_entries);
-    metrics_->ResourceIdsServed(query.entries.size() - fetched, fetched);
-    if (!cold.empty() || !joined.empty()) {
-      auto pending = std::make_shared<ColdQuery>();
-      pending->request = std::move(request);
-      pending->outstanding = joined.size() + cold.size();
-      BeginInFlight();
-      for (const std::shared_ptr<ColdFetch>& fetch : joined) {
-        fetch->waiters.push_back(pending);
-      }
-      for (const auto& [resource, max_price] : cold) {
-        auto fetch = std::make_shared<ColdFetch>();
-        fetch->resource = resource;
-        fetch->bucket = dht::PriceBucket(max_price);
-        fetch->waiters.push_back(pending);
-        reads_.fetching[resource] = fetch;
-        started.emplace_back(resource, fetch);
-      }
-      reads_.cold_fetches += cold.size();
-    }
-  }
-  if (cold.empty() && joined.empty()) {
+  // Ids aggregated here are answered from the index; a query for one other
+  // id goes to that id's aggregators; anything else is read directly
+  // (docs/scaling.md "Querying node").
+  if (AggregatedHere(query)) {
+    metrics_->ResourceIdsServed(query.entries.size(), 0);
     AnswerQuery(request);
     return;
   }
-  for (const auto& [resource, fetch] : started) {
-    StartColdFetch(resource, cold[resource], fetch);
+  const uint16_t first = query.entries.front().resource;
+  const bool one_id = std::all_of(
+      query.entries.begin(), query.entries.end(),
+      [first](const protocol::QueryEntry& e) { return e.resource == first; });
+  metrics_->ResourceIdsServed(0, query.entries.size());
+  if (one_id) {
+    ForwardQuery(request, first);
+  } else {
+    DirectRead(std::move(request));
   }
 }
 
@@ -168,7 +88,6 @@ void NodeImpl::StartColdFetch(uint16_t resource, uint32_t max_price,
 void NodeImpl::OnColdAnswer(const std::shared_ptr<ColdFetch>& fetch,
                             const std::vector<dht::OfferRecord>& records,
                             bool complete) {
-  std::vector<std::shared_ptr<ColdQuery>> ready;
   {
     MutexLock lock(&reads_.mu);
     const uint64_t at = Now();
@@ -176,38 +95,34 @@ void NodeImpl::OnColdAnswer(const std::shared_ptr<ColdFetch>& fetch,
       reads_.index.Apply(record, at);
     }
     fetch->answered = true;
-    // Warm before its waiters are answered: they are exact (OK) then.
     if (complete) MarkWarmLocked(fetch->resource, fetch->bucket);
-    for (const std::shared_ptr<ColdQuery>& waiter : fetch->waiters) {
-      if (--waiter->outstanding == 0) ready.push_back(waiter);
-    }
-    fetch->waiters.clear();
   }
-  for (const std::shared_ptr<ColdQuery>& query : ready) {
-    AnswerQuery(query->request);
-  }
-  if (!ready.empty()) EndInFlight(ready.size());
+  if (complete) OnResourceWarm(fetch->resource);
 }
 
 void NodeImpl::OnColdMore(uint16_t resource,
                           const std::shared_ptr<ColdFetch>& fetch,
                           const std::vector<dht::OfferRecord>& records,
                           dht::Dht::FetchProgress progress) {
-  MutexLock lock(&reads_.mu);
-  const uint64_t at = Now();
-  for (const dht::OfferRecord& record : records) {
-    reads_.index.Apply(record, at);
+  bool complete;
+  {
+    MutexLock lock(&reads_.mu);
+    const uint64_t at = Now();
+    for (const dht::OfferRecord& record : records) {
+      reads_.index.Apply(record, at);
+    }
+    if (progress == dht::Dht::FetchProgress::kReading) return;
+    complete = progress == dht::Dht::FetchProgress::kComplete;
+    --reads_.cold_fetches;
+    // Warm only when every key answered (an incomplete warm-up is started
+    // again by TickAggregation; what arrived stays).
+    if (complete) MarkWarmLocked(resource, fetch->bucket);
+    auto it = reads_.fetching.find(resource);
+    if (it != reads_.fetching.end() && it->second == fetch) {
+      reads_.fetching.erase(it);
+    }
   }
-  if (progress == dht::Dht::FetchProgress::kReading) return;
-  const bool complete = progress == dht::Dht::FetchProgress::kComplete;
-  --reads_.cold_fetches;
-  // Warm only when every key answered (a partial fetch is fetched again by
-  // the next query; what arrived stays).
-  if (complete) MarkWarmLocked(resource, fetch->bucket);
-  auto it = reads_.fetching.find(resource);
-  if (it != reads_.fetching.end() && it->second == fetch) {
-    reads_.fetching.erase(it);
-  }
+  if (complete) OnResourceWarm(resource);
 }
 
 bool NodeImpl::WarmLocked(uint16_t resource, uint32_t bucket) const {

@@ -31,6 +31,10 @@ struct Sender {
 // and from a DHT thread (a register is answered once the DHT confirmed it).
 using ReplyFn = std::function<void(std::vector<std::byte> answer)>;
 
+// Sends a datagram from the node's edge socket to `to` (forwarded queries,
+// docs/scaling.md).
+using SendFn =
+    std::function<void(const Sender& to, std::vector<std::byte> datagram)>;
 // Seconds since the Unix epoch; injected so tests can move time.
 using Clock = std::function<uint64_t()>;
 
@@ -42,6 +46,11 @@ struct NodeContext {
   Clock clock;                           // empty: the system clock
   std::shared_ptr<NodeMetrics> metrics;  // empty: nothing counted
   Env* env = nullptr;  // not owned, outlives the node; null: Env::Default()
+  // How the node reaches other nodes' edge ports, and its own edge port
+  // (advertised to them). Empty / 0: it never forwards nor advertises,
+  // and answers ids it does not aggregate by reading the DHT directly.
+  SendFn send_to;
+  uint16_t edge_port = 0;
 };
 
 class Node {

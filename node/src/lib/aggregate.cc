@@ -1,0 +1,238 @@
+// The aggregator role (docs/scaling.md "Roles", "Election", "Adverts"):
+// a node that stores a demand for an id checks whether it is among the
+// id's closest nodes; if so it watches and reads every key of the id and,
+// once warm, advertises itself under the rendezvous key until nobody asks
+// about the id any more.
+#include <spdlog/spdlog.h>
+
+#include "crsp/dht_adapter/keys.h"
+#include "node_impl.h"
+
+namespace crsp::node {
+
+namespace agg = dht::aggregator;
+
+protocol::NodeId NodeImpl::SelfId() {
+  {
+    MutexLock lock(&agg_.mu);
+    if (agg_.self) return *agg_.self;
+  }
+  const protocol::NodeId id = dht_->Info().node_id;  // may wait: no lock
+  MutexLock lock(&agg_.mu);
+  agg_.self = id;
+  return id;
+}
+
+void NodeImpl::CheckRole(uint16_t resource,
+                         std::vector<protocol::NodeId> suspects) {
+  const uint64_t now = Now();
+  {
+    MutexLock lock(&agg_.mu);
+    if (agg_.aggregating.count(resource) || agg_.checking.count(resource)) {
+      return;
+    }
+    // A demand naming suspects is news; a plain one within an interval of
+    // the last check is not (every querying node may demand).
+    auto last = agg_.checked_at.find(resource);
+    if (suspects.empty() && last != agg_.checked_at.end() &&
+        now < last->second + agg::kDemandInterval.count()) {
+      return;
+    }
+    agg_.checked_at[resource] = now;
+    agg_.checking.insert(resource);
+  }
+  dht_->GetRendezvous(
+      resource, [this, resource, suspects = std::move(suspects)](
+                    std::vector<agg::RendezvousValue>,
+                    std::vector<agg::SearchNode> searched) {
+        std::vector<protocol::NodeId> others;
+        for (const agg::SearchNode& node : searched) {
+          if (std::find(suspects.begin(), suspects.end(), node.id) ==
+              suspects.end()) {
+            others.push_back(node.id);
+          }
+        }
+        const bool elected = agg::AmongClosest(agg::RendezvousKey(resource),
+                                               SelfId(), others);
+        {
+          MutexLock lock(&agg_.mu);
+          agg_.checking.erase(resource);
+        }
+        if (elected) BecomeAggregator(resource);
+      });
+}
+
+bool NodeImpl::BecomeAggregator(uint16_t resource) {
+  {
+    MutexLock lock(&reads_.mu);
+    if (!AdmitResourceLocked(resource)) return false;
+  }
+  {
+    MutexLock lock(&agg_.mu);
+    if (agg_.aggregating.count(resource)) return true;
+    Aggregated& role = agg_.aggregating[resource];
+    role.since = role.asked = role.checked = Now();
+  }
+  spdlog::info("aggregating resource id {:04x}", resource);
+  auto fetch = std::make_shared<ColdFetch>();
+  fetch->resource = resource;
+  fetch->bucket = dht::kPriceBuckets - 1;
+  fetch->answered = true;  // nobody waits for it
+  bool warm;
+  {
+    MutexLock lock(&reads_.mu);
+    warm = WarmLocked(resource, fetch->bucket);
+    if (!warm) {
+      if (reads_.fetching.count(resource) == 0) {
+        reads_.fetching[resource] = fetch;
+        ++reads_.cold_fetches;
+      } else {
+        fetch.reset();  // one already runs; OnResourceWarm follows it
+      }
+    }
+  }
+  if (warm) {
+    OnResourceWarm(resource);
+  } else if (fetch) {
+    StartColdFetch(resource, UINT32_MAX, fetch);
+  }
+  return true;
+}
+
+void NodeImpl::OnResourceWarm(uint16_t resource) {
+  {
+    MutexLock lock(&reads_.mu);
+    if (!WarmLocked(resource, dht::kPriceBuckets - 1)) return;
+  }
+  uint64_t since;
+  {
+    MutexLock lock(&agg_.mu);
+    auto role = agg_.aggregating.find(resource);
+    if (role == agg_.aggregating.end() || role->second.warm) return;
+    role->second.warm = true;
+    since = role->second.since;
+  }
+  spdlog::info("resource id {:04x} warm: advertising", resource);
+  Advertise(resource, since);
+}
+
+void NodeImpl::Advertise(uint16_t resource, uint64_t since) {
+  if (edge_port_ == 0) return;  // nobody could reach this node's answers
+  agg::Advert advert;
+  advert.resource = resource;
+  advert.node = SelfId();
+  advert.port = edge_port_;
+  advert.warm_since = since;
+  {
+    MutexLock lock(&agg_.mu);
+    auto role = agg_.aggregating.find(resource);
+    if (role == agg_.aggregating.end()) return;
+    role->second.advertised = Now();
+  }
+  dht_->PutRendezvous(resource, agg::EncodeAdvert(advert), [resource](bool ok) {
+    if (!ok) spdlog::warn("advert for resource id {:04x} not stored", resource);
+  });
+}
+
+void NodeImpl::Demand(uint16_t resource,
+                      std::vector<protocol::NodeId> suspects) {
+  const uint64_t now = Now();
+  {
+    MutexLock lock(&agg_.mu);
+    auto last = agg_.demanded_at.find(resource);
+    if (suspects.empty() && last != agg_.demanded_at.end() &&
+        now < last->second + agg::kDemandInterval.count()) {
+      return;
+    }
+    agg_.demanded_at[resource] = now;
+  }
+  spdlog::debug("demanding aggregators for resource id {:04x} ({} suspects)",
+                resource, suspects.size());
+  dht_->PutRendezvous(resource,
+                      agg::EncodeDemand({resource, std::move(suspects)}),
+                      [](bool) {});
+}
+
+void NodeImpl::TickAggregation(uint64_t now) {
+  std::vector<std::pair<uint16_t, uint64_t>> advertise;
+  std::vector<uint16_t> resign, recheck, rewarm;
+  {
+    MutexLock lock(&agg_.mu);
+    for (auto& [resource, role] : agg_.aggregating) {
+      if (now >= role.asked + kIdleResignSec) {
+        resign.push_back(resource);
+      } else if (!role.warm) {
+        rewarm.push_back(resource);
+      } else if (now >= role.advertised + agg::kAdvertRefresh.count()) {
+        advertise.emplace_back(resource, role.since);
+      }
+      if (now >= role.checked + kRoleRecheckSec) {
+        role.checked = now;
+        recheck.push_back(resource);
+      }
+    }
+    for (auto it = agg_.failed_until.begin(); it != agg_.failed_until.end();) {
+      it = now >= it->second ? agg_.failed_until.erase(it) : std::next(it);
+    }
+    for (auto it = agg_.verified.begin(); it != agg_.verified.end();) {
+      it = now >= it->second ? agg_.verified.erase(it) : std::next(it);
+    }
+  }
+  for (uint16_t resource : resign) Resign(resource);
+  for (const auto& [resource, since] : advertise) Advertise(resource, since);
+  for (uint16_t resource : rewarm) {
+    // An incomplete warm-up (a slow DHT) is started again once it ended.
+    bool idle;
+    {
+      MutexLock lock(&reads_.mu);
+      idle = reads_.fetching.count(resource) == 0;
+    }
+    if (idle) {
+      {
+        MutexLock lock(&agg_.mu);
+        agg_.aggregating.erase(resource);
+      }
+      BecomeAggregator(resource);
+    }
+  }
+  for (uint16_t resource : recheck) {
+    dht_->GetRendezvous(
+        resource, [this, resource](std::vector<agg::RendezvousValue>,
+                                   std::vector<agg::SearchNode> searched) {
+          std::vector<protocol::NodeId> others;
+          for (const agg::SearchNode& node : searched) {
+            others.push_back(node.id);
+          }
+          // Closer nodes joined: they take over at the next demand; this
+          // node's last advert lapses within kAdvertLifetime.
+          if (!agg::AmongClosest(agg::RendezvousKey(resource), SelfId(),
+                                 others)) {
+            Resign(resource);
+          }
+        });
+  }
+}
+
+void NodeImpl::Resign(uint16_t resource) {
+  {
+    MutexLock lock(&agg_.mu);
+    if (agg_.aggregating.erase(resource) == 0) return;
+  }
+  spdlog::info("no longer aggregating resource id {:04x}", resource);
+  dht_->Unwatch(resource);
+  // The index keeps this node's own offers of the id: the write path's
+  // ownership checks read them there.
+  MutexLock write_lock(&writes_.mu);
+  MutexLock read_lock(&reads_.mu);
+  reads_.warm.erase(resource);
+  reads_.watched.erase(resource);
+  reads_.index.DropResource(resource);
+  const uint64_t now = Now();
+  for (const JournalEntry& entry : writes_.local.All()) {
+    if (entry.record.offer.resource == resource) {
+      reads_.index.Apply(entry.record, now);
+    }
+  }
+}
+
+}  // namespace crsp::node

@@ -1,0 +1,446 @@
+// Queries for ids this node does not aggregate (docs/scaling.md "Querying
+// node"): forwarded to the id's aggregators (0x40), whose answers (0x41)
+// go back to the buyer once this node verified their signed offers; with
+// no aggregator to answer, a direct read of the id's keys. And the
+// aggregator's side: answering forwarded queries from the index.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+
+#include "crsp/dht_adapter/keys.h"
+#include "node_impl.h"
+#include "query_engine.h"
+#include "source_prefix.h"
+
+namespace crsp::node {
+namespace {
+
+namespace agg = dht::aggregator;
+
+// The highest price in the bucket of `price`: reading up to it costs the
+// same keys.
+uint32_t BucketTop(uint32_t price) {
+  const uint32_t bucket = dht::PriceBucket(price);
+  // 64-bit: in 32 bits, hi - lo + 1 wraps to 0 for price 0.
+  uint64_t lo = price, hi = UINT32_MAX;
+  while (lo < hi) {  // largest p with PriceBucket(p) == bucket
+    const uint64_t mid = lo + (hi - lo + 1) / 2;
+    if (dht::PriceBucket(static_cast<uint32_t>(mid)) == bucket) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return static_cast<uint32_t>(lo);
+}
+
+// An offer's fields as a key of AggregationState::verified.
+std::vector<std::byte> OfferBytes(const protocol::Offer& offer) {
+  std::vector<std::byte> key;
+  key.reserve(72);
+  auto put = [&key](const auto& field) {
+    const auto* bytes = reinterpret_cast<const std::byte*>(&field);
+    key.insert(key.end(), bytes, bytes + sizeof field);
+  };
+  put(offer.device);
+  put(offer.contact);
+  put(offer.contact_port);
+  put(offer.device_kind);
+  put(offer.currency);
+  put(offer.resource);
+  put(offer.unit);
+  put(offer.quantity);
+  put(offer.price);
+  put(offer.valid_from);
+  put(offer.valid_until);
+  return key;
+}
+
+// A direct read of a query's ids (DirectRead): what arrived, per id.
+struct DirectReadState {
+  Request request;
+  size_t outstanding = 0;
+  bool complete = true;
+  std::vector<dht::OfferRecord> records;
+};
+
+}  // namespace
+
+bool NodeImpl::AggregatedHere(const protocol::QueryRequest& query) {
+  const uint64_t now = Now();
+  MutexLock lock(&agg_.mu);
+  for (const protocol::QueryEntry& entry : query.entries) {
+    auto role = agg_.aggregating.find(entry.resource);
+    if (role == agg_.aggregating.end() || !role->second.warm) return false;
+  }
+  for (const protocol::QueryEntry& entry : query.entries) {
+    agg_.aggregating[entry.resource].asked = now;
+  }
+  return true;
+}
+
+void NodeImpl::ForwardQuery(Request& request, uint16_t resource) {
+  const uint64_t now = Now();
+  std::shared_ptr<PendingForward> forward;
+  bool read_adverts = false;
+  {
+    MutexLock lock(&agg_.mu);
+    auto cached = agg_.adverts.find(resource);
+    if (cached == agg_.adverts.end() ||
+        now >= cached->second.read_at + agg::kAdvertCache.count()) {
+      read_adverts = true;
+    } else {
+      forward = std::make_shared<PendingForward>();
+      forward->resource = resource;
+      for (const agg::ForwardTarget& target : cached->second.targets) {
+        auto failed = agg_.failed_until.find(target.node);
+        if (failed == agg_.failed_until.end() || now >= failed->second) {
+          forward->targets.push_back(target);
+        }
+      }
+    }
+  }
+  if (read_adverts) {
+    // Also when this node cannot forward: it learns whether it should
+    // aggregate the id itself (a lone node always should).
+    dht_->GetRendezvous(
+        resource, [this, request = std::move(request), resource](
+                      std::vector<agg::RendezvousValue> values,
+                      std::vector<agg::SearchNode> searched) mutable {
+          OnAdverts(std::move(request), resource, std::move(values),
+                    std::move(searched));
+        });
+    return;
+  }
+  forward->request = std::move(request);
+  SendForward(forward);
+}
+
+void NodeImpl::OnAdverts(Request request, uint16_t resource,
+                         std::vector<agg::RendezvousValue> values,
+                         std::vector<agg::SearchNode> searched) {
+  const protocol::NodeId self = SelfId();
+  const protocol::NodeId key = agg::RendezvousKey(resource);
+  std::vector<agg::Advert> adverts;
+  for (const agg::RendezvousValue& value : values) {
+    if (value.kind == agg::RendezvousValue::Kind::kAdvert) {
+      adverts.push_back(value.advert);
+    }
+  }
+  std::vector<agg::ForwardTarget> targets =
+      agg::UsableAdverts(key, resource, adverts, searched);
+  std::vector<protocol::NodeId> ids;
+  for (const agg::SearchNode& node : searched) ids.push_back(node.id);
+  // This node may itself be one of the closest: then it aggregates the id
+  // (a lone node, a small cluster) without waiting for a demand.
+  if (agg::AmongClosest(key, self, ids)) BecomeAggregator(resource);
+  if (targets.size() < agg::kAggregators) Demand(resource, {});
+
+  auto forward = std::make_shared<PendingForward>();
+  forward->resource = resource;
+  forward->request = std::move(request);
+  const uint64_t now = Now();
+  {
+    MutexLock lock(&agg_.mu);
+    agg_.adverts[resource] = AdvertCache{targets, now};
+    for (const agg::ForwardTarget& target : targets) {
+      auto failed = agg_.failed_until.find(target.node);
+      if (failed == agg_.failed_until.end() || now >= failed->second) {
+        forward->targets.push_back(target);
+      }
+    }
+  }
+  // Warm here already (an inline DHT, a node that just took over): the
+  // index answers exactly.
+  const auto& query =
+      std::get<protocol::QueryRequest>(forward->request.decoded.packet.body);
+  if (AggregatedHere(query)) {
+    AnswerQuery(forward->request);
+    return;
+  }
+  SendForward(forward);
+}
+
+void NodeImpl::SendForward(const std::shared_ptr<PendingForward>& forward) {
+  if (!send_to_ || forward->next >= forward->targets.size()) {
+    // Nobody to forward to: demand aggregators (naming the ones that did
+    // not answer) and read the keys directly.
+    if (!forward->failed.empty()) {
+      Demand(forward->resource, forward->failed);
+    }
+    DirectRead(std::move(forward->request));
+    return;
+  }
+  const agg::ForwardTarget& target = forward->targets[forward->next];
+  {
+    MutexLock lock(&agg_.mu);
+    forward->txid = agg_.next_txid++;
+    agg_.forwards[forward->txid] = forward;
+  }
+  protocol::PeerPacket packet =
+      protocol::ForwardedQueryFor(forward->request.decoded.packet, forward->txid);
+  const bool sign = packet.header.check == wire::CheckType::kEd25519;
+  std::vector<std::byte> bytes =
+      protocol::EncodePeer(packet, sign ? &key_ : nullptr);
+  if (bytes.empty() || bytes.size() > forward->request.datagram.size()) {
+    // Never more bytes to a third party than the buyer sent.
+    {
+      MutexLock lock(&agg_.mu);
+      agg_.forwards.erase(forward->txid);
+    }
+    forward->next = forward->targets.size();
+    SendForward(forward);
+    return;
+  }
+  BeginInFlight();
+  send_to_(Sender{target.address, target.port}, std::move(bytes));
+  const uint32_t txid = forward->txid;
+  timers_->After(std::chrono::duration_cast<std::chrono::milliseconds>(
+                     agg::kForwardTimeout),
+                 [this, txid] { OnForwardTimeout(txid); });
+}
+
+void NodeImpl::OnForwardTimeout(uint32_t txid) {
+  std::shared_ptr<PendingForward> forward;
+  {
+    MutexLock lock(&agg_.mu);
+    auto it = agg_.forwards.find(txid);
+    if (it == agg_.forwards.end()) return;  // answered
+    forward = it->second;
+    agg_.forwards.erase(it);
+    const agg::ForwardTarget& target = forward->targets[forward->next];
+    agg_.failed_until[target.node] = Now() + agg::kAdvertCache.count();
+  }
+  EndInFlight();
+  forward->failed.push_back(forward->targets[forward->next].node);
+  ++forward->next;
+  SendForward(forward);
+}
+
+void NodeImpl::HandlePeerDatagram(std::span<const std::byte> datagram,
+                                  const Sender& from, ReplyFn reply) {
+  protocol::PeerDecodeResult decoded = protocol::DecodePeer(datagram);
+  if (decoded.status != wire::Status::kOk) {
+    // A peer's bad message gets no answer: peers are not clients, and an
+    // answer could be aimed at a third party.
+    spdlog::debug("peer {} port {}: {} ({})", LogAddress{from.address},
+                  from.port, wire::StatusName(decoded.status), decoded.detail);
+    metrics_->Dropped(DropReason::kUndecodable);
+    return;
+  }
+  if (decoded.packet.header.type == wire::kTypeForwardedQuery) {
+    AnswerForwardedQuery(decoded.packet, from, std::move(reply));
+  } else {
+    OnForwardedAnswer(decoded.packet, from);
+  }
+}
+
+void NodeImpl::AnswerForwardedQuery(const protocol::PeerPacket& packet,
+                                    const Sender& from, ReplyFn reply) {
+  const auto& query = std::get<protocol::QueryRequest>(packet.body);
+  const uint16_t resource = query.entries.front().resource;
+  const uint64_t now = Now();
+  protocol::PeerPacket answer;
+  answer.header = packet.header;
+  answer.header.type = wire::kTypeForwardedAnswer;
+  answer.header.status = wire::Status::kIncomplete;
+  bool warm;
+  {
+    MutexLock lock(&agg_.mu);
+    auto role = agg_.aggregating.find(resource);
+    warm = role != agg_.aggregating.end() && role->second.warm;
+    if (warm) role->second.asked = now;
+  }
+  if (warm) {
+    MutexLock lock(&reads_.mu);
+    answer.body =
+        RunQuery(reads_.index, query, now, OffersPerAnswer(packet.header.check));
+    answer.header.status = ReadEverythingLocked(query)
+                               ? wire::Status::kOk
+                               : wire::Status::kIncomplete;
+  } else {
+    answer.body = protocol::QueryAnswer{};
+  }
+  const bool sign = answer.header.check == wire::CheckType::kEd25519;
+  std::vector<std::byte> bytes =
+      protocol::EncodePeer(answer, sign ? &key_ : nullptr);
+  if (bytes.empty()) return;
+  bool within_budget;
+  {
+    MutexLock lock(&budgets_.mu);
+    within_budget =
+        budgets_.peers.TryConsume(SourcePrefix(from.address), bytes.size(), now);
+  }
+  if (!within_budget) {
+    metrics_->Dropped(DropReason::kBudget);
+    return;
+  }
+  reply(std::move(bytes));
+}
+
+void NodeImpl::OnForwardedAnswer(const protocol::PeerPacket& packet,
+                                 const Sender& from) {
+  std::shared_ptr<PendingForward> forward;
+  {
+    MutexLock lock(&agg_.mu);
+    auto it = agg_.forwards.find(packet.header.txid);
+    if (it == agg_.forwards.end()) return;  // late, or never asked
+    const agg::ForwardTarget& target =
+        it->second->targets[it->second->next];
+    // Only the aggregator asked may answer.
+    if (target.address != from.address || target.port != from.port) return;
+    forward = it->second;
+    agg_.forwards.erase(it);
+  }
+  EndInFlight();
+  if (packet.header.status != wire::Status::kOk) {
+    // Not warm (it just took over, or resigned): the next one, at once.
+    forward->failed.push_back(forward->targets[forward->next].node);
+    ++forward->next;
+    SendForward(forward);
+    return;
+  }
+  protocol::Packet answer =
+      protocol::BuyerAnswerFrom(packet, forward->request.decoded.packet.header);
+  AnswerVerified(std::move(forward->request), std::move(answer));
+}
+
+void NodeImpl::AnswerVerified(Request request, protocol::Packet answer) {
+  auto& body = std::get<protocol::QueryAnswer>(answer.body);
+  const uint64_t now = Now();
+  std::vector<size_t> unverified;
+  {
+    MutexLock lock(&agg_.mu);
+    for (size_t i = 0; i < body.offers.size(); ++i) {
+      if ((body.offers[i].flags & wire::kOfferFlagSigned) == 0) continue;
+      auto known = agg_.verified.find(OfferBytes(body.offers[i]));
+      if (known == agg_.verified.end() || now >= known->second) {
+        unverified.push_back(i);
+      }
+    }
+  }
+  if (unverified.empty()) {
+    Send(request, answer);
+    return;
+  }
+  // Read each flagged offer's record where it is stored and verify it
+  // here: an aggregator's word is not enough to vouch for a signature.
+  struct Verifying {
+    Request request;
+    protocol::Packet answer;
+    std::vector<size_t> unverified;
+    size_t outstanding = 0;
+    Mutex mu;
+  };
+  auto state = std::make_shared<Verifying>();
+  state->request = std::move(request);
+  state->answer = std::move(answer);
+  state->unverified = unverified;
+  state->outstanding = unverified.size();
+  BeginInFlight();
+  for (size_t i : unverified) {
+    const protocol::Offer offer =
+        std::get<protocol::QueryAnswer>(state->answer.body).offers[i];
+    dht_->FetchKeyOf(
+        offer, kVerifyDeadline,
+        [this, state, i, offer](std::vector<dht::OfferRecord> records, bool) {
+          bool ok = false;
+          for (const dht::OfferRecord& record : records) {
+            protocol::Offer stored = record.offer;
+            stored.flags |= wire::kOfferFlagSigned;
+            if (!record.signed_request.empty() && stored == offer &&
+                dht::VerifyRecordSignature(record)) {
+              ok = true;
+              break;
+            }
+          }
+          bool last;
+          {
+            MutexLock lock(&state->mu);
+            auto& offers =
+                std::get<protocol::QueryAnswer>(state->answer.body).offers;
+            if (ok) {
+              MutexLock agg_lock(&agg_.mu);
+              agg_.verified[OfferBytes(offer)] = offer.valid_until;
+            } else {
+              offers[i].flags &= ~wire::kOfferFlagSigned;
+              state->answer.header.status = wire::Status::kIncomplete;
+            }
+            last = --state->outstanding == 0;
+          }
+          if (!last) return;
+          Send(state->request, state->answer);
+          EndInFlight();
+        });
+  }
+}
+
+void NodeImpl::DirectRead(Request request) {
+  const auto& query =
+      std::get<protocol::QueryRequest>(request.decoded.packet.body);
+  std::map<uint16_t, uint32_t> tops;  // resource -> price to read up to
+  for (const protocol::QueryEntry& entry : query.entries) {
+    uint32_t& top = tops[entry.resource];
+    top = std::max(top, BucketTop(entry.max_price));
+  }
+  bool admitted;
+  {
+    MutexLock lock(&agg_.mu);
+    admitted = agg_.direct_reads + tops.size() <= kMaxColdFetches;
+    if (admitted) agg_.direct_reads += tops.size();
+  }
+  if (!admitted) {
+    // Too many direct reads at once: INCOMPLETE, with nothing read.
+    protocol::Packet answer{
+        protocol::AnswerHeaderFor(request.decoded.packet.header,
+                                  wire::Status::kIncomplete),
+        protocol::QueryAnswer{}};
+    Send(request, answer);
+    return;
+  }
+  auto state = std::make_shared<DirectReadState>();
+  state->request = std::move(request);
+  state->outstanding = tops.size();
+  auto mu = std::make_shared<Mutex>();
+  BeginInFlight();
+  for (const auto& [resource, top] : tops) {
+    dht_->Fetch(
+        resource, top, {kColdFetchDeadline, kColdFetchDeadline},
+        [this, state, mu](const std::vector<dht::OfferRecord>& records,
+                          bool complete) {
+          bool last;
+          {
+            MutexLock lock(mu.get());
+            state->records.insert(state->records.end(), records.begin(),
+                                  records.end());
+            state->complete = state->complete && complete;
+            last = --state->outstanding == 0;
+          }
+          {
+            MutexLock lock(&agg_.mu);
+            --agg_.direct_reads;
+          }
+          if (!last) return;
+          OfferIndex read;
+          const uint64_t now = Now();
+          for (const dht::OfferRecord& record : state->records) {
+            read.Apply(record, now);
+          }
+          const protocol::Header& header =
+              state->request.decoded.packet.header;
+          const auto& q =
+              std::get<protocol::QueryRequest>(state->request.decoded.packet.body);
+          protocol::Packet answer{
+              protocol::AnswerHeaderFor(header, state->complete
+                                                    ? wire::Status::kOk
+                                                    : wire::Status::kIncomplete),
+              RunQuery(read, q, now, OffersPerAnswer(header.check))};
+          Send(state->request, answer);
+          EndInFlight();
+        },
+        [](const std::vector<dht::OfferRecord>&, dht::Dht::FetchProgress) {});
+  }
+}
+
+}  // namespace crsp::node
