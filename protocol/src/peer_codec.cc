@@ -60,8 +60,8 @@ void ReadForwardedAnswer(const Header& h, std::span<const std::byte> datagram,
       Set(result, Status::kMalformed, "error answer with a body");
       return;
     }
-  } else if (bytes.size() != wire::kAnswerDescriptorSize +
-                                 wire::kOfferSize * size_t{h.count}) {
+  } else if (bytes.size() !=
+             wire::kAnswerDescriptorSize + wire::kOfferSize * size_t{h.count}) {
     // Also an OK or INCOMPLETE answer without its descriptor.
     Set(result, Status::kMalformed, "body size does not match item count");
     return;
@@ -80,7 +80,8 @@ void ReadForwardedAnswer(const Header& h, std::span<const std::byte> datagram,
   Body body;
   internal::BodyStatus read = internal::ReadBody(
       wire::PacketKind::kQueryAnswer, h, bytes, DecodeLimits{}, body);
-  if (read.status != Status::kOk || !std::holds_alternative<QueryAnswer>(body)) {
+  if (read.status != Status::kOk ||
+      !std::holds_alternative<QueryAnswer>(body)) {
     // Not reached: the layout was checked above.
     Set(result, Status::kMalformed, "body size does not match item count");
     return;
@@ -169,9 +170,8 @@ PeerPacket ForwardedQueryFor(const Packet& buyer, uint32_t txid) {
 
 Packet BuyerAnswerFrom(const PeerPacket& forwarded, const Header& buyer) {
   const auto* answer = std::get_if<QueryAnswer>(&forwarded.body);
-  Header h = AnswerHeaderFor(buyer, answer != nullptr
-                                        ? forwarded.header.status
-                                        : Status::kInternal);
+  Header h = AnswerHeaderFor(
+      buyer, answer != nullptr ? forwarded.header.status : Status::kInternal);
   h.protocol = static_cast<uint8_t>(wire::Protocol::kInquiry);
   h.type = wire::kTypeQueryAnswer;
   Packet packet{h, std::monostate{}};
