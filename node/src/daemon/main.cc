@@ -69,8 +69,17 @@ int Run(const NodeConfig& config, const sigset_t& stop_signals) {
                                                      LogFromDht, metrics);
   const crsp::dht::OpenDhtDht* dht_view = dht.get();  // owned by the node
   const uint16_t dht_port = dht->port();
-  std::unique_ptr<crsp::node::Node> node = crsp::node::Node::Create(
-      config, crsp::node::NodeContext{std::move(dht), {}, metrics});
+  crsp::node::NodeContext context;
+  context.dht = std::move(dht);
+  context.metrics = metrics;
+  // The server outlives the node (declared first, destroyed last).
+  context.send_to = [&server](const crsp::node::Sender& to,
+                              std::vector<std::byte> datagram) {
+    server.SendTo(to, datagram);
+  };
+  context.edge_port = server.port();
+  std::unique_ptr<crsp::node::Node> node =
+      crsp::node::Node::Create(config, std::move(context));
   if (metrics) {
     server.CountAnswers(metrics.get());
     metrics->SampleDhtWith([dht_view] {

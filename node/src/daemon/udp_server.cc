@@ -108,6 +108,16 @@ std::string UdpServer::address() const {
   return support::FormatEndpoint(support::FromSockaddr(bound));
 }
 
+void UdpServer::SendTo(const Sender& to,
+                       std::span<const std::byte> datagram) const {
+  sockaddr_in6 addr{};
+  addr.sin6_family = AF_INET6;
+  std::memcpy(&addr.sin6_addr, to.address.data(), 16);
+  addr.sin6_port = htons(to.port);
+  sendto(socket_->fd, datagram.data(), datagram.size(), MSG_DONTWAIT,
+         reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+}
+
 void UdpServer::Run(const Handler& handle, const std::function<void()>& tick,
                     std::chrono::milliseconds tick_every) {
   // One buffer per batch slot, each as large as any accepted datagram (+1

@@ -51,6 +51,9 @@ class UdpServer {
   // about every `tick_every`.
   void Run(const Handler& handle, const std::function<void()>& tick,
            std::chrono::milliseconds tick_every);
+  // Sends `datagram` to `to` from the edge socket (the node's forwarded
+  // queries, docs/scaling.md). Safe from any thread; never blocks.
+  void SendTo(const Sender& to, std::span<const std::byte> datagram) const;
   // Makes Run return soon. Safe from any thread.
   void Stop() { stop_ = true; }
 

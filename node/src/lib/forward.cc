@@ -36,12 +36,11 @@ uint32_t BucketTop(uint32_t price) {
 }
 
 // An offer's fields as a key of AggregationState::verified.
-std::vector<std::byte> OfferBytes(const protocol::Offer& offer) {
-  std::vector<std::byte> key;
+std::string OfferBytes(const protocol::Offer& offer) {
+  std::string key;
   key.reserve(72);
   auto put = [&key](const auto& field) {
-    const auto* bytes = reinterpret_cast<const std::byte*>(&field);
-    key.insert(key.end(), bytes, bytes + sizeof field);
+    key.append(reinterpret_cast<const char*>(&field), sizeof field);
   };
   put(offer.device);
   put(offer.contact);

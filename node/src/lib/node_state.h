@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "answer_cache.h"
@@ -176,7 +177,7 @@ struct AggregationState {
   size_t direct_reads GUARDED_BY(mu) = 0;  // running
   // Signed offers of forwarded answers this node re-verified itself, by
   // their 72 bytes, valid until their valid_until.
-  std::map<std::vector<std::byte>, uint64_t> verified GUARDED_BY(mu);
+  std::map<std::string, uint64_t> verified GUARDED_BY(mu);
   // This node's DHT id, once known (DhtInfo).
   std::optional<protocol::NodeId> self GUARDED_BY(mu);
 };
