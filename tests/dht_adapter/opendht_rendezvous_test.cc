@@ -418,6 +418,8 @@ TEST_F(ThreeNodes, IsPeerNamesTheAddressOfABootstrappedPeerOnly) {
   ASSERT_EQ(inet_pton(AF_INET6, "fd00::1", fd00_1.data()), 1);
   EXPECT_TRUE(WaitUntil([&] { return c_->IsPeer(kLoopback6); }, 5s));
   EXPECT_FALSE(c_->IsPeer(fd00_1));
+  c_->Shutdown(1s);
+  EXPECT_FALSE(c_->IsPeer(kLoopback6));  // no routing table any more
 }
 
 TEST(OpenDhtRendezvous, ANodeAloneReadsItsOwnValueAndNamesNoNode) {
