@@ -481,6 +481,10 @@ void OpenDhtDht::Shutdown(std::chrono::milliseconds timeout) {
     impl_->Log(DhtLogLevel::kWarning, "DHT: shutdown timed out");
   }
   impl_->runner.join();
+  {
+    std::lock_guard lock(impl_->peers_mu);
+    impl_->peer_addresses.clear();  // no routing table any more
+  }
   // Fails every put still unfinished, on the task thread like every other
   // done, then runs what is left there: every outstanding done is called.
   impl_->tasks.Post([impl = impl_] { impl->ReapPuts(/*all=*/true); });

@@ -12,8 +12,8 @@ namespace {
 
 using wire::Status;
 
-// Records the outcome; callers then `return result;` so the result is
-// built in place.
+// Records the outcome in the caller's result, which is built in place and
+// never copied.
 void Set(PeerDecodeResult& result, Status status, std::string_view detail) {
   result.status = status;
   result.detail = detail;

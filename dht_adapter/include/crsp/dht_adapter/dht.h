@@ -92,8 +92,10 @@ class Dht {
                              std::function<void(bool ok)> done) = 0;
   // From now on, `demand` runs for every demand this node accepts to
   // store under a rendezvous key (the rendezvous type's store policy, on
-  // the storing node; a node's own puts skip its own policy). Set once,
-  // before Start/use; runs on a DHT thread and must not block.
+  // the storing node). OpenDhtDht: a node's own put skips its own policy,
+  // so the demands a node puts reach the other storers' hooks, not its
+  // own; InMemoryDht, one store for everyone, runs it for every demand.
+  // Set once, before Start/use; runs on a DHT thread and must not block.
   virtual void OnDemand(
       std::function<void(const aggregator::Demand& demand)> demand) = 0;
   // Cancels every Watch of `resource` (every listen on its keys); records

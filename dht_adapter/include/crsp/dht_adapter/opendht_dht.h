@@ -128,7 +128,7 @@ class OpenDhtDht final : public Dht {
   void FetchKeyOf(const protocol::Offer& offer,
                   std::chrono::milliseconds deadline, FetchDone done) override;
   // From a snapshot of the routing table's good nodes (both families),
-  // taken every second.
+  // taken every second; false for every address after Shutdown.
   bool IsPeer(const protocol::Ipv6Address& address) const override;
   DhtInfo Info() const override;
   // Waits for OpenDHT's shutdown (which saves dht.state when persisting) at
