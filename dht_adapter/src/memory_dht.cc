@@ -152,8 +152,10 @@ void InMemoryDht::Shutdown(std::chrono::milliseconds timeout) {
 void InMemoryDht::GetRendezvous(uint16_t resource, RendezvousDone done) {
   const uint64_t now = now_();
   std::vector<aggregator::RendezvousValue> values;
+  std::vector<aggregator::SearchNode> searched;
   {
     std::lock_guard lock(mu_);
+    searched = searched_;
     auto it = rendezvous_.find(resource);
     if (it != rendezvous_.end()) {
       std::erase_if(it->second, [now](const auto& entry) {
@@ -164,7 +166,7 @@ void InMemoryDht::GetRendezvous(uint16_t resource, RendezvousDone done) {
       }
     }
   }
-  done(std::move(values), {});
+  done(std::move(values), std::move(searched));
 }
 
 void InMemoryDht::StoreRendezvous(const aggregator::RendezvousValue& value) {
@@ -236,6 +238,11 @@ void InMemoryDht::FetchKeyOf(const protocol::Offer& offer,
 bool InMemoryDht::IsPeer(const protocol::Ipv6Address& address) const {
   std::lock_guard lock(mu_);
   return peers_.contains(address);
+}
+
+void InMemoryDht::SetSearched(std::vector<aggregator::SearchNode> nodes) {
+  std::lock_guard lock(mu_);
+  searched_ = std::move(nodes);
 }
 
 void InMemoryDht::AddPeer(const protocol::Ipv6Address& address) {

@@ -79,6 +79,47 @@ bool NodeImpl::AggregatedHere(const protocol::QueryRequest& query) {
   return true;
 }
 
+bool NodeImpl::BeginQuery(const Request& request) {
+  MutexLock lock(&agg_.mu);
+  return agg_.running
+      .emplace(request.from.address, request.from.port,
+               request.decoded.packet.header.txid)
+      .second;
+}
+
+void NodeImpl::SendQueryAnswer(const Request& request,
+                               const protocol::Packet& answer) {
+  {
+    MutexLock lock(&agg_.mu);
+    agg_.running.erase({request.from.address, request.from.port,
+                        request.decoded.packet.header.txid});
+  }
+  Send(request, answer);
+}
+
+void NodeImpl::CheckSelf(uint16_t resource) {
+  const uint64_t now = Now();
+  {
+    MutexLock lock(&agg_.mu);
+    if (agg_.aggregating.count(resource)) return;
+    auto last = agg_.self_checked_at.find(resource);
+    if (last != agg_.self_checked_at.end() &&
+        now < last->second + agg::kAdvertCache.count()) {
+      return;
+    }
+    agg_.self_checked_at[resource] = now;
+  }
+  dht_->GetRendezvous(resource, [this, resource](
+                                    std::vector<agg::RendezvousValue>,
+                                    std::vector<agg::SearchNode> searched) {
+    std::vector<protocol::NodeId> ids;
+    for (const agg::SearchNode& node : searched) ids.push_back(node.id);
+    if (agg::AmongClosest(agg::RendezvousKey(resource), SelfId(), ids)) {
+      BecomeAggregator(resource);
+    }
+  });
+}
+
 void NodeImpl::ForwardQuery(Request& request, uint16_t resource) {
   const uint64_t now = Now();
   std::shared_ptr<PendingForward> forward;
@@ -155,6 +196,12 @@ void NodeImpl::OnAdverts(Request request, uint16_t resource,
   const auto& query =
       std::get<protocol::QueryRequest>(forward->request.decoded.packet.body);
   if (AggregatedHere(query)) {
+    {
+      MutexLock lock(&agg_.mu);
+      agg_.running.erase({forward->request.from.address,
+                          forward->request.from.port,
+                          forward->request.decoded.packet.header.txid});
+    }
     AnswerQuery(forward->request);
     return;
   }
@@ -320,7 +367,7 @@ void NodeImpl::AnswerVerified(Request request, protocol::Packet answer) {
     }
   }
   if (unverified.empty()) {
-    Send(request, answer);
+    SendQueryAnswer(request, answer);
     return;
   }
   // Read each flagged offer's record where it is stored and verify it
@@ -369,7 +416,7 @@ void NodeImpl::AnswerVerified(Request request, protocol::Packet answer) {
             last = --state->outstanding == 0;
           }
           if (!last) return;
-          Send(state->request, state->answer);
+          SendQueryAnswer(state->request, state->answer);
           EndInFlight();
         });
   }
@@ -386,16 +433,24 @@ void NodeImpl::DirectRead(Request request) {
   bool admitted;
   {
     MutexLock lock(&agg_.mu);
-    admitted = agg_.direct_reads + tops.size() <= kMaxColdFetches;
+    // Only reads already running count: a query's own ids (up to 16) never
+    // keep it from being read.
+    admitted = agg_.direct_reads < kMaxColdFetches;
     if (admitted) agg_.direct_reads += tops.size();
   }
   if (!admitted) {
-    // Too many direct reads at once: INCOMPLETE, with nothing read.
+    // Too many direct reads at once: INCOMPLETE, with what the node holds
+    // (its own offers, and what it aggregates).
     protocol::Packet answer{
         protocol::AnswerHeaderFor(request.decoded.packet.header,
                                   wire::Status::kIncomplete),
-        protocol::QueryAnswer{}};
-    Send(request, answer);
+        {}};
+    {
+      MutexLock lock(&reads_.mu);
+      answer.body = RunQuery(reads_.index, query, Now(),
+                             OffersPerAnswer(answer.header.check));
+    }
+    SendQueryAnswer(request, answer);
     return;
   }
   auto state = std::make_shared<DirectReadState>();
@@ -435,7 +490,7 @@ void NodeImpl::DirectRead(Request request) {
                                                     ? wire::Status::kOk
                                                     : wire::Status::kIncomplete),
               RunQuery(read, q, now, OffersPerAnswer(header.check))};
-          Send(state->request, answer);
+          SendQueryAnswer(state->request, answer);
           EndInFlight();
         },
         [](const std::vector<dht::OfferRecord>&, dht::Dht::FetchProgress) {});

@@ -143,6 +143,15 @@ class NodeImpl final : public Node {
   // Whether every id of `query` is aggregated and warm here (then the
   // index answers it exactly); marks them asked.
   bool AggregatedHere(const protocol::QueryRequest& query) EXCLUDES(agg_.mu);
+  // Registers a buyer's query as running (false: a resend of one that
+  // runs, which gets that one's answer), and sends a running query's
+  // answer, ending it.
+  bool BeginQuery(const Request& request) EXCLUDES(agg_.mu);
+  void SendQueryAnswer(const Request& request, const protocol::Packet& answer)
+      EXCLUDES(agg_.mu, budgets_.mu);
+  // Whether this node should aggregate `resource` itself (among the
+  // closest to its rendezvous key), asked at most once per kAdvertCache.
+  void CheckSelf(uint16_t resource) EXCLUDES(agg_.mu);
   // A query naming one resource id: to its aggregators, else a direct read.
   void ForwardQuery(Request& request, uint16_t resource) EXCLUDES(agg_.mu);
   void OnAdverts(Request request, uint16_t resource,
@@ -169,7 +178,7 @@ class NodeImpl final : public Node {
   void AnswerVerified(Request request, protocol::Packet answer)
       EXCLUDES(agg_.mu);
   // Answers from a read of the query's keys, without keeping them.
-  void DirectRead(Request request) EXCLUDES(agg_.mu);
+  void DirectRead(Request request) EXCLUDES(agg_.mu, reads_.mu);
 
   // --- Writes (write_path.cc) -----------------------------------------------
   // Shared by register and withdraw: the budget for the largest answer,

@@ -24,6 +24,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "answer_cache.h"
@@ -172,6 +173,13 @@ struct AggregationState {
   // Aggregators that did not answer a forwarded query: skipped until then.
   std::map<protocol::NodeId, uint64_t> failed_until GUARDED_BY(mu);
   std::map<uint16_t, uint64_t> demanded_at GUARDED_BY(mu);
+  // When this node last checked whether it should aggregate an id itself
+  // (CheckSelf, for ids of several-id queries).
+  std::map<uint16_t, uint64_t> self_checked_at GUARDED_BY(mu);
+  // Buyer queries being forwarded or read, by (address, port, txid): a
+  // resend while one runs gets that one's answer, not a second read.
+  std::set<std::tuple<protocol::Ipv6Address, uint16_t, uint32_t>> running
+      GUARDED_BY(mu);
   std::map<uint32_t, std::shared_ptr<PendingForward>> forwards GUARDED_BY(mu);
   uint32_t next_txid GUARDED_BY(mu) = 1;
   size_t direct_reads GUARDED_BY(mu) = 0;  // running

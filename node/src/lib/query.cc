@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "crsp/dht_adapter/keys.h"
 #include "node_impl.h"
@@ -43,11 +44,20 @@ void NodeImpl::HandleQuery(Request& request) {
       query.entries.begin(), query.entries.end(),
       [first](const protocol::QueryEntry& e) { return e.resource == first; });
   metrics_->ResourceIdsServed(0, query.entries.size());
+  if (!BeginQuery(request)) return;  // a resend of a query still running
   if (one_id) {
     ForwardQuery(request, first);
-  } else {
-    DirectRead(std::move(request));
+    return;
   }
+  // Several ids: a forward per id would send more bytes than the buyer did
+  // (docs/scaling.md), so they are read directly; meanwhile the node
+  // learns whether it should aggregate them itself.
+  std::set<uint16_t> ids;
+  for (const protocol::QueryEntry& entry : query.entries) {
+    ids.insert(entry.resource);
+  }
+  for (uint16_t resource : ids) CheckSelf(resource);
+  DirectRead(std::move(request));
 }
 
 bool NodeImpl::AdmitResourceLocked(uint16_t resource) {

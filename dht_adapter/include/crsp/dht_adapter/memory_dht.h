@@ -4,7 +4,8 @@
 // (VerifyRecordSignature) and not be past valid_until by the injected clock.
 // Rendezvous values (adverts, demands) are kept per resource and lapse
 // kAdvertLifetime after their put by the same clock. One process is the
-// whole DHT: no search, so GetRendezvous names no nodes.
+// whole DHT: no search, so GetRendezvous names no nodes unless a test
+// says which (SetSearched).
 // Every callback (done, seen, the OnDemand hook) runs inline, before the
 // call returns.
 // Thread-safe, but callbacks must not call back into the same instance
@@ -43,7 +44,8 @@ class InMemoryDht final : public Dht {
   void Fetch(uint16_t resource, uint32_t max_price, FetchDeadlines deadlines,
              FetchDone answer, FetchMore more) override;
   void Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) override;
-  // The values of `resource` not yet lapsed; `searched` is always empty.
+  // The values of `resource` not yet lapsed; `searched` is what
+  // SetSearched set (empty unless a test set it).
   void GetRendezvous(uint16_t resource, RendezvousDone done) override;
   // done(false) for bytes that do not decode as a value of `resource`, and
   // after SetFailPuts(true) or Shutdown. A demand put runs the OnDemand
@@ -70,6 +72,9 @@ class InMemoryDht final : public Dht {
   // under their resource's rendezvous key; a demand runs the OnDemand
   // hook), any others the offer policy, as OpenDHT's value types would.
   bool StoreRaw(const std::string& key_name, std::span<const std::byte> bytes);
+  // The nodes every GetRendezvous names as the ones its search ended on,
+  // as if other nodes were closer to every rendezvous key.
+  void SetSearched(std::vector<aggregator::SearchNode> nodes);
   // Makes IsPeer true for `address` (IPv4 as ::ffff:a.b.c.d).
   void AddPeer(const protocol::Ipv6Address& address);
   // Makes every following Publish fail (done(false, 0)) until reset.
@@ -115,6 +120,7 @@ class InMemoryDht final : public Dht {
   mutable std::map<uint16_t, std::map<uint64_t, StoredRendezvous>> rendezvous_;
   std::function<void(const aggregator::Demand&)> on_demand_;
   std::set<protocol::Ipv6Address> peers_;
+  std::vector<aggregator::SearchNode> searched_;
   uint64_t next_rendezvous_id_ = 1;
   uint64_t next_raw_id_ = 1;
   bool fail_puts_ = false;

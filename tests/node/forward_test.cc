@@ -1,0 +1,288 @@
+// Forwarding (docs/scaling.md "Querying node", "Security") on one node over
+// an InMemoryDht that names other nodes as closer to every rendezvous key:
+// the node forwards a one-id query to the advertised aggregator, relays its
+// answer, never vouches for a signature it did not verify, ignores answers
+// from anyone but the aggregator asked, falls back to a direct read and a
+// demand naming the silent aggregator, and answers node-to-node messages
+// only from DHT peers. And the aggregator's side: forwarded queries
+// answered from its index.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "crsp/dht_adapter/aggregator_role.h"
+#include "crsp/dht_adapter/memory_dht.h"
+#include "crsp/protocol/peer_codec.h"
+#include "node_harness.h"
+
+namespace crsp::node::testing {
+namespace {
+
+namespace agg = dht::aggregator;
+using wire::Status;
+
+constexpr uint16_t kResource = 1;
+
+// A node id at XOR distance `distance` (its last byte) from `key`.
+protocol::NodeId At(const protocol::NodeId& key, uint8_t first,
+                    uint8_t distance) {
+  protocol::NodeId id = key;
+  id[0] ^= first;
+  id[19] ^= distance;
+  return id;
+}
+
+protocol::Ipv6Address Address(uint8_t last) {
+  protocol::Ipv6Address a{};
+  a[0] = 0xFD;
+  a[15] = last;
+  return a;
+}
+
+struct Sent {
+  Sender to;
+  std::vector<std::byte> bytes;
+};
+
+// One node whose DHT says three other nodes are the closest to every
+// rendezvous key; it sends its forwarded queries into `sent`.
+class Forwarding : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    key_ = agg::RendezvousKey(kResource);
+    for (uint8_t k = 0; k < 3; ++k) {
+      closest_.push_back({At(key_, 0, k + 1), Address(k + 1)});
+    }
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "crsp-forward-XXXXXX")
+            .string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    auto dht = std::make_unique<dht::InMemoryDht>(
+        [this] { return now_.load(); }, At(key_, 0xFF, 0));
+    dht_ = dht.get();
+    dht_->SetSearched(closest_);
+    NodeContext context;
+    context.dht = std::move(dht);
+    context.clock = [this] { return now_.load(); };
+    context.send_to = [this](const Sender& to, std::vector<std::byte> bytes) {
+      std::lock_guard lock(mu_);
+      sent_.push_back({to, std::move(bytes)});
+    };
+    context.edge_port = 7400;
+    NodeConfig config;
+    config.state_dir = dir_.string();
+    node_ = Node::Create(config, std::move(context));
+  }
+  void TearDown() override {
+    node_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  // Advertises closest_[k] as an aggregator of kResource at port 7401.
+  void Advertise(size_t k) {
+    agg::Advert advert{kResource, closest_[k].id, 7401, now_.load()};
+    dht_->PutRendezvous(kResource, agg::EncodeAdvert(advert), [](bool) {});
+  }
+
+  // Sends `datagram` from `from`; the answers it got (also later ones).
+  std::shared_ptr<std::vector<protocol::DecodeResult>> Deliver(
+      const std::vector<std::byte>& datagram, const Sender& from) {
+    auto got = std::make_shared<std::vector<protocol::DecodeResult>>();
+    node_->HandleDatagram(datagram, from, [got](std::vector<std::byte> a) {
+      got->push_back(protocol::Decode(a));
+    });
+    return got;
+  }
+
+  std::vector<Sent> TakeSent() {
+    std::lock_guard lock(mu_);
+    return std::exchange(sent_, {});
+  }
+
+  // Waits (bounded) until `got` holds an answer.
+  static bool Answered(
+      const std::shared_ptr<std::vector<protocol::DecodeResult>>& got) {
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (int i = 0; i < 500 && got->empty() &&
+                    std::chrono::steady_clock::now() < until;
+         ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return !got->empty();
+  }
+
+  protocol::Offer SomeOffer(uint8_t flags) {
+    protocol::Offer offer;
+    offer.device = Device(9);
+    offer.resource = kResource;
+    offer.unit = 1;
+    offer.flags = flags;
+    offer.quantity = 3;
+    offer.price = 250;
+    offer.valid_from = kStart - 60;
+    offer.valid_until = kStart + 3600;
+    return offer;
+  }
+
+  // The aggregator's answer to forwarded query `forwarded`.
+  std::vector<std::byte> AnswerFor(const Sent& forwarded,
+                                   std::vector<protocol::Offer> offers,
+                                   Status status = Status::kOk) {
+    protocol::PeerDecodeResult query = protocol::DecodePeer(forwarded.bytes);
+    EXPECT_EQ(query.status, Status::kOk);
+    protocol::PeerPacket answer;
+    answer.header = query.packet.header;
+    answer.header.type = wire::kTypeForwardedAnswer;
+    answer.header.status = status;
+    protocol::QueryAnswer body;
+    body.total = static_cast<uint32_t>(offers.size());
+    body.offers = std::move(offers);
+    answer.body = body;
+    return protocol::EncodePeer(answer);
+  }
+
+  std::atomic<uint64_t> now_{kStart};
+  protocol::NodeId key_{};
+  std::vector<agg::SearchNode> closest_;
+  std::filesystem::path dir_;
+  dht::InMemoryDht* dht_ = nullptr;  // owned by node_
+  std::unique_ptr<Node> node_;
+  std::mutex mu_;
+  std::vector<Sent> sent_;
+};
+
+TEST_F(Forwarding, AOneIdQueryGoesToTheAggregatorAndItsAnswerBack) {
+  Advertise(1);
+  dht_->AddPeer(closest_[1].address);
+  const std::vector<std::byte> buyer = Bytes(Query(41, {Want(kResource)}));
+  auto got = Deliver(buyer, SourceA());
+  std::vector<Sent> sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].to.address, closest_[1].address);
+  EXPECT_EQ(sent[0].to.port, 7401);
+  EXPECT_LE(sent[0].bytes.size(), buyer.size());  // never amplified
+  protocol::PeerDecodeResult forwarded = protocol::DecodePeer(sent[0].bytes);
+  ASSERT_EQ(forwarded.status, Status::kOk);
+  EXPECT_EQ(std::get<protocol::QueryRequest>(forwarded.packet.body),
+            std::get<protocol::QueryRequest>(protocol::Decode(buyer).packet.body));
+  EXPECT_TRUE(got->empty());
+
+  Deliver(AnswerFor(sent[0], {SomeOffer(0)}), {closest_[1].address, 7401});
+  ASSERT_TRUE(Answered(got));
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ(got->front().packet.header.txid, 41u);
+  EXPECT_EQ(got->front().packet.header.status, Status::kOk);
+  ASSERT_EQ(Offers(got->front()).offers.size(), 1u);
+  EXPECT_EQ(Offers(got->front()).offers[0], SomeOffer(0));
+}
+
+TEST_F(Forwarding, ASignatureTheNodeCouldNotVerifyIsNeverVouchedFor) {
+  Advertise(0);
+  dht_->AddPeer(closest_[0].address);
+  auto got = Deliver(Bytes(Query(42, {Want(kResource)})), SourceA());
+  std::vector<Sent> sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  // The aggregator claims a signed and verified offer no seller signed
+  // (no such record is stored anywhere).
+  Deliver(AnswerFor(sent[0], {SomeOffer(wire::kOfferFlagSigned)}),
+          {closest_[0].address, 7401});
+  ASSERT_TRUE(Answered(got));
+  EXPECT_EQ(got->front().packet.header.status, Status::kIncomplete);
+  ASSERT_EQ(Offers(got->front()).offers.size(), 1u);
+  EXPECT_EQ(Offers(got->front()).offers[0].flags & wire::kOfferFlagSigned, 0);
+}
+
+TEST_F(Forwarding, OnlyTheAggregatorAskedMayAnswerThenADemandNamesIt) {
+  Advertise(2);
+  dht_->AddPeer(closest_[2].address);
+  dht_->AddPeer(closest_[0].address);
+  auto got = Deliver(Bytes(Query(43, {Want(kResource)})), SourceA());
+  std::vector<Sent> sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  // Another peer answers in its place: ignored.
+  Deliver(AnswerFor(sent[0], {SomeOffer(0)}), {closest_[0].address, 7401});
+  // The aggregator stays silent: after its timeout the node reads the keys
+  // itself (nothing stored: an exact, empty answer) and demands new
+  // aggregators, naming the silent one.
+  ASSERT_TRUE(Answered(got));
+  EXPECT_EQ(got->front().packet.header.status, Status::kOk);
+  EXPECT_EQ(Offers(got->front()).total, 0u);
+  bool demanded = false;
+  dht_->GetRendezvous(kResource, [&](std::vector<agg::RendezvousValue> values,
+                                     std::vector<agg::SearchNode>) {
+    for (const agg::RendezvousValue& v : values) {
+      if (v.kind == agg::RendezvousValue::Kind::kDemand &&
+          v.demand.suspects == std::vector{closest_[2].id}) {
+        demanded = true;
+      }
+    }
+  });
+  EXPECT_TRUE(demanded);
+}
+
+TEST_F(Forwarding, NodeToNodeMessagesFromNonPeersAreUnknownTypes) {
+  Advertise(1);
+  dht_->AddPeer(closest_[1].address);
+  Deliver(Bytes(Query(44, {Want(kResource)})), SourceA());
+  std::vector<Sent> sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  // A buyer sends the forwarded query itself: MALFORMED, as any unknown
+  // type; and an answer (0x41) from it gets no answer at all.
+  auto as_query = Deliver(sent[0].bytes, SourceB());
+  ASSERT_EQ(as_query->size(), 1u);
+  EXPECT_EQ(as_query->front().packet.header.status, Status::kMalformed);
+  auto as_answer = Deliver(AnswerFor(sent[0], {}), SourceB());
+  EXPECT_TRUE(as_answer->empty());
+}
+
+TEST_F(Forwarding, AnAggregatorAnswersForwardedQueriesFromItsIndexOnly) {
+  // Nobody is closer: this node aggregates kResource itself, once asked.
+  dht_->SetSearched({});
+  dht_->AddPeer(closest_[0].address);
+  protocol::Packet reg = Register(1, Device(3), {Entry(kResource, 300)});
+  auto registered = Deliver(Bytes(reg), SourceA());
+  ASSERT_TRUE(Answered(registered));
+  ASSERT_EQ(registered->front().packet.header.status, Status::kOk);
+  auto local = Deliver(Bytes(Query(45, {Want(kResource)})), SourceA());
+  ASSERT_TRUE(Answered(local));
+  EXPECT_EQ(Offers(local->front()).total, 1u);
+
+  protocol::PeerPacket forwarded =
+      protocol::ForwardedQueryFor(protocol::Decode(Bytes(Query(46, {Want(kResource)}))).packet, 900);
+  auto answer = std::make_shared<std::vector<std::vector<std::byte>>>();
+  node_->HandleDatagram(protocol::EncodePeer(forwarded),
+                        {closest_[0].address, 7401},
+                        [answer](std::vector<std::byte> a) {
+                          answer->push_back(std::move(a));
+                        });
+  ASSERT_EQ(answer->size(), 1u);
+  protocol::PeerDecodeResult decoded = protocol::DecodePeer(answer->front());
+  ASSERT_EQ(decoded.status, Status::kOk);
+  EXPECT_EQ(decoded.packet.header.type, wire::kTypeForwardedAnswer);
+  EXPECT_EQ(decoded.packet.header.txid, 900u);
+  EXPECT_EQ(decoded.packet.header.status, Status::kOk);
+  EXPECT_EQ(std::get<protocol::QueryAnswer>(decoded.packet.body).total, 1u);
+
+  // An id it does not aggregate: INCOMPLETE with nothing, at once.
+  forwarded = protocol::ForwardedQueryFor(
+      protocol::Decode(Bytes(Query(47, {Want(2)}))).packet, 901);
+  answer->clear();
+  node_->HandleDatagram(protocol::EncodePeer(forwarded),
+                        {closest_[0].address, 7401},
+                        [answer](std::vector<std::byte> a) {
+                          answer->push_back(std::move(a));
+                        });
+  ASSERT_EQ(answer->size(), 1u);
+  decoded = protocol::DecodePeer(answer->front());
+  EXPECT_EQ(decoded.packet.header.status, Status::kIncomplete);
+  EXPECT_TRUE(std::get<protocol::QueryAnswer>(decoded.packet.body).offers.empty());
+}
+
+}  // namespace
+}  // namespace crsp::node::testing
