@@ -207,11 +207,12 @@ std::vector<ForwardTarget> UsableAdverts(
     }
   }
   std::vector<ForwardTarget> targets;
-  for (const auto& [node, advert] : newest) {
+  for (const auto& entry : newest) {
+    const protocol::NodeId& node = entry.first;
     auto met = std::find_if(searched.begin(), searched.end(),
                             [&](const SearchNode& s) { return s.id == node; });
     if (met == searched.end()) continue;
-    targets.push_back({node, met->address, advert->port});
+    targets.push_back({node, met->address, entry.second->port});
   }
   std::sort(targets.begin(), targets.end(),
             [&](const ForwardTarget& a, const ForwardTarget& b) {

@@ -41,7 +41,9 @@ class RecordingMetrics final : public NodeMetrics {
     ++syncs;
     EXPECT_GE(took.count(), 0);
   }
-  void ResourceIdsServed(size_t from_index, size_t cold_read) override {
+  void ResourceIdsServed(size_t from_index, size_t cold_read,
+                         size_t forwarded) override {
+    served_forwarded += forwarded;
     std::lock_guard lock(mu_);
     served_from_index += from_index;
     served_cold += cold_read;
@@ -59,6 +61,7 @@ class RecordingMetrics final : public NodeMetrics {
   int syncs = 0;
   size_t served_from_index = 0;
   size_t served_cold = 0;
+  size_t served_forwarded = 0;
   OfferGauges gauges;
 
  private:

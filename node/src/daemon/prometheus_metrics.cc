@@ -385,7 +385,8 @@ void PrometheusMetrics::JournalSynced(std::chrono::nanoseconds took) {
   fsync_seconds_->Observe(Seconds(took));
 }
 
-void PrometheusMetrics::ResourceIdsServed(size_t from_index, size_t cold_read) {
+void PrometheusMetrics::ResourceIdsServed(size_t from_index, size_t cold_read,
+                                          size_t forwarded) {
   if (from_index != 0) {
     hot_.served[static_cast<size_t>(ServedFrom::kIndex)].fetch_add(
         from_index, std::memory_order_relaxed);
@@ -393,6 +394,10 @@ void PrometheusMetrics::ResourceIdsServed(size_t from_index, size_t cold_read) {
   if (cold_read != 0) {
     hot_.served[static_cast<size_t>(ServedFrom::kColdRead)].fetch_add(
         cold_read, std::memory_order_relaxed);
+  }
+  if (forwarded != 0) {
+    hot_.served[static_cast<size_t>(ServedFrom::kForwarded)].fetch_add(
+        forwarded, std::memory_order_relaxed);
   }
 }
 

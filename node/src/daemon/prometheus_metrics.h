@@ -66,7 +66,8 @@ class PrometheusMetrics final : public NodeMetrics, public dht::DhtMetrics {
   void RateLimited(LimitReason reason) override;
   void Journaled(size_t records) override;
   void JournalSynced(std::chrono::nanoseconds took) override;
-  void ResourceIdsServed(size_t from_index, size_t cold_read) override;
+  void ResourceIdsServed(size_t from_index, size_t cold_read,
+                         size_t forwarded) override;
   void Offers(const OfferGauges& gauges) override;
 
   // dht::DhtMetrics

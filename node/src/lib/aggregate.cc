@@ -12,6 +12,16 @@ namespace crsp::node {
 
 namespace agg = dht::aggregator;
 
+namespace {
+
+// The highest price of price bucket `bucket` (keys.h: octaves above 15).
+uint32_t TopOfBucket(uint32_t bucket) {
+  if (bucket >= dht::kPriceBuckets - 1) return UINT32_MAX;
+  return (1u << (bucket + dht::kLowPriceBits)) - 1;
+}
+
+}  // namespace
+
 protocol::NodeId NodeImpl::SelfId() {
   {
     MutexLock lock(&agg_.mu);
@@ -58,11 +68,11 @@ void NodeImpl::CheckRole(uint16_t resource,
           MutexLock lock(&agg_.mu);
           agg_.checking.erase(resource);
         }
-        if (elected) BecomeAggregator(resource);
+        if (elected) BecomeAggregator(resource, dht::kPriceBuckets - 1);
       });
 }
 
-bool NodeImpl::BecomeAggregator(uint16_t resource) {
+bool NodeImpl::BecomeAggregator(uint16_t resource, uint32_t first_bucket) {
   {
     MutexLock lock(&reads_.mu);
     if (!AdmitResourceLocked(resource)) return false;
@@ -74,14 +84,19 @@ bool NodeImpl::BecomeAggregator(uint16_t resource) {
     role.since = role.asked = role.checked = Now();
   }
   spdlog::info("aggregating resource id {:04x}", resource);
+  WarmUp(resource, first_bucket);
+  return true;
+}
+
+void NodeImpl::WarmUp(uint16_t resource, uint32_t bucket) {
   auto fetch = std::make_shared<ColdFetch>();
   fetch->resource = resource;
-  fetch->bucket = dht::kPriceBuckets - 1;
+  fetch->bucket = bucket;
   fetch->answered = true;  // nobody waits for it
   bool warm;
   {
     MutexLock lock(&reads_.mu);
-    warm = WarmLocked(resource, fetch->bucket);
+    warm = WarmLocked(resource, bucket);
     if (!warm) {
       if (reads_.fetching.count(resource) == 0) {
         reads_.fetching[resource] = fetch;
@@ -94,23 +109,36 @@ bool NodeImpl::BecomeAggregator(uint16_t resource) {
   if (warm) {
     OnResourceWarm(resource);
   } else if (fetch) {
-    StartColdFetch(resource, UINT32_MAX, fetch);
+    StartColdFetch(resource, TopOfBucket(bucket), fetch);
   }
-  return true;
 }
 
 void NodeImpl::OnResourceWarm(uint16_t resource) {
+  constexpr uint32_t kTop = dht::kPriceBuckets - 1;
+  bool whole, fetching;
   {
     MutexLock lock(&reads_.mu);
-    if (!WarmLocked(resource, dht::kPriceBuckets - 1)) return;
+    whole = WarmLocked(resource, kTop);
+    fetching = reads_.fetching.count(resource) != 0;
   }
   uint64_t since;
   {
     MutexLock lock(&agg_.mu);
     auto role = agg_.aggregating.find(resource);
     if (role == agg_.aggregating.end() || role->second.warm) return;
-    role->second.warm = true;
-    since = role->second.since;
+    if (!whole) {
+      since = 0;
+    } else {
+      role->second.warm = true;
+      since = role->second.since;
+    }
+  }
+  if (!whole) {
+    // Warm up to the first query's price: the rest of the id next (once
+    // this fetch ended), then it advertises (a forwarded query may ask any
+    // price).
+    if (!fetching) WarmUp(resource, kTop);
+    return;
   }
   spdlog::info("resource id {:04x} warm: advertising", resource);
   Advertise(resource, since);
@@ -192,7 +220,7 @@ void NodeImpl::TickAggregation(uint64_t now) {
         MutexLock lock(&agg_.mu);
         agg_.aggregating.erase(resource);
       }
-      BecomeAggregator(resource);
+      BecomeAggregator(resource, dht::kPriceBuckets - 1);
     }
   }
   for (uint16_t resource : recheck) {

@@ -35,6 +35,15 @@ uint32_t BucketTop(uint32_t price) {
   return static_cast<uint32_t>(lo);
 }
 
+// The highest price bucket the entries of `query` read.
+uint32_t MaxBucket(const protocol::QueryRequest& query) {
+  uint32_t bucket = 0;
+  for (const protocol::QueryEntry& entry : query.entries) {
+    bucket = std::max(bucket, dht::PriceBucket(entry.max_price));
+  }
+  return bucket;
+}
+
 // An offer's fields as a key of AggregationState::verified.
 std::string OfferBytes(const protocol::Offer& offer) {
   std::string key;
@@ -68,13 +77,21 @@ struct DirectReadState {
 
 bool NodeImpl::AggregatedHere(const protocol::QueryRequest& query) {
   const uint64_t now = Now();
+  {
+    MutexLock lock(&agg_.mu);
+    for (const protocol::QueryEntry& entry : query.entries) {
+      if (agg_.aggregating.count(entry.resource) == 0) return false;
+    }
+  }
+  {
+    MutexLock lock(&reads_.mu);
+    if (!ReadEverythingLocked(query)) return false;
+  }
   MutexLock lock(&agg_.mu);
   for (const protocol::QueryEntry& entry : query.entries) {
     auto role = agg_.aggregating.find(entry.resource);
-    if (role == agg_.aggregating.end() || !role->second.warm) return false;
-  }
-  for (const protocol::QueryEntry& entry : query.entries) {
-    agg_.aggregating[entry.resource].asked = now;
+    if (role == agg_.aggregating.end()) return false;  // resigned meanwhile
+    role->second.asked = now;
   }
   return true;
 }
@@ -97,7 +114,7 @@ void NodeImpl::SendQueryAnswer(const Request& request,
   Send(request, answer);
 }
 
-void NodeImpl::CheckSelf(uint16_t resource) {
+void NodeImpl::CheckSelf(uint16_t resource, uint32_t bucket) {
   const uint64_t now = Now();
   {
     MutexLock lock(&agg_.mu);
@@ -109,13 +126,13 @@ void NodeImpl::CheckSelf(uint16_t resource) {
     }
     agg_.self_checked_at[resource] = now;
   }
-  dht_->GetRendezvous(resource, [this, resource](
+  dht_->GetRendezvous(resource, [this, resource, bucket](
                                     std::vector<agg::RendezvousValue>,
                                     std::vector<agg::SearchNode> searched) {
     std::vector<protocol::NodeId> ids;
     for (const agg::SearchNode& node : searched) ids.push_back(node.id);
     if (agg::AmongClosest(agg::RendezvousKey(resource), SelfId(), ids)) {
-      BecomeAggregator(resource);
+      BecomeAggregator(resource, bucket);
     }
   });
 }
@@ -174,7 +191,10 @@ void NodeImpl::OnAdverts(Request request, uint16_t resource,
   for (const agg::SearchNode& node : searched) ids.push_back(node.id);
   // This node may itself be one of the closest: then it aggregates the id
   // (a lone node, a small cluster) without waiting for a demand.
-  if (agg::AmongClosest(key, self, ids)) BecomeAggregator(resource);
+  if (agg::AmongClosest(key, self, ids)) {
+    BecomeAggregator(resource, MaxBucket(std::get<protocol::QueryRequest>(
+                                             request.decoded.packet.body)));
+  }
   if (targets.size() < agg::kAggregators) Demand(resource, {});
 
   auto forward = std::make_shared<PendingForward>();
@@ -196,6 +216,7 @@ void NodeImpl::OnAdverts(Request request, uint16_t resource,
   const auto& query =
       std::get<protocol::QueryRequest>(forward->request.decoded.packet.body);
   if (AggregatedHere(query)) {
+    metrics_->ResourceIdsServed(query.entries.size(), 0, 0);
     {
       MutexLock lock(&agg_.mu);
       agg_.running.erase({forward->request.from.address,
@@ -285,20 +306,12 @@ void NodeImpl::HandlePeerDatagram(std::span<const std::byte> datagram,
 void NodeImpl::AnswerForwardedQuery(const protocol::PeerPacket& packet,
                                     const Sender& from, ReplyFn reply) {
   const auto& query = std::get<protocol::QueryRequest>(packet.body);
-  const uint16_t resource = query.entries.front().resource;
   const uint64_t now = Now();
   protocol::PeerPacket answer;
   answer.header = packet.header;
   answer.header.type = wire::kTypeForwardedAnswer;
   answer.header.status = wire::Status::kIncomplete;
-  bool warm;
-  {
-    MutexLock lock(&agg_.mu);
-    auto role = agg_.aggregating.find(resource);
-    warm = role != agg_.aggregating.end() && role->second.warm;
-    if (warm) role->second.asked = now;
-  }
-  if (warm) {
+  if (AggregatedHere(query)) {
     MutexLock lock(&reads_.mu);
     answer.body =
         RunQuery(reads_.index, query, now, OffersPerAnswer(packet.header.check));
@@ -349,6 +362,10 @@ void NodeImpl::OnForwardedAnswer(const protocol::PeerPacket& packet,
   }
   protocol::Packet answer =
       protocol::BuyerAnswerFrom(packet, forward->request.decoded.packet.header);
+  metrics_->ResourceIdsServed(
+      0, 0,
+      std::get<protocol::QueryRequest>(forward->request.decoded.packet.body)
+          .entries.size());
   AnswerVerified(std::move(forward->request), std::move(answer));
 }
 
@@ -425,6 +442,7 @@ void NodeImpl::AnswerVerified(Request request, protocol::Packet answer) {
 void NodeImpl::DirectRead(Request request) {
   const auto& query =
       std::get<protocol::QueryRequest>(request.decoded.packet.body);
+  metrics_->ResourceIdsServed(0, query.entries.size(), 0);
   std::map<uint16_t, uint32_t> tops;  // resource -> price to read up to
   for (const protocol::QueryEntry& entry : query.entries) {
     uint32_t& top = tops[entry.resource];
@@ -476,8 +494,27 @@ void NodeImpl::DirectRead(Request request) {
             --agg_.direct_reads;
           }
           if (!last) return;
+          // The node's own records of these ids first: the index keeps the
+          // first key it meets for a signed device, so this node's own
+          // sellers keep theirs against a thief's records read here
+          // (docs/security.md, "First use").
           OfferIndex read;
           const uint64_t now = Now();
+          const auto& q_ids =
+              std::get<protocol::QueryRequest>(state->request.decoded.packet.body)
+                  .entries;
+          {
+            MutexLock lock(&writes_.mu);
+            for (const JournalEntry& entry : writes_.local.All()) {
+              const uint16_t r = entry.record.offer.resource;
+              if (std::any_of(q_ids.begin(), q_ids.end(),
+                              [r](const protocol::QueryEntry& e) {
+                                return e.resource == r;
+                              })) {
+                read.Apply(entry.record, now);
+              }
+            }
+          }
           for (const dht::OfferRecord& record : state->records) {
             read.Apply(record, now);
           }

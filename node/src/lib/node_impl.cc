@@ -85,8 +85,11 @@ NodeImpl::NodeImpl(const NodeConfig& config, NodeContext context,
 
 NodeImpl::~NodeImpl() {
   Shutdown(std::chrono::milliseconds(0));
-  timers_.reset();  // no forwarded query's timeout runs from here on
   dht_->Shutdown(std::chrono::milliseconds(3000));
+  // After the DHT (whose last callbacks may still schedule a forwarded
+  // query's timeout) and before the members go: no timeout runs on a
+  // destroyed DHT.
+  timers_->Stop();
 }
 
 size_t NodeImpl::offer_count() const {

@@ -120,12 +120,18 @@ class NodeImpl final : public Node {
   // rendezvous key): if it is among the closest, it becomes one.
   void CheckRole(uint16_t resource, std::vector<protocol::NodeId> suspects)
       EXCLUDES(agg_.mu);
-  // Starts aggregating `resource`: watch and read every key; advertise
-  // once warm. False when the id may not be aggregated (private-use ids
-  // past kMaxPrivateResourceIds).
-  bool BecomeAggregator(uint16_t resource) EXCLUDES(agg_.mu, reads_.mu);
-  // Called when a cold fetch of `resource` completed: an aggregated id
-  // turns warm and is advertised.
+  // Starts aggregating `resource`: watch and read its keys up to price
+  // bucket `first_bucket` (the asking query's: it is answered from the
+  // index soonest), then every key; advertise once the whole id is warm.
+  // False when the id may not be aggregated (private-use ids past
+  // kMaxPrivateResourceIds).
+  bool BecomeAggregator(uint16_t resource, uint32_t first_bucket)
+      EXCLUDES(agg_.mu, reads_.mu);
+  // Watches and reads `resource`'s keys up to `bucket` (nothing when a
+  // read of it runs: OnResourceWarm follows that one).
+  void WarmUp(uint16_t resource, uint32_t bucket) EXCLUDES(agg_.mu, reads_.mu);
+  // Called when a cold fetch of `resource` completed: the rest of an
+  // aggregated id is read, or the whole id turns warm and is advertised.
   void OnResourceWarm(uint16_t resource) EXCLUDES(agg_.mu, reads_.mu);
   void Advertise(uint16_t resource, uint64_t since) EXCLUDES(agg_.mu);
   // Puts a demand for `resource`'s aggregators (at most once per
@@ -140,9 +146,11 @@ class NodeImpl final : public Node {
   protocol::NodeId SelfId() EXCLUDES(agg_.mu);
 
   // --- Forwarding (forward.cc, docs/scaling.md "Querying node") -------------
-  // Whether every id of `query` is aggregated and warm here (then the
-  // index answers it exactly); marks them asked.
-  bool AggregatedHere(const protocol::QueryRequest& query) EXCLUDES(agg_.mu);
+  // Whether every entry of `query` names an id aggregated here and warm up
+  // to the entry's price bucket (then the index answers it exactly); marks
+  // them asked.
+  bool AggregatedHere(const protocol::QueryRequest& query)
+      EXCLUDES(agg_.mu, reads_.mu);
   // Registers a buyer's query as running (false: a resend of one that
   // runs, which gets that one's answer), and sends a running query's
   // answer, ending it.
@@ -151,7 +159,8 @@ class NodeImpl final : public Node {
       EXCLUDES(agg_.mu, budgets_.mu);
   // Whether this node should aggregate `resource` itself (among the
   // closest to its rendezvous key), asked at most once per kAdvertCache.
-  void CheckSelf(uint16_t resource) EXCLUDES(agg_.mu);
+  // `bucket`: the price bucket to warm up first if it should.
+  void CheckSelf(uint16_t resource, uint32_t bucket) EXCLUDES(agg_.mu);
   // A query naming one resource id: to its aggregators, else a direct read.
   void ForwardQuery(Request& request, uint16_t resource) EXCLUDES(agg_.mu);
   void OnAdverts(Request request, uint16_t resource,
@@ -178,7 +187,7 @@ class NodeImpl final : public Node {
   void AnswerVerified(Request request, protocol::Packet answer)
       EXCLUDES(agg_.mu);
   // Answers from a read of the query's keys, without keeping them.
-  void DirectRead(Request request) EXCLUDES(agg_.mu, reads_.mu);
+  void DirectRead(Request request) EXCLUDES(agg_.mu, writes_.mu, reads_.mu);
 
   // --- Writes (write_path.cc) -----------------------------------------------
   // Shared by register and withdraw: the budget for the largest answer,

@@ -35,7 +35,7 @@ void NodeImpl::HandleQuery(Request& request) {
   // id goes to that id's aggregators; anything else is read directly
   // (docs/scaling.md "Querying node").
   if (AggregatedHere(query)) {
-    metrics_->ResourceIdsServed(query.entries.size(), 0);
+    metrics_->ResourceIdsServed(query.entries.size(), 0, 0);
     AnswerQuery(request);
     return;
   }
@@ -43,7 +43,6 @@ void NodeImpl::HandleQuery(Request& request) {
   const bool one_id = std::all_of(
       query.entries.begin(), query.entries.end(),
       [first](const protocol::QueryEntry& e) { return e.resource == first; });
-  metrics_->ResourceIdsServed(0, query.entries.size());
   if (!BeginQuery(request)) return;  // a resend of a query still running
   if (one_id) {
     ForwardQuery(request, first);
@@ -52,11 +51,12 @@ void NodeImpl::HandleQuery(Request& request) {
   // Several ids: a forward per id would send more bytes than the buyer did
   // (docs/scaling.md), so they are read directly; meanwhile the node
   // learns whether it should aggregate them itself.
-  std::set<uint16_t> ids;
+  std::map<uint16_t, uint32_t> buckets;  // resource -> highest bucket
   for (const protocol::QueryEntry& entry : query.entries) {
-    ids.insert(entry.resource);
+    uint32_t& bucket = buckets[entry.resource];
+    bucket = std::max(bucket, dht::PriceBucket(entry.max_price));
   }
-  for (uint16_t resource : ids) CheckSelf(resource);
+  for (const auto& [resource, bucket] : buckets) CheckSelf(resource, bucket);
   DirectRead(std::move(request));
 }
 

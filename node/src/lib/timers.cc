@@ -13,13 +13,15 @@ constexpr std::chrono::milliseconds kMaxSleep{1000};
 
 Timers::Timers() : thread_([this] { Loop(); }) {}
 
-Timers::~Timers() {
+Timers::~Timers() { Stop(); }
+
+void Timers::Stop() {
   {
     MutexLock lock(&mu_);
     stopping_ = true;
   }
   changed_.notify_all();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 void Timers::After(std::chrono::milliseconds delay,

@@ -4,7 +4,8 @@
 //
 // Callbacks run on the timer thread, one at a time, with no lock of the
 // node held; a callback may schedule another. The destructor stops the
-// thread without running what is still scheduled.
+// thread without running what is still scheduled; so does Stop, after
+// which After does nothing.
 #ifndef CRSP_NODE_SRC_LIB_TIMERS_H_
 #define CRSP_NODE_SRC_LIB_TIMERS_H_
 
@@ -28,6 +29,8 @@ class Timers {
   // Runs `action` on the timer thread once `delay` has passed.
   void After(std::chrono::milliseconds delay, std::function<void()> action)
       EXCLUDES(mu_);
+  // Stops and joins the thread (idempotent; not from a callback).
+  void Stop() EXCLUDES(mu_);
 
  private:
   void Loop() EXCLUDES(mu_);

@@ -437,7 +437,8 @@ TEST(MetricsTest, PrometheusScrapesThreeNodesAndCountsExactly) {
                            0),
             0);
   // Every query entry was served, from the index or by a DHT read, none
-  // forwarded; the first query of a resource id read the DHT.
+  // forwarded (the queries name several ids, and in 3 nodes every node
+  // aggregates every id); the first query of a resource id read the DHT.
   EXPECT_EQ(p.WaitForEqual(
                 "sum(" + Selector("crsp_resource_ids_served_total", m1) + ")",
                 kQueries * kEntries),

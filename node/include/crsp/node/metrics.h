@@ -74,9 +74,11 @@ class NodeMetrics {
   virtual void Journaled(size_t records) {}
   // One journal fdatasync took `took`.
   virtual void JournalSynced(std::chrono::nanoseconds took) {}
-  // A query's entries: `from_index` answered from the warm index,
-  // `cold_read` after (or waiting for) a DHT fetch.
-  virtual void ResourceIdsServed(size_t from_index, size_t cold_read) {}
+  // A query's entries: `from_index` answered from this node's warm index,
+  // `cold_read` by a direct read of the DHT, `forwarded` by an aggregator
+  // (docs/scaling.md).
+  virtual void ResourceIdsServed(size_t from_index, size_t cold_read,
+                                 size_t forwarded) {}
   virtual void Offers(const OfferGauges& gauges) {}
 };
 
