@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <utility>
 
 #include "crsp/dht_adapter/keys.h"
 #include "node_impl.h"
@@ -144,8 +146,14 @@ void NodeImpl::ForwardQuery(Request& request, uint16_t resource) {
   {
     MutexLock lock(&agg_.mu);
     auto cached = agg_.adverts.find(resource);
-    if (cached == agg_.adverts.end() ||
-        now >= cached->second.read_at + agg::kAdvertCache.count()) {
+    // Fewer adverts than aggregators (an id whose aggregators are still
+    // warming up, or dying): read again soon, not in a minute.
+    const uint64_t keep = cached != agg_.adverts.end() &&
+                                  cached->second.targets.size() >=
+                                      agg::kAggregators
+                              ? agg::kAdvertCache.count()
+                              : kFewAdvertsCacheSec;
+    if (cached == agg_.adverts.end() || now >= cached->second.read_at + keep) {
       read_adverts = true;
     } else {
       forward = std::make_shared<PendingForward>();
@@ -159,22 +167,57 @@ void NodeImpl::ForwardQuery(Request& request, uint16_t resource) {
     }
   }
   if (read_adverts) {
-    // Also when this node cannot forward: it learns whether it should
-    // aggregate the id itself (a lone node always should).
-    dht_->GetRendezvous(
-        resource, [this, request = std::move(request), resource](
-                      std::vector<agg::RendezvousValue> values,
-                      std::vector<agg::SearchNode> searched) mutable {
-          OnAdverts(std::move(request), resource, std::move(values),
-                    std::move(searched));
-        });
+    ReadAdverts(std::move(request), resource);
     return;
   }
   forward->request = std::move(request);
   SendForward(forward);
 }
 
-void NodeImpl::OnAdverts(Request request, uint16_t resource,
+void NodeImpl::ReadAdverts(Request request, uint16_t resource) {
+  // The buyer waits for the adverts at most kAdvertsDeadline: a search
+  // that meets dead or paused peers takes seconds (OPENDHT-NOTES.md), and
+  // then the query is read directly while the adverts still come in for
+  // the next one. One read of an id's adverts runs at a time.
+  struct Waiting {
+    Mutex mu;
+    std::optional<Request> request GUARDED_BY(mu);
+  };
+  auto waiting = std::make_shared<Waiting>();
+  {
+    MutexLock lock(&waiting->mu);
+    waiting->request = std::move(request);
+  }
+  auto take = [waiting]() {
+    MutexLock lock(&waiting->mu);
+    return std::exchange(waiting->request, std::nullopt);
+  };
+  bool running;
+  {
+    MutexLock lock(&agg_.mu);
+    running = !agg_.reading_adverts.insert(resource).second;
+  }
+  if (running) {
+    DirectRead(std::move(*take()));
+    return;
+  }
+  // Also when this node cannot forward: it learns whether it should
+  // aggregate the id itself (a lone node always should).
+  dht_->GetRendezvous(resource, [this, take, resource](
+                                    std::vector<agg::RendezvousValue> values,
+                                    std::vector<agg::SearchNode> searched) {
+    {
+      MutexLock lock(&agg_.mu);
+      agg_.reading_adverts.erase(resource);
+    }
+    OnAdverts(take(), resource, std::move(values), std::move(searched));
+  });
+  timers_->After(kAdvertsDeadline, [this, take] {
+    if (std::optional<Request> late = take()) DirectRead(std::move(*late));
+  });
+}
+
+void NodeImpl::OnAdverts(std::optional<Request> request, uint16_t resource,
                          std::vector<agg::RendezvousValue> values,
                          std::vector<agg::SearchNode> searched) {
   const protocol::NodeId self = SelfId();
@@ -192,15 +235,22 @@ void NodeImpl::OnAdverts(Request request, uint16_t resource,
   // This node may itself be one of the closest: then it aggregates the id
   // (a lone node, a small cluster) without waiting for a demand.
   if (agg::AmongClosest(key, self, ids)) {
-    BecomeAggregator(resource, MaxBucket(std::get<protocol::QueryRequest>(
-                                             request.decoded.packet.body)));
+    BecomeAggregator(resource,
+                     request ? MaxBucket(std::get<protocol::QueryRequest>(
+                                   request->decoded.packet.body))
+                             : dht::kPriceBuckets - 1);
   }
   if (targets.size() < agg::kAggregators) Demand(resource, {});
+  const uint64_t now = Now();
+  if (!request) {  // the buyer was answered by a direct read meanwhile
+    MutexLock lock(&agg_.mu);
+    agg_.adverts[resource] = AdvertCache{targets, now};
+    return;
+  }
 
   auto forward = std::make_shared<PendingForward>();
   forward->resource = resource;
-  forward->request = std::move(request);
-  const uint64_t now = Now();
+  forward->request = std::move(*request);
   {
     MutexLock lock(&agg_.mu);
     agg_.adverts[resource] = AdvertCache{targets, now};

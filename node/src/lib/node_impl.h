@@ -64,6 +64,11 @@ inline constexpr size_t kMaxRateSources = 65536;
 inline constexpr uint64_t kIdleResignSec = 3600;
 inline constexpr uint64_t kRoleRecheckSec = 600;
 inline constexpr std::chrono::milliseconds kVerifyDeadline{1500};
+// How long a query waits for an id's adverts before it is read directly,
+// and how long fewer adverts than aggregators are kept before they are
+// read again (kAdvertCache when there are enough).
+inline constexpr std::chrono::milliseconds kAdvertsDeadline{1000};
+inline constexpr uint64_t kFewAdvertsCacheSec = 2;
 // Forwarded queries answered per DHT peer /64, apart from the buyers'
 // budget: bytes/s and burst.
 inline constexpr uint64_t kPeerAnswerBytesPerSec = 4 << 20;
@@ -163,7 +168,12 @@ class NodeImpl final : public Node {
   void CheckSelf(uint16_t resource, uint32_t bucket) EXCLUDES(agg_.mu);
   // A query naming one resource id: to its aggregators, else a direct read.
   void ForwardQuery(Request& request, uint16_t resource) EXCLUDES(agg_.mu);
-  void OnAdverts(Request request, uint16_t resource,
+  // Reads `resource`'s adverts for `request` (kAdvertsDeadline at most,
+  // then a direct read answers it).
+  void ReadAdverts(Request request, uint16_t resource) EXCLUDES(agg_.mu);
+  // The adverts came: cached, this node's own role checked, and `request`
+  // (unless a direct read answered it meanwhile) forwarded.
+  void OnAdverts(std::optional<Request> request, uint16_t resource,
                  std::vector<dht::aggregator::RendezvousValue> values,
                  std::vector<dht::aggregator::SearchNode> searched)
       EXCLUDES(agg_.mu);

@@ -170,6 +170,7 @@ struct AggregationState {
   std::set<uint16_t> checking GUARDED_BY(mu);
   std::map<uint16_t, uint64_t> checked_at GUARDED_BY(mu);
   std::map<uint16_t, AdvertCache> adverts GUARDED_BY(mu);
+  std::set<uint16_t> reading_adverts GUARDED_BY(mu);  // a read runs
   // Aggregators that did not answer a forwarded query: skipped until then.
   std::map<protocol::NodeId, uint64_t> failed_until GUARDED_BY(mu);
   std::map<uint16_t, uint64_t> demanded_at GUARDED_BY(mu);
