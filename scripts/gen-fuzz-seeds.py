@@ -4,6 +4,11 @@ per vector of ../shared/protocol-vectors/vectors.json, plus a few packets the
 vectors lack (ping answer, withdraw answer, bare error answers, a header
 longer than 16 bytes), built here with CRC-32 (check type 5).
 
+Then the corpus of the peer_packet target: one file per vector of
+tests/vectors/peer/vectors.json (scripts/gen-peer-vectors.py), plus
+node-to-node packets those lack (error answers, a header longer than 16
+bytes, the largest answer that fits, unused type 0x7F), CRC-32 too.
+
 Usage: scripts/gen-fuzz-seeds.py [VECTORS_JSON]
 """
 import json
@@ -17,6 +22,9 @@ vectors = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else (
     root.parent / "shared" / "protocol-vectors" / "vectors.json")
 out = root / "tests" / "fuzz" / "corpus" / "decode_packet"
 out.mkdir(parents=True, exist_ok=True)
+peer_vectors = root / "tests" / "vectors" / "peer" / "vectors.json"
+peer_out = root / "tests" / "fuzz" / "corpus" / "peer_packet"
+peer_out.mkdir(parents=True, exist_ok=True)
 
 
 def packet(protocol, ptype, txid, status, count, body, header_extra=b""):
@@ -41,11 +49,32 @@ extra = {
                                    header_extra=b"\xee" * 4),
 }
 
-count = 0
-for v in json.loads(vectors.read_text())["vectors"]:
-    (out / (v["name"] + ".bin")).write_bytes(bytes.fromhex(v["hex"]))
-    count += 1
-for name, data in extra.items():
-    (out / (name + ".bin")).write_bytes(data)
-    count += 1
-print(f"wrote {count} seeds to {out}")
+# Node-to-node packets (docs/scaling.md): control 0x40 / 0x41.
+cpu_query = struct.pack(">QQHHI", 0, 0, 0, 0, 0) + \
+    struct.pack(">HBBII", 1, 0xFF, 0, 0xFFFFFFFF, 1)
+offer = device + bytes(16) + struct.pack(">HHHHBBHIIIQQ", 7400, 1, 156, 1, 1,
+                                         0, 0, 8, 250, 0, 1000, 2000)
+peer_extra = {
+    "forwarded_answer_not_authorized": packet(0, 0x41, 0x201, 6, 0, b""),
+    "forwarded_answer_malformed": packet(0, 0x41, 0x202, 1, 0, b""),
+    "forwarded_query_long_header": packet(0, 0x40, 0x203, 0, 1, cpu_query,
+                                          header_extra=b"\xee" * 4),
+    "forwarded_answer_16_offers": packet(
+        0, 0x41, 0x204, 0, 16, struct.pack(">II", 16, 0) + offer * 16),
+    "peer_type_0x7f": packet(0, 0x7F, 0x205, 0, 1, cpu_query),
+}
+
+
+def write(directory, named_vectors, extras):
+    count = 0
+    for v in named_vectors:
+        (directory / (v["name"] + ".bin")).write_bytes(bytes.fromhex(v["hex"]))
+        count += 1
+    for name, data in extras.items():
+        (directory / (name + ".bin")).write_bytes(data)
+        count += 1
+    print(f"wrote {count} seeds to {directory}")
+
+
+write(out, json.loads(vectors.read_text())["vectors"], extra)
+write(peer_out, json.loads(peer_vectors.read_text())["vectors"], peer_extra)

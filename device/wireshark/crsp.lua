@@ -3,8 +3,10 @@
 --
 -- Every packet of the spec: the 16-byte header, each body layout (register
 -- request and answer, withdraw request and answer, ping request and answer,
--- query request and answer with 72-byte offers), control types 0x40-0x7F as
--- node-to-node messages (body shown as bytes), and the check trailer,
+-- query request and answer with 72-byte offers), the node-to-node messages
+-- CRSP uses (docs/scaling.md: control 0x40 forwarded query and 0x41
+-- forwarded answer, dissected like the query request and answer they carry;
+-- the rest of 0x40-0x7F shown as bytes), and the check trailer,
 -- recomputed and compared for check types 0-6 (MD5 and CRC-32 are computed
 -- here in Lua because Wireshark 4.0's Lua API has no hash functions). The
 -- Ed25519 trailer (type 7) is shown as public key and signature, marked
@@ -38,9 +40,15 @@ local PING_ANSWER_SIZE = 64
 local MAX_REGISTER_ENTRIES = 64
 local MAX_WITHDRAW_IDS = 64
 local MAX_QUERY_ENTRIES = 16
+-- Answers never exceed this (IPv6 minimum MTU less IPv6 and UDP headers).
+local MAX_ANSWER = 1232
+
+-- Node-to-node messages (docs/scaling.md), control types 0x40-0x7F.
+local PEER_FIRST, PEER_LAST = 0x40, 0x7F
+local FORWARDED_QUERY, FORWARDED_ANSWER = 0x40, 0x41
 
 local PROTO_CONTROL, PROTO_REGISTRATION, PROTO_INQUIRY = 0, 1, 2
-local STATUS_OK = 0
+local STATUS_OK, STATUS_INCOMPLETE = 0, 12
 
 local protocol_names = {
   [0] = "control",
@@ -48,9 +56,14 @@ local protocol_names = {
   [2] = "inquiry",
 }
 
--- Packet names by protocol and type; control 0x40-0x7F handled apart.
+-- Packet names by protocol and type; control 0x42-0x7F handled apart.
 local packet_names = {
-  [PROTO_CONTROL] = { [1] = "ping request", [2] = "ping answer" },
+  [PROTO_CONTROL] = {
+    [1] = "ping request",
+    [2] = "ping answer",
+    [FORWARDED_QUERY] = "forwarded query",
+    [FORWARDED_ANSWER] = "forwarded answer",
+  },
   [PROTO_REGISTRATION] = {
     [1] = "register request",
     [2] = "register answer",
@@ -252,7 +265,7 @@ local f = {
   next_cursor = ProtoField.uint32("crsp.next_cursor", "Next cursor",
                                   base.DEC),
 
-  -- node-to-node messages and unknown types
+  -- node-to-node messages CRSP does not use (0x42-0x7F), unknown types
   node_message = ProtoField.bytes("crsp.node_message",
                                   "Node-to-node message body"),
   body = ProtoField.bytes("crsp.body", "Body"),
@@ -599,6 +612,7 @@ local function dissect_query_entry(tvb, tree, off, index)
   local mp = t:add(f.max_price, tvb(off + 4, 4))
   if max_price == 0xFFFFFFFF then mp:append_text(" (any)") end
   t:add(f.min_quantity, tvb(off + 8, 4))
+  return id
 end
 
 local function dissect_offer(tvb, tree, off, index)
@@ -659,6 +673,78 @@ local function add_extra(tvb, tree, off, stop)
   if stop > off then tree:add(f.extra, tvb(off, stop - off)) end
 end
 
+-- Query request body [off, stop): the inquiry request, and the body of a
+-- forwarded query. Returns the Info summary and the distinct resource ids
+-- of the entries (nil when the body is too short for its descriptor).
+local function dissect_query_request(tvb, tree, h, off, stop)
+  local len = stop - off
+  local count = h.count
+  check_count(tree, count, 1, MAX_QUERY_ENTRIES, "entries")
+  local n = items_present(tvb, tree, off, len, QUERY_DESCRIPTOR_SIZE,
+                          QUERY_ENTRY_SIZE, count)
+  if n < 0 then
+    if len > 0 then tree:add(f.body, tvb(off, len)) end
+    return ""
+  end
+  local d = tree:add(f.query_descriptor, tvb(off, QUERY_DESCRIPTOR_SIZE))
+  local from = d:add(f.wanted_from, tvb(off, 8))
+  local from_v = tvb(off, 8):uint64()
+  if from_v == UInt64(0) then
+    from:append_text(" (now)")
+  else
+    from:append_text(" (" .. format_date(from_v:tonumber()) .. ")")
+  end
+  local untl = d:add(f.wanted_until, tvb(off + 8, 8))
+  local until_v = tvb(off + 8, 8):uint64()
+  if until_v == UInt64(0) then
+    untl:append_text(" (no end wanted)")
+  else
+    untl:append_text(" (" .. format_date(until_v:tonumber()) .. ")")
+  end
+  d:add(f.query_currency, tvb(off + 16, 2))
+  local mr = d:add(f.max_results, tvb(off + 18, 2))
+  if tvb(off + 18, 2):uint() == 0 then
+    mr:append_text(" (as many as fit)")
+  end
+  d:add(f.cursor, tvb(off + 20, 4))
+  local at = off + QUERY_DESCRIPTOR_SIZE
+  local ids, seen = {}, {}
+  for i = 1, n do
+    local id = dissect_query_entry(tvb, tree, at, i)
+    if not seen[id] then
+      seen[id] = true
+      ids[#ids + 1] = id
+    end
+    at = at + QUERY_ENTRY_SIZE
+  end
+  add_extra(tvb, tree, at, stop)
+  return "", ids
+end
+
+-- Query answer body [off, stop): the inquiry answer, and the body of a
+-- forwarded answer. Returns the Info summary.
+local function dissect_query_answer(tvb, tree, h, off, stop)
+  local len = stop - off
+  local count = h.count
+  local n = items_present(tvb, tree, off, len, ANSWER_DESCRIPTOR_SIZE,
+                          OFFER_SIZE, count)
+  if n < 0 then
+    if len > 0 then tree:add(f.body, tvb(off, len)) end
+    return ""
+  end
+  local d = tree:add(f.answer_descriptor, tvb(off, ANSWER_DESCRIPTOR_SIZE))
+  d:add(f.total_matches, tvb(off, 4))
+  local nc = d:add(f.next_cursor, tvb(off + 4, 4))
+  if tvb(off + 4, 4):uint() == 0 then nc:append_text(" (last page)") end
+  local at = off + ANSWER_DESCRIPTOR_SIZE
+  for i = 1, n do
+    dissect_offer(tvb, tree, at, i)
+    at = at + OFFER_SIZE
+  end
+  add_extra(tvb, tree, at, stop)
+  return string.format(", %u of %u matches", n, tvb(off, 4):uint())
+end
+
 -- Dissects the body [off, stop) of a v1 packet; returns a summary for Info.
 local function dissect_body(tvb, tree, h, off, stop)
   local len = stop - off
@@ -671,7 +757,8 @@ local function dissect_body(tvb, tree, h, off, stop)
     return ""
   end
 
-  if p == PROTO_CONTROL and t >= 0x40 and t <= 0x7F then
+  -- Node-to-node messages CRSP does not use: their layout is unknown.
+  if p == PROTO_CONTROL and t > FORWARDED_ANSWER and t <= PEER_LAST then
     if len > 0 then tree:add(f.node_message, tvb(off, len)) end
     return ""
   end
@@ -772,61 +859,46 @@ local function dissect_body(tvb, tree, h, off, stop)
   end
 
   if p == PROTO_INQUIRY and t == 1 then
-    check_count(tree, count, 1, MAX_QUERY_ENTRIES, "entries")
-    local n = items_present(tvb, tree, off, len, QUERY_DESCRIPTOR_SIZE,
-                            QUERY_ENTRY_SIZE, count)
-    if n < 0 then
-      if len > 0 then tree:add(f.body, tvb(off, len)) end
-      return ""
-    end
-    local d = tree:add(f.query_descriptor, tvb(off, QUERY_DESCRIPTOR_SIZE))
-    local from = d:add(f.wanted_from, tvb(off, 8))
-    local from_v = tvb(off, 8):uint64()
-    if from_v == UInt64(0) then
-      from:append_text(" (now)")
-    else
-      from:append_text(" (" .. format_date(from_v:tonumber()) .. ")")
-    end
-    local untl = d:add(f.wanted_until, tvb(off + 8, 8))
-    local until_v = tvb(off + 8, 8):uint64()
-    if until_v == UInt64(0) then
-      untl:append_text(" (no end wanted)")
-    else
-      untl:append_text(" (" .. format_date(until_v:tonumber()) .. ")")
-    end
-    d:add(f.query_currency, tvb(off + 16, 2))
-    local mr = d:add(f.max_results, tvb(off + 18, 2))
-    if tvb(off + 18, 2):uint() == 0 then
-      mr:append_text(" (as many as fit)")
-    end
-    d:add(f.cursor, tvb(off + 20, 4))
-    local at = off + QUERY_DESCRIPTOR_SIZE
-    for i = 1, n do
-      dissect_query_entry(tvb, tree, at, i)
-      at = at + QUERY_ENTRY_SIZE
-    end
-    add_extra(tvb, tree, at, stop)
-    return ""
+    return dissect_query_request(tvb, tree, h, off, stop)
   end
 
   if p == PROTO_INQUIRY and t == 2 then
-    local n = items_present(tvb, tree, off, len, ANSWER_DESCRIPTOR_SIZE,
-                            OFFER_SIZE, count)
-    if n < 0 then
+    return dissect_query_answer(tvb, tree, h, off, stop)
+  end
+
+  -- Forwarded query: a query request body naming one resource id
+  -- (docs/scaling.md "Node-to-node messages").
+  if p == PROTO_CONTROL and t == FORWARDED_QUERY then
+    local summary, ids = dissect_query_request(tvb, tree, h, off, stop)
+    if ids and #ids > 1 then
+      tree:add_proto_expert_info(e.invalid, string.format(
+        "Forwarded query names %d resource ids; one is forwarded (a node " ..
+        "answers INVALID_FIELD)", #ids))
+    elseif ids and #ids == 1 then
+      summary = summary .. ", " .. resource_name(ids[1])
+    end
+    return summary
+  end
+
+  -- Forwarded answer: a query answer body, at most 1,232 bytes. OK and
+  -- INCOMPLETE carry the body; any other status none.
+  if p == PROTO_CONTROL and t == FORWARDED_ANSWER then
+    local error_status = h.status ~= STATUS_OK and
+                         h.status ~= STATUS_INCOMPLETE
+    if error_status and len == 0 and count == 0 then return "" end
+    if error_status then
+      tree:add_proto_expert_info(e.length, string.format(
+        "Error answer (status %d) with a %d-byte body; it has none",
+        h.status, len))
       if len > 0 then tree:add(f.body, tvb(off, len)) end
       return ""
     end
-    local d = tree:add(f.answer_descriptor, tvb(off, ANSWER_DESCRIPTOR_SIZE))
-    d:add(f.total_matches, tvb(off, 4))
-    local nc = d:add(f.next_cursor, tvb(off + 4, 4))
-    if tvb(off + 4, 4):uint() == 0 then nc:append_text(" (last page)") end
-    local at = off + ANSWER_DESCRIPTOR_SIZE
-    for i = 1, n do
-      dissect_offer(tvb, tree, at, i)
-      at = at + OFFER_SIZE
+    if h.total_length > MAX_ANSWER then
+      tree:add_proto_expert_info(e.invalid, string.format(
+        "Forwarded answer of %d bytes, over %d (a node refuses it: " ..
+        "TOO_LARGE)", h.total_length, MAX_ANSWER))
     end
-    add_extra(tvb, tree, at, stop)
-    return string.format(", %u of %u matches", n, tvb(off, 4):uint())
+    return dissect_query_answer(tvb, tree, h, off, stop)
   end
 
   -- Unknown protocol or packet type: reserved, a node answers MALFORMED.
@@ -936,10 +1008,11 @@ function crsp.dissector(tvb, pinfo, root)
   h.check_type = band(h.check_byte, 0x0F)
 
   local name
-  if h.protocol == PROTO_CONTROL and h.type >= 0x40 and h.type <= 0x7F then
-    name = string.format("node-to-node message 0x%02x", h.type)
-  elseif packet_names[h.protocol] and packet_names[h.protocol][h.type] then
+  if packet_names[h.protocol] and packet_names[h.protocol][h.type] then
     name = packet_names[h.protocol][h.type]
+  elseif h.protocol == PROTO_CONTROL and h.type >= PEER_FIRST and
+         h.type <= PEER_LAST then
+    name = string.format("node-to-node message 0x%02x", h.type)
   else
     name = string.format("unknown packet (protocol %d, type 0x%02x)",
                          h.protocol, h.type)
@@ -986,7 +1059,8 @@ function crsp.dissector(tvb, pinfo, root)
                              (status_names[h.status] or tostring(h.status)))
   elseif not is_answer and packet_names[h.protocol] and
          packet_names[h.protocol][h.type] and h.status ~= 0 then
-    -- Node-to-node messages (0x40-0x7F) lay out their own fields.
+    -- Node-to-node messages CRSP does not use (0x42-0x7F) lay out their
+    -- own fields; a forwarded query is a request like any other.
     si:add_proto_expert_info(e.reserved, "Status is not 0 in a request")
   end
   if is_answer and not status_names[h.status] then
@@ -1131,7 +1205,8 @@ local function looks_like_crsp(tvb)
   local p, t, ct = tvb(2, 1):uint(), tvb(3, 1):uint(), tvb(12, 1):uint()
   if ct > 7 then return false end
   local known = packet_names[p] and packet_names[p][t]
-  if not known and not (p == PROTO_CONTROL and t >= 0x40 and t <= 0x7F) then
+  if not known and not (p == PROTO_CONTROL and t >= PEER_FIRST and
+                        t <= PEER_LAST) then
     return false
   end
   local trailer_len = trailer_sizes[ct]

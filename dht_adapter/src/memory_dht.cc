@@ -3,11 +3,21 @@
 #include <algorithm>
 #include <chrono>
 
+#include "crsp/dht_adapter/aggregator_role.h"
 #include "crsp/dht_adapter/keys.h"
 #include "crsp/support/clock.h"
 #include "record_policy.h"
 
 namespace crsp::dht {
+namespace {
+
+uint16_t ResourceOf(const aggregator::RendezvousValue& value) {
+  return value.kind == aggregator::RendezvousValue::Kind::kAdvert
+             ? value.advert.resource
+             : value.demand.resource;
+}
+
+}  // namespace
 
 InMemoryDht::InMemoryDht(Clock now, protocol::NodeId node_id)
     : now_(now ? std::move(now) : Clock(support::UnixSeconds)),
@@ -139,8 +149,112 @@ void InMemoryDht::Shutdown(std::chrono::milliseconds timeout) {
   watchers_.clear();
 }
 
+void InMemoryDht::GetRendezvous(uint16_t resource, RendezvousDone done) {
+  const uint64_t now = now_();
+  std::vector<aggregator::RendezvousValue> values;
+  {
+    std::lock_guard lock(mu_);
+    auto it = rendezvous_.find(resource);
+    if (it != rendezvous_.end()) {
+      std::erase_if(it->second, [now](const auto& entry) {
+        return entry.second.lapses_at <= now;
+      });
+      for (const auto& [id, stored] : it->second) {
+        values.push_back(stored.value);
+      }
+    }
+  }
+  done(std::move(values), {});
+}
+
+void InMemoryDht::StoreRendezvous(const aggregator::RendezvousValue& value) {
+  const uint64_t lapses_at =
+      now_() + static_cast<uint64_t>(aggregator::kAdvertLifetime.count());
+  std::function<void(const aggregator::Demand&)> hook;
+  {
+    std::lock_guard lock(mu_);
+    rendezvous_[ResourceOf(value)][next_rendezvous_id_++] = {value, lapses_at};
+    if (value.kind == aggregator::RendezvousValue::Kind::kDemand) {
+      hook = on_demand_;
+    }
+  }
+  if (hook) hook(value.demand);
+}
+
+void InMemoryDht::PutRendezvous(uint16_t resource, std::vector<std::byte> value,
+                                std::function<void(bool ok)> done) {
+  std::optional<aggregator::RendezvousValue> decoded =
+      aggregator::DecodeRendezvousValue(value);
+  bool refused;
+  {
+    std::lock_guard lock(mu_);
+    refused = shut_down_ || fail_puts_;
+  }
+  if (refused || !decoded || ResourceOf(*decoded) != resource) {
+    done(false);
+    return;
+  }
+  StoreRendezvous(*decoded);
+  done(true);
+}
+
+void InMemoryDht::OnDemand(
+    std::function<void(const aggregator::Demand& demand)> demand) {
+  std::lock_guard lock(mu_);
+  on_demand_ = std::move(demand);
+}
+
+void InMemoryDht::Unwatch(uint16_t resource) {
+  std::lock_guard lock(mu_);
+  std::erase_if(watchers_, [resource](const Watcher& w) {
+    return w.resource == resource;
+  });
+}
+
+void InMemoryDht::FetchKeyOf(const protocol::Offer& offer,
+                             std::chrono::milliseconds /*deadline*/,
+                             FetchDone done) {
+  const uint64_t now = now_();
+  std::vector<OfferRecord> records;
+  {
+    std::lock_guard lock(mu_);
+    DropExpiredLocked(now);
+    auto it = store_.find(KeyFor(offer));
+    if (it != store_.end()) {
+      for (const auto& [id, bytes] : it->second) {
+        std::optional<OfferRecord> r = AcceptRecord(bytes, now);
+        if (r && r->offer.resource == offer.resource &&
+            std::find(records.begin(), records.end(), *r) == records.end()) {
+          records.push_back(std::move(*r));
+        }
+      }
+    }
+  }
+  done(std::move(records), /*complete=*/true);
+}
+
+bool InMemoryDht::IsPeer(const protocol::Ipv6Address& address) const {
+  std::lock_guard lock(mu_);
+  return peers_.contains(address);
+}
+
+void InMemoryDht::AddPeer(const protocol::Ipv6Address& address) {
+  std::lock_guard lock(mu_);
+  peers_.insert(address);
+}
+
 bool InMemoryDht::StoreRaw(const std::string& key_name,
                            std::span<const std::byte> bytes) {
+  // OpenDHT picks the policy by the value's type; raw bytes have none, so
+  // their shape does: a rendezvous value never decodes as a record.
+  if (std::optional<aggregator::RendezvousValue> value =
+          aggregator::DecodeRendezvousValue(bytes)) {
+    if (key_name != aggregator::RendezvousKeyName(ResourceOf(*value))) {
+      return false;
+    }
+    StoreRendezvous(*value);
+    return true;
+  }
   const uint64_t now = now_();
   std::optional<OfferRecord> accepted = AcceptRecord(bytes, now);
   if (!accepted || !KeyAllowedFor(key_name, *accepted)) return false;
@@ -164,9 +278,16 @@ void InMemoryDht::SetFailPuts(bool fail) {
 
 size_t InMemoryDht::StoredValues() const {
   std::lock_guard lock(mu_);
-  DropExpiredLocked(now_());
+  const uint64_t now = now_();
+  DropExpiredLocked(now);
   size_t n = 0;
   for (const auto& [key, values] : store_) n += values.size();
+  for (auto& [resource, values] : rendezvous_) {
+    std::erase_if(values, [now](const auto& entry) {
+      return entry.second.lapses_at <= now;
+    });
+    n += values.size();
+  }
   return n;
 }
 

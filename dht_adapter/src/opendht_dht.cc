@@ -226,17 +226,55 @@ void OpenDhtDht::Impl::Start(const OpenDhtConfig& cfg) {
         });
     runner.registerType(type);
   }
+  RegisterRendezvousType();
   node_id = runner.getNodeId();
   for (const std::string& peer : cfg.bootstrap) runner.bootstrap(peer);
   After(config.expiry_sweep_interval, [](Impl& self) { self.SweepExpired(); });
   After(std::chrono::milliseconds(100),
         [](Impl& self) { self.ReapPuts(false); });
+  After(std::chrono::milliseconds(0), [](Impl& self) { self.RefreshPeers(); });
   if (cfg.refresh_interval.count() > 0) {
     // The first refreshes come soon: a node started together with its
     // peers often first hears of only one of them.
     After(std::chrono::seconds(2),
           [](Impl& self) { self.Refresh(std::chrono::seconds(4)); });
   }
+}
+
+void OpenDhtDht::Impl::PreparePut(const std::shared_ptr<PutOp>& op,
+                                  bool permanent) {
+  op->started = std::chrono::steady_clock::now();
+  op->deadline = op->started + config.put_timeout;
+  op->metrics->Started(DhtOp::kPut);
+  {
+    std::lock_guard lock(puts_mu);
+    put_deadlines.push_back(op);
+  }
+  std::weak_ptr<Impl> weak = weak_from_this();
+  // Weak: the op must not own a function that owns the op, and OpenDHT may
+  // keep the put's callback for good (PutOp).
+  std::weak_ptr<PutOp> weak_op = op;
+  op->on_put_done = [weak, weak_op](bool ok, size_t nodes) {
+    auto self = weak.lock();
+    auto op = weak_op.lock();
+    if (!self || !op) return;
+    self->tasks.Post([self, op, ok, nodes] { self->OnPutDone(op, ok, nodes); });
+  };
+  // A retry re-puts the same value object, and no callback holds a copy of
+  // the data.
+  op->put_primary = [weak, weak_op, permanent] {
+    auto self = weak.lock();
+    auto op = weak_op.lock();
+    if (!self || !op || op->finished) return;
+    self->runner.put(op->key, op->value,
+                     ::dht::DoneCallback([weak_op](bool ok, const auto& nodes) {
+                       auto op = weak_op.lock();
+                       if (op && !op->finished) {
+                         op->on_put_done(ok, nodes.size());
+                       }
+                     }),
+                     ::dht::time_point::max(), permanent);
+  };
 }
 
 void OpenDhtDht::Impl::OnPutDone(const std::shared_ptr<PutOp>& op, bool ok,
@@ -383,43 +421,12 @@ void OpenDhtDht::Publish(const OfferRecord& record, PutDone done) {
   auto op = std::make_shared<PutOp>();
   op->done = std::move(done);
   op->metrics = impl_->metrics.get();
-  op->started = std::chrono::steady_clock::now();
-  op->deadline = op->started + impl_->config.put_timeout;
-  op->metrics->Started(DhtOp::kPut);
-  {
-    std::lock_guard lock(impl_->puts_mu);
-    impl_->put_deadlines.push_back(op);
-  }
   const ::dht::Blob data(
       reinterpret_cast<const uint8_t*>(bytes.data()),
       reinterpret_cast<const uint8_t*>(bytes.data()) + bytes.size());
-  std::weak_ptr<Impl> weak = impl_;
-  // Weak: the op must not own a function that owns the op, and OpenDHT may
-  // keep the put's callback for good (PutOp).
-  std::weak_ptr<PutOp> weak_op = op;
-  // A retry re-puts the same value object, and no callback holds a copy of
-  // the record.
   op->key = primary;
   op->value = MakeOfferValue(type.id, data, id);
-  op->on_put_done = [weak, weak_op](bool ok, size_t nodes) {
-    auto self = weak.lock();
-    auto op = weak_op.lock();
-    if (!self || !op) return;
-    self->tasks.Post([self, op, ok, nodes] { self->OnPutDone(op, ok, nodes); });
-  };
-  op->put_primary = [weak, weak_op] {
-    auto self = weak.lock();
-    auto op = weak_op.lock();
-    if (!self || !op || op->finished) return;
-    self->runner.put(op->key, op->value,
-                     ::dht::DoneCallback([weak_op](bool ok, const auto& nodes) {
-                       auto op = weak_op.lock();
-                       if (op && !op->finished) {
-                         op->on_put_done(ok, nodes.size());
-                       }
-                     }),
-                     ::dht::time_point::max(), /*permanent=*/true);
-  };
+  impl_->PreparePut(op, /*permanent=*/true);
   // The previous version's value: no longer re-announced, and its stored
   // copies edited into a short-lived copy of this version (the edit policy
   // takes it: a higher version of the same offer), so they lapse in minutes.
@@ -474,6 +481,10 @@ void OpenDhtDht::Shutdown(std::chrono::milliseconds timeout) {
     impl_->Log(DhtLogLevel::kWarning, "DHT: shutdown timed out");
   }
   impl_->runner.join();
+  {
+    std::lock_guard lock(impl_->peers_mu);
+    impl_->peer_addresses.clear();  // no routing table any more
+  }
   // Fails every put still unfinished, on the task thread like every other
   // done, then runs what is left there: every outstanding done is called.
   impl_->tasks.Post([impl = impl_] { impl->ReapPuts(/*all=*/true); });

@@ -1,7 +1,9 @@
-// The state behind OpenDhtDht, shared by its three files: opendht_dht.cc
-// (start, publish, info, shutdown), opendht_reads.cc (Fetch, Watch and the
-// paced listens) and opendht_refresh.cc (refreshing peers, re-reading
-// watched keys). Private to the adapter.
+// The state behind OpenDhtDht, shared by its four files: opendht_dht.cc
+// (start, publish, info, shutdown), opendht_reads.cc (Fetch, FetchKeyOf,
+// Watch, Unwatch and the paced listens), opendht_refresh.cc (refreshing
+// peers, re-reading watched keys) and opendht_rendezvous.cc (the aggregator
+// roles' rendezvous values, the demand hook, IsPeer). Private to the
+// adapter.
 #ifndef CRSP_DHT_ADAPTER_OPENDHT_IMPL_H_
 #define CRSP_DHT_ADAPTER_OPENDHT_IMPL_H_
 
@@ -10,15 +12,19 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "crsp/dht_adapter/aggregator_role.h"
 #include "crsp/dht_adapter/opendht_dht.h"
 #include "task_thread.h"
 
@@ -48,6 +54,8 @@ constexpr size_t kListensPerBatch = 64;
 constexpr std::chrono::milliseconds kListenBatchPause{20};
 // A new Watch's keys are read again this long after its listens start.
 constexpr std::chrono::milliseconds kWatchSettleTime{5000};
+// How often IsPeer's snapshot of the routing table is taken.
+constexpr std::chrono::milliseconds kPeerSnapshotInterval{1000};
 
 // The whole store and read policy for one OpenDHT value (docs/storage.md
 // "Store policy"): one of our types, not signed or signed with a valid
@@ -61,6 +69,17 @@ std::optional<OfferRecord> AcceptValue(const InfoHash& key,
 // or Supersedes(stored, next) holds (version_order.h).
 bool AcceptEdit(const InfoHash& key, const ValuePtr& stored,
                 const ValuePtr& next, uint64_t now);
+
+// The rendezvous type's store and read policy (docs/scaling.md): a value of
+// kRendezvousValueType, not signed or signed with a valid signature, whose
+// data DecodeRendezvousValue takes, under the rendezvous key of the
+// resource it names. The decoded value, or empty.
+std::optional<aggregator::RendezvousValue> AcceptRendezvous(
+    const InfoHash& key, const ValuePtr& value);
+
+// IPv6 bytes of an OpenDHT address, IPv4 as ::ffff:a.b.c.d; empty for any
+// other family.
+std::optional<protocol::Ipv6Address> AddressBytes(const ::dht::SockAddr& addr);
 
 // One Publish: `done` runs exactly once, from whichever of the put callback
 // and the timeout comes first. Owned by Impl::put_deadlines until it
@@ -125,6 +144,36 @@ struct Watcher {
 struct ListenedKey {
   uint16_t resource;
   uint32_t bucket;
+  // Which Watch added this entry: a listen handed to OpenDHT after an
+  // Unwatch removed the entry (or after a new Watch replaced it) is
+  // cancelled at once instead of kept without a token.
+  uint64_t serial = 0;
+  // OpenDHT's listen token, valid once PumpListens started the listen;
+  // what Unwatch cancels.
+  std::shared_future<size_t> token;
+};
+
+// A key a Watch added, waiting for PumpListens.
+struct QueuedListen {
+  InfoHash key;
+  uint64_t serial;  // its ListenedKey's
+  std::chrono::steady_clock::time_point since;
+};
+
+// One GetRendezvous. Touched on the task thread only: OpenDHT's callbacks
+// post there, and so does its deadline.
+struct RendezvousGetOp {
+  Dht::RendezvousDone done;
+  uint16_t resource = 0;
+  InfoHash key;
+  bool finished = false;
+  std::vector<aggregator::RendezvousValue> values;
+  void Finish(std::vector<aggregator::SearchNode> searched) {
+    if (finished) return;
+    finished = true;
+    done(std::move(values), std::move(searched));
+    done = nullptr;
+  }
 };
 
 struct Published {
@@ -144,6 +193,7 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   using FetchOp = internal::FetchOp;
   using Watcher = internal::Watcher;
   using ListenedKey = internal::ListenedKey;
+  using QueuedListen = internal::QueuedListen;
   using Published = internal::Published;
 
   OpenDhtConfig config;
@@ -170,9 +220,27 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   std::vector<Watcher> watchers;
   // Keys a Watch added that are not listened on yet (PumpListens), and
   // since when.
-  std::deque<std::pair<InfoHash, std::chrono::steady_clock::time_point>>
-      listen_queue;
+  std::deque<QueuedListen> listen_queue;
   bool listen_pump_running = false;
+  uint64_t next_listen_serial = 1;
+
+  // The demand hook (OnDemand). Its own lock: the store policy reads it on
+  // OpenDHT's thread, which must never wait for `mu` (Info holds `mu`
+  // while it calls DhtRunner's getters, which wait for that thread).
+  std::mutex demand_mu;
+  std::function<void(const aggregator::Demand&)> on_demand;
+  // Rendezvous value ids: random, so that two nodes' values under one key
+  // do not collide (a collision is an edit, which the type refuses).
+  std::mutex ids_mu;
+  std::mt19937_64 ids{std::random_device{}()};
+  // Rendezvous puts are not counted: the metrics' puts are Publishes
+  // (docs/metrics.md).
+  DhtMetrics uncounted;
+
+  // IsPeer's snapshot: the addresses of the routing table's good nodes,
+  // sorted, taken every kPeerSnapshotInterval on the task thread.
+  mutable std::mutex peers_mu;
+  std::vector<protocol::Ipv6Address> peer_addresses;
 
   // Declared last: destroyed (stopped) before the runner it calls into.
   TaskThread tasks;
@@ -193,7 +261,15 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void Start(const OpenDhtConfig& cfg);
+  // Sets `op`'s on_put_done and put_primary (a put of op->value under
+  // op->key, retried as OnPutDone decides) and queues its deadline; the
+  // caller then calls op->put_primary().
+  void PreparePut(const std::shared_ptr<PutOp>& op, bool permanent);
   void OnPutDone(const std::shared_ptr<PutOp>& op, bool ok, size_t nodes);
+  // Runs a Fetch of `keys` (records of `resource` only).
+  void StartFetch(uint16_t resource, std::vector<InfoHash> keys,
+                  Dht::FetchDeadlines deadlines, Dht::FetchDone answer,
+                  Dht::FetchMore more);
   void StartGets(const std::shared_ptr<FetchOp>& op);
   // At the answer deadline: answers with what arrived (once).
   void AnswerFetch(const std::shared_ptr<FetchOp>& op);
@@ -215,6 +291,13 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   void SweepSoon(std::chrono::milliseconds delay);
   void SweepNext();
   uint32_t GoodPeers() const;
+  // Registers kRendezvousValueType and its store policy (Start).
+  void RegisterRendezvousType();
+  // The store policy accepted a demand (on OpenDHT's thread): the hook
+  // runs on the task thread.
+  void DemandStored(aggregator::Demand demand);
+  // Takes IsPeer's snapshot, then again after kPeerSnapshotInterval.
+  void RefreshPeers();
 
   // The re-read of watched keys (Sweep*); touched on the task thread only.
   struct Sweep {

@@ -1,6 +1,7 @@
-// OpenDhtDht's reads: Fetch (paced gets with an answer and a finish
-// deadline) and Watch (listens handed to OpenDHT in paced batches, values
-// reported to the watchers). docs/storage.md "Publish, Fetch, Watch".
+// OpenDhtDht's reads: Fetch and FetchKeyOf (paced gets with an answer and a
+// finish deadline), Watch (listens handed to OpenDHT in paced batches,
+// values reported to the watchers) and Unwatch. docs/storage.md "Publish,
+// Fetch, Watch".
 #include <opendht.h>
 
 #include <algorithm>
@@ -23,6 +24,7 @@ using internal::kListensPerBatch;
 using internal::kOfferUserType;
 using internal::kWatchSettleTime;
 using internal::ListenedKey;
+using internal::QueuedListen;
 using internal::ValuePtr;
 using internal::Watcher;
 using support::UnixSeconds;
@@ -174,45 +176,66 @@ void OpenDhtDht::Impl::OnValues(const InfoHash& key,
   }
 }
 
-void OpenDhtDht::Fetch(uint16_t resource, uint32_t max_price,
-                       FetchDeadlines deadlines, FetchDone answer,
-                       FetchMore more) {
+void OpenDhtDht::Impl::StartFetch(uint16_t resource, std::vector<InfoHash> keys,
+                                  Dht::FetchDeadlines deadlines,
+                                  Dht::FetchDone answer, Dht::FetchMore more) {
   auto op = std::make_shared<FetchOp>();
   op->answer = std::move(answer);
   op->more = std::move(more);
   op->resource = resource;
-  for (const std::string& name : KeysFor(resource, max_price)) {
-    op->keys.push_back(InfoHash::get(name));
-  }
-  std::weak_ptr<Impl> weak = impl_;
-  impl_->tasks.PostAfter(deadlines.answer_by, [weak, op] {
+  op->keys = std::move(keys);
+  std::weak_ptr<Impl> weak = weak_from_this();
+  tasks.PostAfter(deadlines.answer_by, [weak, op] {
     if (auto self = weak.lock()) self->AnswerFetch(op);
   });
-  impl_->tasks.PostAfter(std::max(deadlines.answer_by, deadlines.finish_by),
-                         [weak, op] {
-                           if (auto self = weak.lock()) {
-                             self->EndFetch(op, /*complete=*/false);
-                           }
-                         });
-  impl_->StartGets(op);
+  tasks.PostAfter(std::max(deadlines.answer_by, deadlines.finish_by),
+                  [weak, op] {
+                    if (auto self = weak.lock()) {
+                      self->EndFetch(op, /*complete=*/false);
+                    }
+                  });
+  StartGets(op);
+}
+
+void OpenDhtDht::Fetch(uint16_t resource, uint32_t max_price,
+                       FetchDeadlines deadlines, FetchDone answer,
+                       FetchMore more) {
+  std::vector<InfoHash> keys;
+  for (const std::string& name : KeysFor(resource, max_price)) {
+    keys.push_back(InfoHash::get(name));
+  }
+  impl_->StartFetch(resource, std::move(keys), deadlines, std::move(answer),
+                    std::move(more));
+}
+
+// A Fetch of one key: the same gets, filter, deadlines and completeness.
+void OpenDhtDht::FetchKeyOf(const protocol::Offer& offer,
+                            std::chrono::milliseconds deadline,
+                            FetchDone done) {
+  impl_->StartFetch(offer.resource, {InfoHash::get(KeyFor(offer))},
+                    {deadline, deadline}, std::move(done),
+                    [](std::vector<OfferRecord>, FetchProgress) {});
 }
 
 void OpenDhtDht::Impl::PumpListens() {
-  std::vector<InfoHash> batch;
+  std::vector<QueuedListen> batch;
   const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(mu);
     while (batch.size() < kListensPerBatch && !listen_queue.empty()) {
-      batch.push_back(listen_queue.front().first);
-      metrics->ListenStarted(now - listen_queue.front().second);
+      batch.push_back(listen_queue.front());
+      metrics->ListenStarted(now - listen_queue.front().since);
       listen_queue.pop_front();
     }
     listen_pump_running = !listen_queue.empty() && !stopped;
   }
   std::weak_ptr<Impl> weak = weak_from_this();
-  for (const InfoHash& key : batch) {
-    // The token is only needed to cancel; listens end with the runner.
-    runner.listen(
+  // Listens whose entry an Unwatch removed (or replaced) while this batch
+  // was being handed over: cancelled at once.
+  std::vector<std::pair<InfoHash, std::shared_future<size_t>>> orphans;
+  for (const QueuedListen& queued : batch) {
+    const InfoHash& key = queued.key;
+    std::future<size_t> token = runner.listen(
         key,
         ::dht::ValueCallback([weak, key](const std::vector<ValuePtr>& vals,
                                          bool expired) {
@@ -232,6 +255,17 @@ void OpenDhtDht::Impl::PumpListens() {
         // listen is synced, so the re-reads help only keys whose listen is
         // not (docs/storage.md "Watch re-reads").
         ::dht::Where());
+    std::lock_guard lock(mu);
+    auto it = listened.find(key);
+    if (it != listened.end() && it->second.serial == queued.serial) {
+      it->second.token = token.share();
+    } else {
+      orphans.emplace_back(key, token.share());
+    }
+  }
+  for (auto& [key, token] : orphans) {
+    runner.cancelListen(key, std::move(token));
+    metrics->ListenCancelled();
   }
   std::lock_guard lock(mu);
   if (listen_pump_running) {
@@ -250,9 +284,12 @@ void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) {
     for (uint32_t bucket = 0; bucket <= PriceBucket(max_price); ++bucket) {
       for (uint32_t shard = 0; shard < kShards; ++shard) {
         const InfoHash key = InfoHash::get(KeyName(resource, bucket, shard));
-        if (impl_->listened.emplace(key, ListenedKey{resource, bucket})
+        const uint64_t serial = impl_->next_listen_serial;
+        if (impl_->listened
+                .emplace(key, ListenedKey{resource, bucket, serial, {}})
                 .second) {
-          impl_->listen_queue.emplace_back(key, now);
+          ++impl_->next_listen_serial;
+          impl_->listen_queue.push_back({key, serial, now});
           ++added;
         }
       }
@@ -276,6 +313,41 @@ void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) {
   impl_->tasks.Post([weak] {
     if (auto self = weak.lock()) self->SweepSoon(kWatchSettleTime);
   });
+}
+
+// Values of the keys already in flight to the task thread find no entry in
+// `listened` any more (OnValues), and a re-read running now reports
+// nothing for them either: after Unwatch returns, nothing is reported.
+void OpenDhtDht::Unwatch(uint16_t resource) {
+  std::vector<std::pair<InfoHash, std::shared_future<size_t>>> started;
+  {
+    std::lock_guard lock(impl_->mu);
+    std::erase_if(impl_->watchers, [resource](const Watcher& w) {
+      return w.resource == resource;
+    });
+    for (auto it = impl_->listened.begin(); it != impl_->listened.end();) {
+      if (it->second.resource != resource) {
+        ++it;
+        continue;
+      }
+      if (it->second.token.valid()) {
+        started.emplace_back(it->first, std::move(it->second.token));
+      }
+      it = impl_->listened.erase(it);
+    }
+    // Queued keys of this resource have no entry now: never started.
+    std::erase_if(impl_->listen_queue, [this](const QueuedListen& q) {
+      auto it = impl_->listened.find(q.key);
+      return it == impl_->listened.end() || it->second.serial != q.serial;
+    });
+  }
+  // A cancel is queued behind the listen in DhtRunner's operations, so the
+  // token is known by the time OpenDHT runs it. After Shutdown the runner
+  // ignores it (its listens ended with it).
+  for (auto& [key, token] : started) {
+    impl_->runner.cancelListen(key, std::move(token));
+    impl_->metrics->ListenCancelled();
+  }
 }
 
 }  // namespace crsp::dht

@@ -6,13 +6,14 @@ TaskThread::TaskThread() : thread_([this] { Run(); }) {}
 
 TaskThread::~TaskThread() { Stop(); }
 
-void TaskThread::PostAt(Clock::time_point when, Task task) {
+bool TaskThread::PostAt(Clock::time_point when, Task task) {
   {
     std::lock_guard lock(mu_);
-    if (stopping_) return;
+    if (stopping_) return false;
     tasks_.emplace(std::make_pair(when, sequence_++), std::move(task));
   }
   cv_.notify_one();
+  return true;
 }
 
 void TaskThread::Stop() {

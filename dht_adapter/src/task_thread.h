@@ -27,12 +27,13 @@ class TaskThread {
   TaskThread(const TaskThread&) = delete;
   TaskThread& operator=(const TaskThread&) = delete;
 
-  void Post(Task task) { PostAt(Clock::now(), std::move(task)); }
-  void PostAfter(std::chrono::milliseconds delay, Task task) {
-    PostAt(Clock::now() + delay, std::move(task));
+  bool Post(Task task) { return PostAt(Clock::now(), std::move(task)); }
+  bool PostAfter(std::chrono::milliseconds delay, Task task) {
+    return PostAt(Clock::now() + delay, std::move(task));
   }
-  // No-op after Stop.
-  void PostAt(Clock::time_point when, Task task);
+  // No-op after Stop: returns false, and the task never runs (a caller
+  // whose task would call a user's `done` calls it itself then).
+  bool PostAt(Clock::time_point when, Task task);
   // Runs every task still queued at once, ignoring its time, accepts no new
   // one, and joins. Must not be called from a task.
   void Stop();

@@ -1,13 +1,16 @@
-// The OpenDHT value types of offer records. They differ only in expiration:
-// a stored copy lives that long after its last announce, so an offer put
-// with the smallest type that covers its remaining validity outlives its
-// accepting node until valid_until (docs/storage.md "Value types").
+// The OpenDHT value types of offer records, and the one of the aggregators'
+// rendezvous values. The offer types differ only in expiration: a stored
+// copy lives that long after its last announce, so an offer put with the
+// smallest type that covers its remaining validity outlives its accepting
+// node until valid_until (docs/storage.md "Value types").
 #ifndef CRSP_DHT_ADAPTER_SRC_VALUE_TYPES_H_
 #define CRSP_DHT_ADAPTER_SRC_VALUE_TYPES_H_
 
 #include <array>
 #include <chrono>
 #include <cstdint>
+
+#include "crsp/dht_adapter/aggregator_role.h"
 
 namespace crsp::dht {
 
@@ -42,6 +45,16 @@ inline const OfferValueType& TypeForRemaining(std::chrono::seconds remaining) {
 // the old type's hours or days (docs/storage.md "Value ids, versions").
 inline constexpr OfferValueType kSupersededValueType = {
     0x4300, "crsp.offer.superseded", std::chrono::minutes(2)};
+
+// Adverts and demands under a rendezvous key (docs/scaling.md): their own
+// type, so that they get their own store policy (OpenDHT picks a value's
+// policy by its type) and lapse kAdvertLifetime after their last put. Id
+// 0x4A00 ("J"), apart from the offer types: a value of this type is never
+// an offer, and an offer type's value is never an advert or demand.
+inline constexpr OfferValueType kRendezvousValueType = {
+    0x4A00, "crsp.aggregator",
+    std::chrono::duration_cast<std::chrono::seconds>(
+        aggregator::kAdvertLifetime)};
 
 inline bool IsOfferType(uint16_t id) {
   if (id == kSupersededValueType.id) return true;

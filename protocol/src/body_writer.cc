@@ -58,7 +58,21 @@ void Write(const WithdrawRequest& r, Writer& w) {
   }
 }
 
-void Write(const QueryRequest& q, Writer& w) {
+void Write(const QueryRequest& q, Writer& w) { WriteQueryRequest(q, w); }
+
+void Write(const QueryAnswer& a, Writer& w) { WriteQueryAnswer(a, w); }
+
+}  // namespace
+
+size_t QueryRequestSize(const QueryRequest& q) {
+  return wire::kQueryDescriptorSize + wire::kQueryEntrySize * q.entries.size();
+}
+
+size_t QueryAnswerSize(const QueryAnswer& a) {
+  return wire::kAnswerDescriptorSize + wire::kOfferSize * a.offers.size();
+}
+
+void WriteQueryRequest(const QueryRequest& q, Writer& w) {
   w.U64(q.wanted_from);
   w.U64(q.wanted_until);
   w.U16(q.currency);
@@ -73,7 +87,7 @@ void Write(const QueryRequest& q, Writer& w) {
   }
 }
 
-void Write(const QueryAnswer& a, Writer& w) {
+void WriteQueryAnswer(const QueryAnswer& a, Writer& w) {
   w.U32(a.total);
   w.U32(a.next_cursor);
   for (const Offer& o : a.offers) {
@@ -92,8 +106,6 @@ void Write(const QueryAnswer& a, Writer& w) {
     rec.U64<wire::kOffOfferValidUntil>(o.valid_until);
   }
 }
-
-}  // namespace
 
 size_t ItemCount(const Body& body) {
   return std::visit(
@@ -128,14 +140,8 @@ size_t BodySize(const Body& body) {
             return wire::kDeviceIdSize +
                    wire::kResourceIdSize * r.resources.size();
           },
-          [](const QueryRequest& q) {
-            return wire::kQueryDescriptorSize +
-                   wire::kQueryEntrySize * q.entries.size();
-          },
-          [](const QueryAnswer& a) {
-            return wire::kAnswerDescriptorSize +
-                   wire::kOfferSize * a.offers.size();
-          },
+          [](const QueryRequest& q) { return QueryRequestSize(q); },
+          [](const QueryAnswer& a) { return QueryAnswerSize(a); },
       },
       body);
 }

@@ -17,6 +17,13 @@ size_t ItemCount(const Body& body);
 size_t BodySize(const Body& body);
 void WriteBody(const Body& body, Writer& w);
 
+// The same for the two inquiry layouts, for a caller that holds one outside
+// a Body (peer_codec.cc: the node-to-node packets carry them).
+size_t QueryRequestSize(const QueryRequest& q);
+size_t QueryAnswerSize(const QueryAnswer& a);
+void WriteQueryRequest(const QueryRequest& q, Writer& w);
+void WriteQueryAnswer(const QueryAnswer& a, Writer& w);
+
 }  // namespace crsp::protocol::internal
 
 #endif  // CRSP_PROTOCOL_SRC_BODY_WRITER_H_

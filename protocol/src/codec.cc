@@ -1,14 +1,10 @@
 #include "crsp/protocol/codec.h"
 
-#include <algorithm>
-#include <array>
-#include <cstring>
-
 #include "body_reader.h"
 #include "body_writer.h"
 #include "crsp/protocol/check.h"
 #include "crsp/protocol/cursor.h"
-#include "record.h"
+#include "frame.h"
 
 namespace crsp::protocol {
 namespace {
@@ -22,83 +18,19 @@ void Set(DecodeResult& result, Status status, std::string_view detail) {
   result.detail = detail;
 }
 
-// Reads the 16 header bytes as far as `datagram` has them; fields past its
-// end read as zero.
-Header ReadHeader(std::span<const std::byte> datagram, uint8_t& check_byte) {
-  std::array<std::byte, wire::kHeaderSize> bytes{};
-  // An empty span may have a null data(), which memcpy must not see.
-  if (!datagram.empty()) {
-    std::memcpy(bytes.data(), datagram.data(),
-                std::min(datagram.size(), bytes.size()));
-  }
-  internal::Record<wire::kHeaderSize> rec(bytes);
-  Header h;
-  h.version = rec.U16<wire::kOffVersion>();
-  h.protocol = rec.U8<wire::kOffProtocol>();
-  h.type = rec.U8<wire::kOffType>();
-  h.header_length = rec.U16<wire::kOffHeaderLength>();
-  h.total_length = rec.U16<wire::kOffTotalLength>();
-  h.txid = rec.U32<wire::kOffTxid>();
-  check_byte = rec.U8<wire::kOffCheckType>();
-  h.check = static_cast<wire::CheckType>(check_byte & wire::kCheckTypeMask);
-  h.status = static_cast<Status>(rec.U8<wire::kOffStatus>());
-  h.count = rec.U16<wire::kOffItemCount>();
-  return h;
-}
-
 }  // namespace
 
 DecodeResult Decode(std::span<const std::byte> datagram,
                     const DecodeLimits& limits) {
   DecodeResult result;
-  uint8_t check_byte = 0;
   Header& h = result.packet.header;
-  h = ReadHeader(datagram, check_byte);
-  if (datagram.size() < wire::kTxidReadable) {
-    Set(result, Status::kMalformed, "shorter than 12 bytes");
+  internal::Frame frame = internal::ReadFrame(datagram, h);
+  result.answerable = frame.answerable;
+  result.check_ok = frame.check_ok;
+  result.signer = frame.signer;
+  if (frame.status != Status::kOk) {
+    Set(result, frame.status, frame.detail);
     return result;
-  }
-  // Requests are odd; an answer is never answered.
-  result.answerable = (h.type & 1) != 0;
-  if (datagram.size() < wire::kHeaderSize) {
-    Set(result, Status::kMalformed, "shorter than the header");
-    return result;
-  }
-  // Another version's layout is unknown, so nothing past the header's first
-  // field is trusted.
-  if (h.version != wire::kVersion) {
-    Set(result, Status::kUnsupportedVersion, "version is not 1");
-    return result;
-  }
-  if (h.total_length != datagram.size()) {
-    Set(result, Status::kMalformed,
-        "total length differs from datagram length");
-    return result;
-  }
-  if ((check_byte & ~wire::kCheckTypeMask) != 0) {
-    Set(result, Status::kMalformed, "check type high bits set");
-    return result;
-  }
-  if (!IsKnownCheck(check_byte)) {
-    Set(result, Status::kUnsupportedCheck, "reserved check type");
-    return result;
-  }
-  size_t trailer = TrailerSize(h.check);
-  if (h.header_length < wire::kHeaderSize ||
-      size_t{h.header_length} + trailer > h.total_length) {
-    Set(result, Status::kMalformed, "header length out of range");
-    return result;
-  }
-  size_t covered = h.total_length - trailer;
-  PublicKey signer;
-  if (!VerifyCheck(h.check, datagram.first(covered),
-                   datagram.subspan(covered, trailer), &signer)) {
-    Set(result, Status::kBadCheck, "check bits do not match");
-    return result;
-  }
-  result.check_ok = true;
-  if (h.check == wire::CheckType::kEd25519) {
-    result.signer = signer;
   }
 
   std::optional<wire::PacketKind> kind = KindOf(h.protocol, h.type);
@@ -106,9 +38,8 @@ DecodeResult Decode(std::span<const std::byte> datagram,
     Set(result, Status::kMalformed, "unknown protocol or packet type");
     return result;
   }
-  internal::BodyStatus body = internal::ReadBody(
-      *kind, h, datagram.subspan(h.header_length, covered - h.header_length),
-      limits, result.packet.body);
+  internal::BodyStatus body =
+      internal::ReadBody(*kind, h, frame.body, limits, result.packet.body);
   Set(result, body.status, body.detail);
   return result;
 }
@@ -120,31 +51,9 @@ std::vector<std::byte> Encode(const Packet& packet, const Ed25519Key* signer) {
     h.protocol = code.protocol;
     h.type = code.type;
   }
-  size_t count = internal::ItemCount(packet.body);
-  size_t total = wire::kHeaderSize + internal::BodySize(packet.body) +
-                 TrailerSize(h.check);
-  if (count > UINT16_MAX || total > UINT16_MAX) {
-    return {};
-  }
-
-  std::vector<std::byte> out;
-  out.reserve(total);
-  Writer w(out);
-  auto rec = internal::AppendRecord<wire::kHeaderSize>(w);
-  rec.U16<wire::kOffVersion>(wire::kVersion);
-  rec.U8<wire::kOffProtocol>(h.protocol);
-  rec.U8<wire::kOffType>(h.type);
-  rec.U16<wire::kOffHeaderLength>(wire::kHeaderSize);
-  rec.U16<wire::kOffTotalLength>(static_cast<uint16_t>(total));
-  rec.U32<wire::kOffTxid>(h.txid);
-  rec.U8<wire::kOffCheckType>(static_cast<uint8_t>(h.check));
-  rec.U8<wire::kOffStatus>(static_cast<uint8_t>(h.status));
-  rec.U16<wire::kOffItemCount>(static_cast<uint16_t>(count));
-  internal::WriteBody(packet.body, w);
-  if (!AppendCheck(h.check, out, signer)) {
-    return {};
-  }
-  return out;
+  return internal::EncodeFrame(
+      h, internal::ItemCount(packet.body), internal::BodySize(packet.body),
+      signer, [&packet](Writer& w) { internal::WriteBody(packet.body, w); });
 }
 
 Header AnswerHeaderFor(const Header& request, wire::Status status) {

@@ -1,6 +1,7 @@
 // What OpenDhtDht tells its DhtMetrics (crsp/dht_adapter/dht_metrics.h), on
 // real loopback DhtRunners: each put started and finished with its outcome
-// (ok, failed, timed out), each get of a Fetch, each listen of a Watch.
+// (ok, failed, timed out), each get of a Fetch, each listen of a Watch and
+// each one Unwatch cancels; rendezvous puts and gets are not counted.
 #include "crsp/dht_adapter/dht_metrics.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "crsp/dht_adapter/aggregator_role.h"
 #include "crsp/dht_adapter/keys.h"
 #include "crsp/dht_adapter/opendht_dht.h"
 #include "loopback_dht.h"
@@ -41,6 +43,10 @@ class RecordingDhtMetrics final : public DhtMetrics {
     ++listens_;
     EXPECT_GE(waited.count(), 0);
   }
+  void ListenCancelled() override {
+    std::lock_guard lock(mu_);
+    ++cancelled_;
+  }
   int started(DhtOp op) {
     std::lock_guard lock(mu_);
     return started_[op];
@@ -59,12 +65,17 @@ class RecordingDhtMetrics final : public DhtMetrics {
     std::lock_guard lock(mu_);
     return listens_;
   }
+  int cancelled() {
+    std::lock_guard lock(mu_);
+    return cancelled_;
+  }
 
  private:
   std::mutex mu_;
   std::map<DhtOp, int> started_;
   std::map<std::pair<DhtOp, DhtOutcome>, int> finished_;
   int listens_ = 0;
+  int cancelled_ = 0;
 };
 
 bool PublishAndWait(Dht& dht, const OfferRecord& r) {
@@ -138,6 +149,46 @@ TEST(OpenDhtDhtMetrics, APutPastPutTimeoutIsReportedTimedOut) {
   peer.reset();
   EXPECT_FALSE(PublishAndWait(a, testing::UnsignedRecord(3)));
   EXPECT_EQ(metrics->finished(DhtOp::kPut, DhtOutcome::kTimedOut), 1);
+  a.Shutdown(1s);
+}
+
+// Every listen a Watch handed to OpenDHT is cancelled by Unwatch, also the
+// ones handed over while the Unwatch ran, and the ones still queued never
+// start.
+TEST(OpenDhtDhtMetrics, UnwatchCancelsEveryListenStartedAndStartsNoMore) {
+  auto metrics = std::make_shared<RecordingDhtMetrics>();
+  OpenDhtDht a(LoopbackConfig(), {}, metrics);
+  const int keys = static_cast<int>(KeysFor(1, 1000).size());
+  a.Watch(1, 1000, [](const OfferRecord&) {});
+  ASSERT_TRUE(WaitUntil([&] { return metrics->listens() == keys; }, 5s));
+  a.Unwatch(1);
+  EXPECT_EQ(metrics->cancelled(), keys);
+
+  // 1,408 listens, paced 64 per 20 ms: the Unwatch comes while most wait.
+  a.Watch(2, wire::kAnyPrice, [](const OfferRecord&) {});
+  std::this_thread::sleep_for(50ms);
+  a.Unwatch(2);
+  std::this_thread::sleep_for(200ms);  // a batch in hand finishes
+  const int started = metrics->listens();
+  EXPECT_LT(started - keys,
+            static_cast<int>(KeysFor(2, wire::kAnyPrice).size()));
+  EXPECT_EQ(metrics->cancelled(), started);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(metrics->listens(), started);  // the queue went with the watch
+
+  // Rendezvous puts and gets are none of the metrics' puts and gets.
+  auto put = std::make_shared<std::promise<bool>>();
+  auto put_done = put->get_future();
+  a.PutRendezvous(2, aggregator::EncodeDemand({2, {}}),
+                  [put](bool ok) { put->set_value(ok); });
+  ASSERT_EQ(put_done.wait_for(10s), std::future_status::ready);
+  EXPECT_TRUE(put_done.get());
+  auto got = std::make_shared<std::promise<void>>();
+  auto get_done = got->get_future();
+  a.GetRendezvous(2, [got](auto, auto) { got->set_value(); });
+  ASSERT_EQ(get_done.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(metrics->started(DhtOp::kPut), 0);
+  EXPECT_EQ(metrics->started(DhtOp::kGet), 0);
   a.Shutdown(1s);
 }
 

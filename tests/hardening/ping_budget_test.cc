@@ -31,6 +31,25 @@ class CountingDht final : public dht::Dht {
   void Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) override {
     inner_.Watch(resource, max_price, std::move(seen));
   }
+  void GetRendezvous(uint16_t resource, RendezvousDone done) override {
+    inner_.GetRendezvous(resource, std::move(done));
+  }
+  void PutRendezvous(uint16_t resource, std::vector<std::byte> value,
+                     std::function<void(bool ok)> done) override {
+    inner_.PutRendezvous(resource, std::move(value), std::move(done));
+  }
+  void OnDemand(
+      std::function<void(const dht::aggregator::Demand&)> demand) override {
+    inner_.OnDemand(std::move(demand));
+  }
+  void Unwatch(uint16_t resource) override { inner_.Unwatch(resource); }
+  void FetchKeyOf(const protocol::Offer& offer,
+                  std::chrono::milliseconds deadline, FetchDone done) override {
+    inner_.FetchKeyOf(offer, deadline, std::move(done));
+  }
+  bool IsPeer(const protocol::Ipv6Address& address) const override {
+    return inner_.IsPeer(address);
+  }
   dht::DhtInfo Info() const override {
     ++*infos_;
     return inner_.Info();

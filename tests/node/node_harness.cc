@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <atomic>
+#include <map>
+#include <memory>
 #include <stdexcept>
 
 namespace crsp::node::testing {
@@ -50,7 +53,41 @@ class SharedDht final : public dht::Dht {
   }
   void Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) override {
     ++world_.watches;
-    world_.dht->Watch(resource, max_price, std::move(seen));
+    // Unwatch must end this node's watches only, not every node's of the
+    // shared store: each one reports through a switch this node owns.
+    auto on = std::make_shared<std::atomic<bool>>(true);
+    watching_[resource].push_back(on);
+    world_.dht->Watch(resource, max_price,
+                      [on, seen = std::move(seen)](const dht::OfferRecord& r) {
+                        if (*on) seen(r);
+                      });
+  }
+  void Unwatch(uint16_t resource) override {
+    for (const auto& on : watching_[resource]) *on = false;
+    watching_.erase(resource);
+  }
+  // One shared store is the whole DHT: rendezvous values are the world's.
+  void GetRendezvous(uint16_t resource, RendezvousDone done) override {
+    world_.dht->GetRendezvous(resource, std::move(done));
+  }
+  void PutRendezvous(uint16_t resource, std::vector<std::byte> value,
+                     std::function<void(bool ok)> done) override {
+    world_.dht->PutRendezvous(resource, std::move(value), std::move(done));
+  }
+  // Kept, never called: no node of this harness stores rendezvous values
+  // (the shared InMemoryDht has one hook, which the last node to set it
+  // would take from the others). A test of the election must say which
+  // nodes are the storers.
+  void OnDemand(
+      std::function<void(const dht::aggregator::Demand&)> demand) override {
+    on_demand_ = std::move(demand);
+  }
+  void FetchKeyOf(const protocol::Offer& offer,
+                  std::chrono::milliseconds deadline, FetchDone done) override {
+    world_.dht->FetchKeyOf(offer, deadline, std::move(done));
+  }
+  bool IsPeer(const protocol::Ipv6Address& address) const override {
+    return world_.dht->IsPeer(address);
   }
   dht::DhtInfo Info() const override {
     dht::DhtInfo info = world_.dht->Info();
@@ -63,6 +100,8 @@ class SharedDht final : public dht::Dht {
  private:
   World& world_;
   protocol::NodeId id_;
+  std::map<uint16_t, std::vector<std::shared_ptr<std::atomic<bool>>>> watching_;
+  std::function<void(const dht::aggregator::Demand&)> on_demand_;
 };
 
 }  // namespace

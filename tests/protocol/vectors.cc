@@ -27,14 +27,16 @@ std::vector<std::byte> FromHex(const std::string& hex) {
   return out;
 }
 
-std::vector<Vector> LoadVectors() {
-  std::ifstream in(CRSP_VECTORS_PATH);
-  EXPECT_TRUE(in) << "cannot open " << CRSP_VECTORS_PATH;
+std::vector<Vector> LoadVectors() { return LoadVectors(CRSP_VECTORS_PATH); }
+
+std::vector<Vector> LoadVectors(const std::string& path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in) << "cannot open " << path;
   Json::Value root;
   Json::CharReaderBuilder builder;
   std::string errors;
   if (!Json::parseFromStream(builder, in, &root, &errors)) {
-    ADD_FAILURE() << "cannot parse " << CRSP_VECTORS_PATH << ": " << errors;
+    ADD_FAILURE() << "cannot parse " << path << ": " << errors;
     return {};
   }
   std::vector<Vector> vectors;
@@ -50,6 +52,7 @@ std::vector<Vector> LoadVectors() {
     vec.count = IntField(v, "count");
     vec.status = IntField(v, "status");
     vec.answer_status = IntField(v, "answer_status");
+    vec.decode_status = IntField(v, "decode_status");
     if (v.isMember("ed25519_seed")) {
       std::vector<std::byte> seed = FromHex(v["ed25519_seed"].asString());
       if (seed.size() == wire::kEd25519SeedSize) {

@@ -1,5 +1,6 @@
 // Loads ../shared/protocol-vectors/vectors.json for the protocol tests.
 // CRSP_VECTORS_PATH (a compile definition from CRSP_SHARED_DIR) names it.
+// Files of the same format (tests/vectors/peer/) load by path.
 #ifndef CRSP_TESTS_PROTOCOL_VECTORS_H_
 #define CRSP_TESTS_PROTOCOL_VECTORS_H_
 
@@ -19,13 +20,14 @@ struct Vector {
   std::string expect;  // "valid", "answer" or "no_answer"
   // Fields the vector lists; absent when it does not list them.
   std::optional<int64_t> protocol, type, txid, check_type, count, status,
-      answer_status;
+      answer_status, decode_status;
   std::optional<Ed25519Seed> seed;
 };
 
 // Every vector of the file, in file order. Fails the calling test (and
 // returns empty) when the file cannot be read or parsed.
 std::vector<Vector> LoadVectors();
+std::vector<Vector> LoadVectors(const std::string& path);
 std::vector<std::byte> FromHex(const std::string& hex);
 
 }  // namespace crsp::protocol::testing

@@ -8,9 +8,13 @@ Subcommands, one ctest test each (tests/device/wireshark/CMakeLists.txt):
            registration is what picks the dissector), read with
            `tshark -T json`: header fields against the vector's own fields,
            body fields against `crsp decode` of the same bytes, check status,
-           and the expert info each bad vector must raise. Then generated
-           packets of every type under every check type (checks computed
-           here with hashlib/zlib), corrupted copies, and layout faults.
+           and the expert info each bad vector must raise. The node-to-node
+           vectors of tests/vectors/peer/ (0x40 forwarded query, 0x41
+           forwarded answer) the same way, their body fields read here from
+           the layout tables (`crsp decode` reads client packets only).
+           Then generated packets of every type under every check type
+           (checks computed here with hashlib/zlib), corrupted copies, and
+           layout faults.
   live     a real capture (dumpcap on lo) of `crsp` sessions against a real
            crsp-node on an ephemeral [::1] port, read through "Decode As"
            (`-d udp.port==P,crsp`): every packet against `crsp decode`,
@@ -281,6 +285,56 @@ def expected_from_decode(d):
     return e
 
 
+def expected_from_bytes(raw):
+    """Field -> values the dissector must show for a node-to-node packet
+    (docs/scaling.md: 0x40 carries a query request body, 0x41 a query
+    answer body), read from PROTOCOL.md's tables."""
+    ver, proto, ptype, hl, total, txid, ct, status, count = struct.unpack(
+        ">HBBHHIBBH", raw[:16])
+    e = {}
+
+    def add(field, value):
+        e.setdefault(field, []).append(value)
+
+    for k, v in (("version", ver), ("protocol", proto), ("type", ptype),
+                 ("header_length", hl), ("total_length", total),
+                 ("txid", txid), ("check_type", ct), ("status", status),
+                 ("count", count)):
+        add("crsp." + k, v)
+    if ct == 7:
+        add("crsp.check.status", CHECK_UNVERIFIED)
+        add("crsp.signer_public_key", raw[total - 96:total - 64].hex())
+    elif ct:
+        add("crsp.check.status", CHECK_GOOD)
+    body = raw[hl:total - TRAILER[ct]]
+    if ptype == 0x40:
+        wf, wu, cur, mr, cursor = struct.unpack(">QQHHI", body[:24])
+        for k, v in (("wanted_from", wf), ("wanted_until", wu),
+                     ("query_currency", cur), ("max_results", mr),
+                     ("cursor", cursor)):
+            add("crsp." + k, v)
+        for i in range(count):
+            rid, unit, _, mp, mq = struct.unpack(
+                ">HBBII", body[24 + 12 * i:36 + 12 * i])
+            for k, v in (("resource_id", rid), ("query_unit", unit),
+                         ("max_price", mp), ("min_quantity", mq)):
+                add("crsp." + k, v)
+    elif ptype == 0x41 and status in (0, 12):
+        total_matches, next_cursor = struct.unpack(">II", body[:8])
+        add("crsp.total_matches", total_matches)
+        add("crsp.next_cursor", next_cursor)
+        for i in range(count):
+            o = body[8 + 72 * i:80 + 72 * i]
+            values = (o[:16].hex(),
+                      socket.inet_ntop(socket.AF_INET6, o[16:32])) + \
+                struct.unpack(">HHHHBBHIIIQQ", o[32:72])
+            # The unpacked tuple holds the two reserved fields (42, 52).
+            values = values[:8] + values[9:11] + values[12:]
+            for k, v in zip(OFFER_KEYS, values):
+                add("crsp." + k, v)
+    return e
+
+
 def compare(name, got, want):
     ok = True
     for field, values in want.items():
@@ -324,6 +378,66 @@ def packet(proto, ptype, txid, ct, status, count, body, rng):
 
 def rbytes(rng, n):
     return bytes(rng.getrandbits(8) for _ in range(n))
+
+
+OFFER_KEYS = ("device_id", "contact_address", "contact_port", "device_kind",
+              "currency", "resource_id", "billing_unit", "flags", "quantity",
+              "price", "valid_from", "valid_until")
+
+
+def gen_query_body(rng, one_id=False):
+    """(count, body, expected fields) of a random query request body; with
+    one_id every entry names the same resource id (a forwarded query)."""
+    count = rng.randint(1, 4)
+    wf, wu = rng.choice([0, rng.getrandbits(33)]), \
+        rng.choice([0, rng.getrandbits(34)])
+    cur, mr, cursor = rng.choice([0, 156, 978]), rng.getrandbits(16),\
+        rng.getrandbits(32)
+    body = struct.pack(">QQHHI", wf, wu, cur, mr, cursor)
+    e = {"crsp.wanted_from": [wf], "crsp.wanted_until": [wu],
+         "crsp.query_currency": [cur], "crsp.max_results": [mr],
+         "crsp.cursor": [cursor]}
+    first = rng.choice([1, 3, 4])
+    for _ in range(count):
+        rid = first if one_id else rng.choice([1, 3, 4])
+        unit = rng.choice([0, 2, 5, 0xFF])
+        mp, mq = rng.choice([0xFFFFFFFF, rng.getrandbits(32)]), \
+            rng.getrandbits(32)
+        body += struct.pack(">HBBII", rid, unit, 0, mp, mq)
+        for k, v in (("resource_id", rid), ("query_unit", unit),
+                     ("max_price", mp), ("min_quantity", mq)):
+            e.setdefault("crsp." + k, []).append(v)
+    return count, body, e
+
+
+def gen_answer_body(rng):
+    """(count, body, expected fields) of a random query answer body."""
+    count = rng.randint(0, 3)
+    total, nxt = rng.getrandbits(32), rng.getrandbits(32)
+    body = struct.pack(">II", total, nxt)
+    e = {"crsp.total_matches": [total], "crsp.next_cursor": [nxt]}
+    for _ in range(count):
+        dev, addr = rbytes(rng, 16), rbytes(rng, 16)
+        vals = {"device_id": dev.hex(),
+                "contact_address": socket.inet_ntop(socket.AF_INET6, addr),
+                "contact_port": rng.getrandbits(16),
+                "device_kind": rng.choice([1, 2, 0xFFFF]),
+                "currency": rng.choice([156, 36, 0]),
+                "resource_id": rng.choice([1, 7, 0x8000]),
+                "billing_unit": rng.randint(0, 5),
+                "flags": rng.randint(0, 1),
+                "quantity": rng.getrandbits(32),
+                "price": rng.getrandbits(32),
+                "valid_from": rng.getrandbits(33)}
+        vals["valid_until"] = vals["valid_from"] + rng.getrandbits(20)
+        body += dev + addr + struct.pack(
+            ">HHHHBBHIIIQQ", vals["contact_port"], vals["device_kind"],
+            vals["currency"], vals["resource_id"], vals["billing_unit"],
+            vals["flags"], 0, vals["quantity"], vals["price"], 0,
+            vals["valid_from"], vals["valid_until"])
+        for k in OFFER_KEYS:
+            e.setdefault("crsp." + k, []).append(vals[k])
+    return count, body, e
 
 
 def generated_packets(rng):
@@ -412,64 +526,31 @@ def generated_packets(rng):
                 e["crsp.resource_id"] = ids
         elif kind == 6:  # query request
             proto, ptype, status = 2, 1, 0
-            count = rng.randint(1, 4)
-            wf, wu = rng.choice([0, rng.getrandbits(33)]), \
-                rng.choice([0, rng.getrandbits(34)])
-            cur, mr, cursor = rng.choice([0, 156, 978]), rng.getrandbits(16),\
-                rng.getrandbits(32)
-            body = struct.pack(">QQHHI", wf, wu, cur, mr, cursor)
-            e = {"crsp.wanted_from": [wf], "crsp.wanted_until": [wu],
-                 "crsp.query_currency": [cur], "crsp.max_results": [mr],
-                 "crsp.cursor": [cursor]}
-            for _ in range(count):
-                rid, unit = rng.choice([1, 3, 4]), rng.choice([0, 2, 5, 0xFF])
-                mp, mq = rng.choice([0xFFFFFFFF, rng.getrandbits(32)]), \
-                    rng.getrandbits(32)
-                body += struct.pack(">HBBII", rid, unit, 0, mp, mq)
-                for k, v in (("resource_id", rid), ("query_unit", unit),
-                             ("max_price", mp), ("min_quantity", mq)):
-                    e.setdefault("crsp." + k, []).append(v)
+            count, body, e = gen_query_body(rng)
         elif kind == 7:  # query answer
             proto, ptype = 2, 2
             status = rng.choice([0, 12])
             if status:
                 note.add("crsp.expert.error_status")
-            count = rng.randint(0, 3)
-            total, nxt = rng.getrandbits(32), rng.getrandbits(32)
-            body = struct.pack(">II", total, nxt)
-            e = {"crsp.total_matches": [total], "crsp.next_cursor": [nxt]}
-            for _ in range(count):
-                dev, addr = rbytes(rng, 16), rbytes(rng, 16)
-                vals = {"device_id": dev.hex(),
-                        "contact_address": socket.inet_ntop(socket.AF_INET6,
-                                                            addr),
-                        "contact_port": rng.getrandbits(16),
-                        "device_kind": rng.choice([1, 2, 0xFFFF]),
-                        "currency": rng.choice([156, 36, 0]),
-                        "resource_id": rng.choice([1, 7, 0x8000]),
-                        "billing_unit": rng.randint(0, 5),
-                        "flags": rng.randint(0, 1),
-                        "quantity": rng.getrandbits(32),
-                        "price": rng.getrandbits(32),
-                        "valid_from": rng.getrandbits(33)}
-                vals["valid_until"] = vals["valid_from"] + rng.getrandbits(20)
-                body += dev + addr + struct.pack(
-                    ">HHHHBBHIIIQQ", vals["contact_port"],
-                    vals["device_kind"], vals["currency"],
-                    vals["resource_id"], vals["billing_unit"], vals["flags"],
-                    0, vals["quantity"], vals["price"], 0,
-                    vals["valid_from"], vals["valid_until"])
-                for k in ("device_id", "contact_address", "contact_port",
-                          "device_kind", "currency", "resource_id",
-                          "billing_unit", "flags", "quantity", "price",
-                          "valid_from", "valid_until"):
-                    e.setdefault("crsp." + k, []).append(vals[k])
+            count, body, e = gen_answer_body(rng)
         elif kind == 8:  # error answer, empty body
             proto, ptype = rng.choice([(1, 2), (1, 4), (2, 2), (0, 2)])
             status, count, body = rng.choice([1, 2, 4, 6, 7, 11]), 0, b""
             note.add("crsp.expert.error_status")
-        elif kind in (9, 10):  # node-to-node messages 0x40..0x7F
-            proto, ptype = 0, rng.choice([0x40, 0x41, 0x7F])
+        elif kind == 9 and rng.getrandbits(1):  # forwarded query, one id
+            proto, ptype, status = 0, 0x40, 0
+            count, body, e = gen_query_body(rng, one_id=True)
+        elif kind == 9:  # forwarded answer, with a body or an error
+            proto, ptype = 0, 0x41
+            status = rng.choice([0, 12, 7, 10])
+            if status:
+                note.add("crsp.expert.error_status")
+            if status in (0, 12):
+                count, body, e = gen_answer_body(rng)
+            else:
+                count, body = 0, b""
+        elif kind == 10:  # node-to-node messages CRSP does not use
+            proto, ptype = 0, rng.choice([0x42, 0x50, 0x7F])
             # Their fields are the implementation's: no status rule applies.
             status, count = rng.getrandbits(8), rng.getrandbits(16)
             body = rbytes(rng, rng.randint(0, 40))
@@ -574,12 +655,16 @@ def hostile_packets(rng, generated):
 def run_vectors(args, tmp):
     with open(args.vectors) as f:
         vectors = json.load(f)["vectors"]
+    with open(args.peer_vectors) as f:
+        peer_vectors = json.load(f)["vectors"]
     rng = random.Random(args.seed)
     print("seed %d" % args.seed)
     generated = generated_packets(rng)
     faulty = faulty_packets(rng)
     hostile = hostile_packets(rng, generated)
-    hexes = [v["hex"] for v in vectors] + [g[1].hex() for g in generated] + \
+    hexes = [v["hex"] for v in vectors] + \
+        [v["hex"] for v in peer_vectors] + \
+        [g[1].hex() for g in generated] + \
         [x[1].hex() for x in faulty] + [x[1].hex() for x in hostile]
     pcap = os.path.join(tmp, "vectors.pcap")
     text2pcap(hexes, pcap, tmp)
@@ -638,18 +723,68 @@ def run_vectors(args, tmp):
             if v["name"] == "bad_check":
                 check(got.get("crsp.check.status") == [CHECK_BAD],
                       name + ": check status not Bad")
+    # Node-to-node vectors: every field against the bytes; the bad ones
+    # raise the expert info of DecodePeer's refusal (peer_codec.h).
+    peer_faults = {
+        "forwarded_query_multi_id": {"crsp.expert.invalid_field"},
+        "peer_type_0x42": set(),  # unused type: shown as bytes, no fault
+        "forwarded_query_truncated": {"crsp.expert.length"},
+        "forwarded_answer_too_large": {"crsp.expert.invalid_field"},
+    }
+    at = len(vectors)
+    for v, frame in zip(peer_vectors, frames[at:at + len(peer_vectors)]):
+        name = "peer vector " + v["name"]
+        if not check(frame["crsp"], name + ": not dissected as CRSP"):
+            continue
+        check(frame["payload"] == v["hex"], name + ": payload differs")
+        got = fields(frame)
+        ex = experts(got)
+        raw = bytes.fromhex(v["hex"])
+        if v["expect"] == "valid":
+            want = {"crsp.protocol": [v["protocol"]], "crsp.type": [v["type"]],
+                    "crsp.txid": [v["txid"]],
+                    "crsp.check_type": [v["check_type"]],
+                    "crsp.count": [v["count"]],
+                    "crsp.status": [v.get("status", 0)]}
+            compare(name, got, want)
+            compare(name + " (vs its bytes)", got, expected_from_bytes(raw))
+            check(not (ex & FAULT_EXPERTS),
+                  "%s: unexpected expert info %s" % (name, ex))
+            if v["check_type"] == 7:
+                check("crsp.expert.unverified" in ex,
+                      name + ": Ed25519 not marked unverified")
+            check(not got.get("crsp.node_message"),
+                  name + ": body shown as bytes, not dissected")
+        else:
+            want_ex = peer_faults[v["name"]]
+            check(want_ex <= ex and (want_ex or not ex & FAULT_EXPERTS),
+                  "%s: experts %s, expected %s" % (name, sorted(ex),
+                                                   sorted(want_ex)))
+            check(got.get("crsp.txid") == [v["txid"]],
+                  name + ": txid %s" % got.get("crsp.txid"))
+            if v["name"] == "peer_type_0x42":
+                check(got.get("crsp.node_message") ==
+                      [raw[16:-4].hex()], name + ": body not shown as bytes")
+            if v["name"] == "forwarded_answer_too_large":
+                # Too large, yet dissected in full.
+                check(len(got.get("crsp.price", [])) == 17,
+                      name + ": offers not all dissected")
     # With port 7400 unregistered only the heuristic is left: it takes the
     # packets whose layout and check hold, and none of the broken ones.
     vector_pcap = os.path.join(tmp, "only-vectors.pcap")
-    text2pcap([v["hex"] for v in vectors], vector_pcap, tmp)
+    text2pcap([v["hex"] for v in vectors + peer_vectors], vector_pcap, tmp)
     heur = dissect(args, vector_pcap, ["-o", "crsp.udp_port:0"])
     layout_ok = {"validity_reversed", "validity_past", "zero_quantity",
-                 "bad_signature"}
-    for v, frame in zip(vectors, heur):
+                 "bad_signature", "forwarded_query_multi_id",
+                 "peer_type_0x42", "forwarded_answer_too_large"}
+    check(len(heur) == len(vectors) + len(peer_vectors),
+          "%d frames for %d vectors" % (len(heur),
+                                        len(vectors) + len(peer_vectors)))
+    for v, frame in zip(vectors + peer_vectors, heur):
         want = v["expect"] == "valid" or v["name"] in layout_ok
         check(frame["crsp"] == want, "vector %s: heuristic says %s" %
               (v["name"], frame["crsp"]))
-    at = len(vectors)
+    at = len(vectors) + len(peer_vectors)
     for (name, raw, want, want_ex), frame in zip(generated,
                                                  frames[at:at + len(generated)]):
         got = fields(frame)
@@ -677,9 +812,10 @@ def run_vectors(args, tmp):
         if is_prefix:
             check(experts(got) & {"crsp.expert.short", "crsp.expert.length"},
                   name + ": truncation not flagged")
-    print("vectors: %d vectors, %d generated, %d faulty, %d hostile packets "
-          "dissected" % (len(vectors), len(generated), len(faulty),
-                         len(hostile)))
+    print("vectors: %d vectors, %d node-to-node vectors, %d generated, "
+          "%d faulty, %d hostile packets dissected" %
+          (len(vectors), len(peer_vectors), len(generated), len(faulty),
+           len(hostile)))
 
 
 def free_udp_port():
@@ -964,6 +1100,7 @@ def main():
     ap.add_argument("command", choices=["vectors", "live", "install"])
     ap.add_argument("--lua", required=True)
     ap.add_argument("--vectors")
+    ap.add_argument("--peer-vectors", help="tests/vectors/peer/vectors.json")
     ap.add_argument("--crsp")
     ap.add_argument("--node")
     ap.add_argument("--build-dir")

@@ -13,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "crsp/dht_adapter/aggregator_role.h"
 #include "crsp/dht_adapter/offer_record.h"
 #include "crsp/protocol/packets.h"
 
@@ -70,6 +71,46 @@ class Dht {
   // keys of `resource` up to max_price (idempotent per key).
   virtual void Watch(uint16_t resource, uint32_t max_price,
                      RecordSeen seen) = 0;
+
+  // --- Aggregator roles (docs/scaling.md) -------------------------------
+  // Every value under the rendezvous key of `resource`
+  // (aggregator::RendezvousKeyName), decoded, and the nodes the search
+  // ended on (OpenDHT's get done callback), not expired, closest to the
+  // key first, this node excluded; IPv4 addresses as ::ffff:a.b.c.d.
+  // Values that do not decode, or name another resource, are dropped.
+  // `done` runs once, on a DHT thread (or inline for InMemoryDht).
+  using RendezvousDone =
+      std::function<void(std::vector<aggregator::RendezvousValue> values,
+                         std::vector<aggregator::SearchNode> searched)>;
+  virtual void GetRendezvous(uint16_t resource, RendezvousDone done) = 0;
+  // Puts an encoded advert or demand under the rendezvous key of
+  // `resource` with the rendezvous value type (expiration
+  // aggregator::kAdvertLifetime), not permanent; a fresh value id each
+  // call. `done(ok)` once; false at once for bytes that do not decode as a
+  // value of `resource` (every storer would refuse them).
+  virtual void PutRendezvous(uint16_t resource, std::vector<std::byte> value,
+                             std::function<void(bool ok)> done) = 0;
+  // From now on, `demand` runs for every demand this node accepts to
+  // store under a rendezvous key (the rendezvous type's store policy, on
+  // the storing node). OpenDhtDht: a node's own put skips its own policy,
+  // so the demands a node puts reach the other storers' hooks, not its
+  // own; InMemoryDht, one store for everyone, runs it for every demand.
+  // Set once, before Start/use; runs on a DHT thread and must not block.
+  virtual void OnDemand(
+      std::function<void(const aggregator::Demand& demand)> demand) = 0;
+  // Cancels every Watch of `resource` (every listen on its keys); records
+  // arriving after it returns are not reported. Watch may be called again.
+  virtual void Unwatch(uint16_t resource) = 0;
+  // Every valid record (as Fetch filters them) stored under the one key
+  // where `offer` lives (KeyFor(offer)); `done(records, complete)` once,
+  // by `deadline`. For re-verifying a forwarded answer's signed offers.
+  virtual void FetchKeyOf(const protocol::Offer& offer,
+                          std::chrono::milliseconds deadline,
+                          FetchDone done) = 0;
+  // Whether `address` (IPv6 bytes; IPv4 as ::ffff:a.b.c.d) is the
+  // address of a node in this node's routing table. Cheap: may answer
+  // from a snapshot refreshed at most every second.
+  virtual bool IsPeer(const protocol::Ipv6Address& address) const = 0;
 
   virtual DhtInfo Info() const = 0;
 

@@ -33,8 +33,10 @@ class DhtMetrics {
   // A listen of one key (a Watch) was handed to OpenDHT `waited` after the
   // Watch asked for it (listens are paced, opendht_impl.h kListensPerBatch):
   // the latency of a listen, since OpenDHT 2.4.12 reports no completion for
-  // one. A listen lasts as long as the DHT runs.
+  // one. A listen lasts until an Unwatch cancels it or the DHT stops.
   virtual void ListenStarted(std::chrono::nanoseconds waited) {}
+  // A listen ListenStarted reported was cancelled (Unwatch).
+  virtual void ListenCancelled() {}
 };
 
 }  // namespace crsp::dht

@@ -2,7 +2,11 @@
 // node's fuzz target. Same key scheme (keys.h) and same filtering as
 // OpenDhtDht: a stored or returned record must decode, verify
 // (VerifyRecordSignature) and not be past valid_until by the injected clock.
-// Every callback (done, seen) runs inline, before the call returns.
+// Rendezvous values (adverts, demands) are kept per resource and lapse
+// kAdvertLifetime after their put by the same clock. One process is the
+// whole DHT: no search, so GetRendezvous names no nodes.
+// Every callback (done, seen, the OnDemand hook) runs inline, before the
+// call returns.
 // Thread-safe, but callbacks must not call back into the same instance
 // from another thread while one is running.
 #ifndef CRSP_DHT_ADAPTER_MEMORY_DHT_H_
@@ -13,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -38,16 +43,39 @@ class InMemoryDht final : public Dht {
   void Fetch(uint16_t resource, uint32_t max_price, FetchDeadlines deadlines,
              FetchDone answer, FetchMore more) override;
   void Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) override;
+  // The values of `resource` not yet lapsed; `searched` is always empty.
+  void GetRendezvous(uint16_t resource, RendezvousDone done) override;
+  // done(false) for bytes that do not decode as a value of `resource`, and
+  // after SetFailPuts(true) or Shutdown. A demand put runs the OnDemand
+  // hook: this store is every node's.
+  void PutRendezvous(uint16_t resource, std::vector<std::byte> value,
+                     std::function<void(bool ok)> done) override;
+  void OnDemand(
+      std::function<void(const aggregator::Demand& demand)> demand) override;
+  // Removes every watcher of `resource` (the Watches of every caller of
+  // this instance).
+  void Unwatch(uint16_t resource) override;
+  // Ignores the deadline; complete.
+  void FetchKeyOf(const protocol::Offer& offer,
+                  std::chrono::milliseconds deadline, FetchDone done) override;
+  // True only for addresses AddPeer added.
+  bool IsPeer(const protocol::Ipv6Address& address) const override;
   DhtInfo Info() const override;
   void Shutdown(std::chrono::milliseconds timeout) override;
 
   // Test hooks.
   // Stores raw bytes under a key name as if a peer put them (another value
-  // id each call); false when the store policy refuses them.
+  // id each call); false when the store policy refuses them. Bytes that
+  // decode as an advert or demand get the rendezvous policy (stored only
+  // under their resource's rendezvous key; a demand runs the OnDemand
+  // hook), any others the offer policy, as OpenDHT's value types would.
   bool StoreRaw(const std::string& key_name, std::span<const std::byte> bytes);
+  // Makes IsPeer true for `address` (IPv4 as ::ffff:a.b.c.d).
+  void AddPeer(const protocol::Ipv6Address& address);
   // Makes every following Publish fail (done(false, 0)) until reset.
   void SetFailPuts(bool fail);
-  // Values stored right now (expired ones are dropped first).
+  // Values stored right now, offers and rendezvous values (expired and
+  // lapsed ones are dropped first).
   size_t StoredValues() const;
 
  private:
@@ -65,8 +93,15 @@ class InMemoryDht final : public Dht {
   using Store =
       std::map<std::string, std::map<uint64_t, std::vector<std::byte>>>;
 
+  struct StoredRendezvous {
+    aggregator::RendezvousValue value;
+    uint64_t lapses_at = 0;  // unix seconds: gone from then on
+  };
+
   bool Accept(const std::string& key_name, std::span<const std::byte> bytes,
               uint64_t now) const;
+  // Stores an accepted rendezvous value; runs the demand hook for a demand.
+  void StoreRendezvous(const aggregator::RendezvousValue& value);
   void DropExpiredLocked(uint64_t now) const;
   std::vector<RecordSeen> WatchersOfLocked(const std::string& key_name) const;
 
@@ -76,6 +111,11 @@ class InMemoryDht final : public Dht {
   mutable Store store_;
   std::map<DeviceResource, std::vector<std::string>> published_keys_;
   std::vector<Watcher> watchers_;
+  // resource -> value id -> value
+  mutable std::map<uint16_t, std::map<uint64_t, StoredRendezvous>> rendezvous_;
+  std::function<void(const aggregator::Demand&)> on_demand_;
+  std::set<protocol::Ipv6Address> peers_;
+  uint64_t next_rendezvous_id_ = 1;
   uint64_t next_raw_id_ = 1;
   bool fail_puts_ = false;
   bool shut_down_ = false;

@@ -2,9 +2,9 @@
 // docs/storage.md describes what it stores and how; no OpenDHT type appears
 // here.
 //
-// Threads: every callback (done, seen) runs on one thread of the adapter's
-// own, never on OpenDHT's; callbacks may call Publish, Fetch, Watch and Info,
-// but not Shutdown or the destructor (they join that thread). Watch, like
+// Threads: every callback (done, seen, the OnDemand hook) runs on one thread
+// of the adapter's own, never on OpenDHT's; callbacks may call every method
+// but Shutdown and the destructor (they join that thread). Watch, like
 // OpenDHT's listen, also reports the values already stored.
 #ifndef CRSP_DHT_ADAPTER_OPENDHT_DHT_H_
 #define CRSP_DHT_ADAPTER_OPENDHT_DHT_H_
@@ -63,6 +63,11 @@ struct OpenDhtConfig {
   // put_timeout; Fetch runs at most `fetch_parallelism` gets at once.
   std::chrono::milliseconds put_timeout{4500};
   uint32_t fetch_parallelism = 32;
+  // GetRendezvous answers by then with the values read so far and no
+  // searched nodes when OpenDHT's search has not ended (calls wait in a
+  // queue while peers are unconfirmed; a search that meets dead nodes
+  // takes about a second for each).
+  std::chrono::milliseconds rendezvous_timeout{4500};
   // How often the node pings its bootstrap peers again and looks up its own
   // id (sooner in its first minute), so that nodes that joined together
   // learn of each other and the halves of a healed partition merge. 0: off.
@@ -105,6 +110,26 @@ class OpenDhtDht final : public Dht {
   // finds many more good peers than before. A record stored where a listen
   // did not reach is seen by the next re-read.
   void Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) override;
+  // One OpenDHT get of the rendezvous key; done(values, searched) when its
+  // search ends, or at rendezvous_timeout with what arrived and no nodes.
+  void GetRendezvous(uint16_t resource, RendezvousDone done) override;
+  // Retried like Publish (a failure while peers exist), done(false) at
+  // put_timeout; a node alone answers true once its local copy is there.
+  void PutRendezvous(uint16_t resource, std::vector<std::byte> value,
+                     std::function<void(bool ok)> done) override;
+  // The hook runs on the adapter's thread (posted by the store policy,
+  // which runs on OpenDHT's). OpenDHT 2.4.12 calls the store policy only
+  // for unsigned values (docs/storage.md "Store policy"): a signed demand
+  // is stored unchecked and reaches no hook. Our nodes sign no value.
+  void OnDemand(
+      std::function<void(const aggregator::Demand& demand)> demand) override;
+  // Cancels the listens started and drops the ones still queued.
+  void Unwatch(uint16_t resource) override;
+  void FetchKeyOf(const protocol::Offer& offer,
+                  std::chrono::milliseconds deadline, FetchDone done) override;
+  // From a snapshot of the routing table's good nodes (both families),
+  // taken every second; false for every address after Shutdown.
+  bool IsPeer(const protocol::Ipv6Address& address) const override;
   DhtInfo Info() const override;
   // Waits for OpenDHT's shutdown (which saves dht.state when persisting) at
   // most `timeout`, then stops; every pending done is then called (puts

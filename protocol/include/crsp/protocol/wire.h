@@ -55,6 +55,14 @@ inline constexpr uint8_t kTypeWithdrawRequest = 0x03;
 inline constexpr uint8_t kTypeWithdrawAnswer = 0x04;
 inline constexpr uint8_t kTypeQueryRequest = 0x01;
 inline constexpr uint8_t kTypeQueryAnswer = 0x02;
+// Control types 0x40..0x7F are node-to-node messages, the implementation's
+// own range (PROTOCOL.md 1.1): clients never send them, and a node takes
+// them only from its DHT peers. CRSP uses the first two (docs/scaling.md
+// "Node-to-node messages", peer_codec.h); the rest stay unknown.
+inline constexpr uint8_t kFirstPeerType = 0x40;
+inline constexpr uint8_t kLastPeerType = 0x7F;
+inline constexpr uint8_t kTypeForwardedQuery = 0x40;
+inline constexpr uint8_t kTypeForwardedAnswer = 0x41;
 
 // The eight packets of v1, independent of their (protocol, type) encoding.
 enum class PacketKind : uint8_t {

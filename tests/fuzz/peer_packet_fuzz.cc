@@ -1,0 +1,135 @@
+// Fuzz target for the node-to-node decoder (peer_codec.h): DecodePeer must
+// never crash; what it accepts must keep its promises (one resource id in a
+// 0x40, at most 1,232 bytes for a 0x41) and survive EncodePeer -> DecodePeer
+// unchanged. Also: the client codec never accepts a peer packet, the error
+// answer to a refused 0x40 encodes and decodes, and a buyer's answer built
+// from an accepted 0x41 is a valid query answer of the same length.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <span>
+#include <variant>
+
+#include "crsp/protocol/codec.h"
+#include "crsp/protocol/peer_codec.h"
+
+namespace {
+
+using crsp::protocol::AnswerHeaderFor;
+using crsp::protocol::BuyerAnswerFrom;
+using crsp::protocol::Decode;
+using crsp::protocol::DecodePeer;
+using crsp::protocol::DecodeResult;
+using crsp::protocol::Ed25519Key;
+using crsp::protocol::Ed25519Seed;
+using crsp::protocol::Encode;
+using crsp::protocol::EncodePeer;
+using crsp::protocol::Header;
+using crsp::protocol::HeaderFor;
+using crsp::protocol::IsPeerType;
+using crsp::protocol::NamesOneResource;
+using crsp::protocol::PeerDecodeResult;
+using crsp::protocol::PeerPacket;
+using crsp::protocol::QueryAnswer;
+using crsp::protocol::QueryRequest;
+using crsp::wire::CheckType;
+using crsp::wire::Status;
+
+#define FUZZ_CHECK(cond)                                              \
+  do {                                                                \
+    if (!(cond)) {                                                    \
+      std::fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
+      std::abort();                                                   \
+    }                                                                 \
+  } while (0)
+
+// Type-7 packets are re-signed with this key, so only bodies and headers are
+// compared, not the signer.
+const Ed25519Key& FuzzKey() {
+  static const Ed25519Key key = [] {
+    Ed25519Seed seed{};
+    seed.fill(0x42);
+    return *Ed25519Key::FromSeed(seed);
+  }();
+  return key;
+}
+
+bool SameHeaderButLengths(Header a, Header b) {
+  a.header_length = b.header_length;
+  a.total_length = b.total_length;
+  return a == b;
+}
+
+void CheckAccepted(const PeerDecodeResult& first, size_t size) {
+  const Header& h = first.packet.header;
+  FUZZ_CHECK(h.protocol == 0);
+  if (const auto* query = std::get_if<QueryRequest>(&first.packet.body)) {
+    FUZZ_CHECK(h.type == crsp::wire::kTypeForwardedQuery);
+    FUZZ_CHECK(NamesOneResource(*query));
+  } else {
+    FUZZ_CHECK(h.type == crsp::wire::kTypeForwardedAnswer);
+    FUZZ_CHECK(size <= crsp::wire::kMaxAnswer);
+  }
+  FUZZ_CHECK(first.signer.has_value() == (h.check == CheckType::kEd25519));
+
+  std::vector<std::byte> again = EncodePeer(first.packet, &FuzzKey());
+  FUZZ_CHECK(!again.empty());
+  FUZZ_CHECK(again.size() <= size);  // only extra header bytes go
+  PeerDecodeResult second = DecodePeer(again);
+  FUZZ_CHECK(second.status == Status::kOk);
+  FUZZ_CHECK(second.packet.body == first.packet.body);
+  FUZZ_CHECK(SameHeaderButLengths(second.packet.header, h));
+  FUZZ_CHECK(second.packet.header.header_length == 16);
+  FUZZ_CHECK(second.packet.header.total_length == again.size());
+
+  if (std::holds_alternative<QueryAnswer>(first.packet.body)) {
+    // The buyer's answer under the same check type has the same length.
+    Header buyer = HeaderFor(crsp::wire::PacketKind::kQueryRequest, 7, h.check);
+    std::vector<std::byte> bytes =
+        Encode(BuyerAnswerFrom(first.packet, buyer), &FuzzKey());
+    FUZZ_CHECK(bytes.size() == again.size());
+    DecodeResult answer = Decode(bytes);
+    FUZZ_CHECK(answer.status == Status::kOk);
+    FUZZ_CHECK(answer.packet.header.status == h.status);
+    FUZZ_CHECK(answer.packet.header.txid == 7);
+  }
+}
+
+// The error answer an aggregator sends for a refused forwarded query.
+void CheckErrorAnswer(const PeerDecodeResult& request) {
+  PeerPacket answer{AnswerHeaderFor(request.packet.header, request.status),
+                    QueryAnswer{}};
+  std::vector<std::byte> bytes = EncodePeer(answer, &FuzzKey());
+  FUZZ_CHECK(!bytes.empty());
+  PeerDecodeResult r = DecodePeer(bytes);
+  FUZZ_CHECK(r.status == Status::kOk);
+  FUZZ_CHECK(r.packet.header.type == crsp::wire::kTypeForwardedAnswer);
+  FUZZ_CHECK(r.packet.header.status == request.status);
+  FUZZ_CHECK(r.packet.header.txid == request.packet.header.txid);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(data),
+                                   size);
+  PeerDecodeResult r = DecodePeer(bytes);
+  if (r.status == Status::kOk) {
+    FUZZ_CHECK(r.detail.empty());
+    CheckAccepted(r, size);
+  } else {
+    FUZZ_CHECK(!r.detail.empty());
+    if (size >= crsp::wire::kTxidReadable &&
+        r.packet.header.type == crsp::wire::kTypeForwardedQuery) {
+      CheckErrorAnswer(r);
+    }
+  }
+  // Clients reach Decode only, which never accepts a node-to-node packet.
+  DecodeResult client = Decode(bytes);
+  if (size >= crsp::wire::kHeaderSize &&
+      IsPeerType(client.packet.header.protocol, client.packet.header.type)) {
+    FUZZ_CHECK(client.status != Status::kOk);
+  }
+  return 0;
+}
