@@ -44,6 +44,28 @@ long RssKb() {
   return -1;
 }
 
+// A phase's own datagrams: all it counted less the DHT's background upkeep
+// over the phase's duration (pings, bucket refreshes: measured on the idle
+// network first). At 10,000 nodes the upkeep is ~5,400 datagrams/s, more
+// than the operations of a phase, so it must come off.
+double g_idle_per_s = 0;
+Clock::time_point g_phase_start;
+void StartPhase(SimNetwork& net) {
+  net.ResetCounts();
+  g_phase_start = Clock::now();
+}
+double Own(const SimNetwork& net) {
+  const double seconds =
+      std::chrono::duration<double>(Clock::now() - g_phase_start).count();
+  return double(net.datagrams()) - g_idle_per_s * seconds;
+}
+
+// Listen notifications: `update` requests and their replies.
+double Updates(const SimNetwork& net) {
+  auto update = net.by_kind().find("q/update");
+  return update == net.by_kind().end() ? 0 : 2.0 * update->second;
+}
+
 double SecondsSince(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
@@ -51,6 +73,16 @@ double SecondsSince(Clock::time_point t) {
 void Metric(const std::string& name, double value) {
   std::printf("scalesim.%s=%.6g\n", name.c_str(), value);
   std::fflush(stdout);
+}
+
+// The datagrams of a phase by OpenDHT message kind, per operation, on
+// stderr (to read where a phase's datagrams went).
+void Kinds(const char* phase, const SimNetwork& net, double ops) {
+  std::fprintf(stderr, "%s:", phase);
+  for (const auto& [kind, n] : net.by_kind()) {
+    std::fprintf(stderr, " %s=%.1f", kind.c_str(), n / ops);
+  }
+  std::fprintf(stderr, "\n");
 }
 
 struct Sim {
@@ -66,7 +98,7 @@ struct Sim {
     return 0;
   }
 
-  void Join(size_t n) {
+  void Join(size_t n, int settle_seconds) {
     for (size_t i = 0; i < n; ++i) {
       net.AddNode();
       roles.Install(i);
@@ -79,11 +111,12 @@ struct Sim {
       net.Kick(i);
       if (i % 50 == 49) net.Run(milliseconds(20));
     }
-    net.Run(n > 1500 ? seconds(60) : seconds(30));
+    net.Run(settle_seconds >= 0 ? seconds(settle_seconds)
+                                : (n > 1500 ? seconds(60) : seconds(30)));
   }
 
   // `count` puts of record-sized values under random keys of `keys`, from
-  // random nodes, 20 ms apart; returns how many succeeded.
+  // random nodes, 5 ms apart; returns how many succeeded.
   size_t Puts(const std::vector<::dht::InfoHash>& keys, size_t count) {
     auto done = std::make_shared<size_t>(0), ok = std::make_shared<size_t>(0);
     for (size_t k = 0; k < count; ++k) {
@@ -98,7 +131,7 @@ struct Sim {
                            *ok += success ? 1 : 0;
                          });
       net.Kick(from);
-      net.Run(milliseconds(20));
+      net.Run(milliseconds(5));
     }
     net.Run(seconds(60), [&] { return *done >= count; });
     net.Run(seconds(2));  // listen notifications still on their way
@@ -107,42 +140,49 @@ struct Sim {
 };
 
 int Main(int argc, char** argv) {
-  size_t nodes = 1000, ops = 100, watchers = 20, queries = 100;
+  size_t nodes = 1000, ops = 300, watchers = 20, queries = 100;
+  int settle_seconds = -1;
   CLI::App app{"docs/scaling.md's aggregators on N simulated OpenDHT nodes"};
   app.add_option("--nodes", nodes, "OpenDHT nodes")->check(CLI::Range(20, 20000));
   app.add_option("--ops", ops, "puts per phase")->check(CLI::Range(1, 10000));
   app.add_option("--watchers", watchers, "today's design: nodes watching an id")
       ->check(CLI::Range(1, 1000));
   app.add_option("--queries", queries, "first queries")->check(CLI::Range(1, 10000));
+  app.add_option("--settle-seconds", settle_seconds,
+                 "wait after the joins (default 30 s, 60 s past 1,500 nodes)")
+      ->check(CLI::Range(0, 600));
   CLI11_PARSE(app, argc, argv);
 
   Sim sim;
   SimNetwork& net = sim.net;
   const long rss0 = RssKb();
   auto t = Clock::now();
-  sim.Join(nodes);
+  sim.Join(nodes, settle_seconds);
   Metric("nodes", nodes);
   Metric("join_seconds", SecondsSince(t));
   Metric("rss_kb_per_node", double(RssKb() - rss0) / nodes);
 
-  net.ResetCounts();
+  StartPhase(net);
   t = Clock::now();
-  net.Run(seconds(5));
-  const double idle_per_s = net.datagrams() / SecondsSince(t);
-  Metric("idle_datagrams_per_node_s", idle_per_s / nodes);
+  net.Run(seconds(10));
+  g_idle_per_s = net.datagrams() / SecondsSince(t);
+  Metric("idle_datagrams_per_node_s", g_idle_per_s / nodes);
 
   // puts.plain: OpenDHT's own put, nobody listening.
-  net.ResetCounts();
+  StartPhase(net);
   t = Clock::now();
   size_t ok = sim.Puts(SimKeysOf(kPlainResource), ops);
   const double plain_s = SecondsSince(t);
-  const double plain = double(net.datagrams()) / ops;
+  const double plain = Own(net) / ops;
+  Kinds("puts.plain", net, ops);
   Metric("puts.plain.ok", ok);
+  Metric("puts.plain.datagrams_all", double(net.datagrams()) / ops);
   Metric("puts.plain.datagrams", plain);
-  Metric("puts.plain.idle_share", idle_per_s * plain_s / ops);
+  Metric("puts.plain.seconds", plain_s);
+  Metric("puts.plain.idle_share", g_idle_per_s * plain_s / ops);
 
   // election: one query finds no advert and demands aggregators.
-  net.ResetCounts();
+  StartPhase(net);
   t = Clock::now();
   Roles::QueryOutcome first;
   const size_t asker = sim.RandomAlive();
@@ -156,17 +196,38 @@ int Main(int argc, char** argv) {
   Metric("election.seconds_to_k_warm", election_s);
   Metric("election.aggregators", elected.size());
   Metric("election.are_true_closest", elected == sim.roles.TrueClosest() ? 1 : 0);
-  Metric("election.datagrams", net.datagrams());
+  Metric("election.datagrams", Own(net));
+  {
+    size_t checked = 0, true_checked = 0, true_elected = 0, min_searched = 99;
+    const std::set<size_t> truth = sim.roles.TrueClosest();
+    for (const auto& [node, checks] : sim.roles.checks()) {
+      checked += checks.size();
+      for (const auto& c : checks) {
+        min_searched = std::min(min_searched, c.searched);
+      }
+      if (truth.count(node)) {
+        ++true_checked;
+        true_elected += checks.back().elected ? 1 : 0;
+      }
+    }
+    Metric("election.checks", checked);
+    Metric("election.checks_min_searched", min_searched);
+    Metric("election.true_closest_checked", true_checked);
+    Metric("election.true_closest_elected", true_elected);
+  }
 
   // puts.aggregated: the same puts under the aggregated id.
-  net.ResetCounts();
+  StartPhase(net);
   const uint64_t seen0 = sim.roles.notifications();
   t = Clock::now();
   ok = sim.Puts(SimKeysOf(kAggregatedResource), ops);
-  const double aggregated = double(net.datagrams()) / ops;
+  const double aggregated = Own(net) / ops;
+  Kinds("puts.aggregated", net, ops);
   Metric("puts.aggregated.ok", ok);
+  Metric("puts.aggregated.datagrams_all", double(net.datagrams()) / ops);
   Metric("puts.aggregated.datagrams", aggregated);
   Metric("puts.aggregated.excess", aggregated - plain);
+  Metric("puts.aggregated.updates", Updates(net) / ops);
   Metric("puts.aggregated.notified_per_put_per_aggregator",
          double(sim.roles.notifications() - seen0) / ops /
              std::max<size_t>(1, elected.size()));
@@ -184,16 +245,20 @@ int Main(int argc, char** argv) {
     net.Kick(w);
   }
   net.Run(seconds(10));
-  net.ResetCounts();
+  StartPhase(net);
   ok = sim.Puts(SimKeysOf(kWatchedResource), ops);
-  const double watched = double(net.datagrams()) / ops;
+  const double watched = Own(net) / ops;
+  Kinds("puts.watched", net, ops);
   Metric("puts.watched.watchers", watching.size());
   Metric("puts.watched.ok", ok);
+  Metric("puts.watched.datagrams_all", double(net.datagrams()) / ops);
   Metric("puts.watched.datagrams", watched);
-  Metric("puts.watched.excess_per_watcher", (watched - plain) / watching.size());
+  Metric("puts.watched.excess", watched - plain);
+  Metric("puts.watched.updates_per_watcher",
+         Updates(net) / ops / watching.size());
 
   // query.first: nodes that never asked look adverts up and forward.
-  net.ResetCounts();
+  StartPhase(net);
   std::vector<Roles::QueryOutcome> outcomes(queries);
   for (size_t q = 0; q < queries; ++q) {
     const size_t at = sim.RandomAlive(elected);
@@ -207,10 +272,12 @@ int Main(int argc, char** argv) {
   const size_t forwarded = std::count_if(
       outcomes.begin(), outcomes.end(), [](const auto& o) { return o.forwarded; });
   Metric("query.first.forwarded_fraction", double(forwarded) / queries);
-  Metric("query.first.datagrams", double(net.datagrams()) / queries);
+  Kinds("query.first", net, queries);
+  Metric("query.first.datagrams_all", double(net.datagrams()) / queries);
+  Metric("query.first.datagrams", Own(net) / queries);
 
   // read.direct: today's cold read, per key and for all 1,408 keys.
-  net.ResetCounts();
+  StartPhase(net);
   const std::vector<::dht::InfoHash> keys = SimKeysOf(kAggregatedResource);
   const size_t readers = 10;
   auto reads_done = std::make_shared<size_t>(0);
@@ -226,13 +293,13 @@ int Main(int argc, char** argv) {
     net.Kick(at);
   }
   net.Run(seconds(90), [&] { return *reads_done >= readers * keys.size(); });
-  const double per_key = double(net.datagrams()) / (readers * keys.size());
+  const double per_key = Own(net) / (readers * keys.size());
   Metric("read.direct.datagrams_per_key", per_key);
   Metric("read.direct.datagrams_1408_keys", per_key * 1408);
 
   // takeover: every aggregator dies at once.
   for (size_t a : elected) net.Kill(a);
-  net.ResetCounts();
+  StartPhase(net);
   t = Clock::now();
   const size_t survivor = sim.RandomAlive(elected);
   std::vector<Roles::QueryOutcome> tries(90);
@@ -254,7 +321,7 @@ int Main(int argc, char** argv) {
   Metric("takeover.new_aggregators", now_aggregating.size());
   Metric("takeover.are_true_closest",
          now_aggregating == sim.roles.TrueClosest() ? 1 : 0);
-  Metric("takeover.datagrams", net.datagrams());
+  Metric("takeover.datagrams", Own(net));
   std::fflush(stdout);
   // The nodes' destructors would each cancel searches for minutes of
   // simulated time; the process is done.

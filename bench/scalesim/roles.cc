@@ -108,6 +108,14 @@ std::set<size_t> Roles::TrueClosest() const {
 
 void Roles::CheckRole(size_t i, std::vector<protocol::NodeId> suspects) {
   if (!net_->alive(i) || aggregators_.count(i) || checking_.count(i)) return;
+  // A demand that names suspects is news; a plain one within
+  // kDemandInterval of the last check is not.
+  auto last = checked_at_.find(i);
+  if (suspects.empty() && last != checked_at_.end() &&
+      Clock::now() - last->second < agg::kDemandInterval) {
+    return;
+  }
+  checked_at_[i] = Clock::now();
   checking_.insert(i);
   net_->node(i).get(
       rendezvous_, [](const std::vector<std::shared_ptr<::dht::Value>>&) {
@@ -127,6 +135,7 @@ void Roles::CheckRole(size_t i, std::vector<protocol::NodeId> suspects) {
         }
         const bool elected = agg::AmongClosest(
             ToNodeId(rendezvous_), ToNodeId(net_->node(i).getNodeId()), others);
+        checks_[i].push_back({others.size(), elected});
         net_->Defer([this, i, elected] {
           checking_.erase(i);
           if (elected) BecomeAggregator(i);
@@ -208,6 +217,7 @@ void Roles::Forward(size_t i, std::vector<agg::ForwardTarget> targets,
     // Fallback: the node reads the keys itself (not simulated here: its
     // cost is the direct read's) and asks for aggregators.
     agg::Demand demand{resource_, failed};
+    demanded_at_[i] = Clock::now();
     net_->node(i).put(rendezvous_, RendezvousValue(agg::EncodeDemand(demand)));
     net_->Kick(i);
     outcome->demanded = true;
@@ -221,6 +231,17 @@ void Roles::Forward(size_t i, std::vector<agg::ForwardTarget> targets,
     if (warm_.count(to)) {
       outcome->forwarded = true;
       outcome->done = true;
+      // Fewer aggregators than there should be (an election that reached
+      // too few storers, a death): ask again, at most once an interval.
+      auto last = demanded_at_.find(i);
+      if (targets.size() < agg::kAggregators &&
+          (last == demanded_at_.end() ||
+           Clock::now() - last->second >= agg::kDemandInterval)) {
+        demanded_at_[i] = Clock::now();
+        net_->node(i).put(rendezvous_,
+                          RendezvousValue(agg::EncodeDemand({resource_, {}})));
+        net_->Kick(i);
+      }
       return;
     }
     // Alive, not warm: it answers INCOMPLETE at once; try the next.

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <set>
 #include <vector>
 
@@ -52,6 +53,14 @@ class Roles {
   // The k alive nodes closest to the rendezvous key (global knowledge).
   std::set<size_t> TrueClosest() const;
   ::dht::InfoHash rendezvous() const { return rendezvous_; }
+  // Per node that ran the election check: how many nodes its search
+  // returned (suspects and expired ones left out) and whether it elected
+  // itself (diagnostics for the election's figures).
+  struct Check {
+    size_t searched = 0;
+    bool elected = false;
+  };
+  const std::map<size_t, std::vector<Check>>& checks() const { return checks_; }
 
  private:
   void CheckRole(size_t i, std::vector<protocol::NodeId> suspects);
@@ -64,7 +73,11 @@ class Roles {
   uint16_t resource_;
   ::dht::InfoHash rendezvous_;
   std::set<size_t> checking_, aggregators_, warm_;
+  // When each node last demanded, and last ran the check (kDemandInterval
+  // apart at most once).
+  std::map<size_t, Clock::time_point> demanded_at_, checked_at_;
   uint64_t notifications_ = 0;
+  std::map<size_t, std::vector<Check>> checks_;
 };
 
 }  // namespace crsp::scalesim

@@ -4,6 +4,7 @@
 #include "crsp/dht_adapter/aggregator_role.h"
 
 #include <msgpack.hpp>
+#include <opendht/infohash.h>
 
 #include <algorithm>
 #include <cstring>
@@ -100,6 +101,13 @@ std::string RendezvousKeyName(uint16_t resource) {
     name[7 + i] = kHex[(resource >> (12 - 4 * i)) & 0xF];
   }
   return name;
+}
+
+protocol::NodeId RendezvousKey(uint16_t resource) {
+  const ::dht::InfoHash hash = ::dht::InfoHash::get(RendezvousKeyName(resource));
+  protocol::NodeId key;
+  std::memcpy(key.data(), hash.data(), key.size());
+  return key;
 }
 
 std::vector<std::byte> EncodeAdvert(const Advert& advert) {
@@ -199,11 +207,12 @@ std::vector<ForwardTarget> UsableAdverts(
     }
   }
   std::vector<ForwardTarget> targets;
-  for (const auto& [node, advert] : newest) {
+  for (const auto& entry : newest) {
+    const protocol::NodeId& node = entry.first;
     auto met = std::find_if(searched.begin(), searched.end(),
                             [&](const SearchNode& s) { return s.id == node; });
     if (met == searched.end()) continue;
-    targets.push_back({node, met->address, advert->port});
+    targets.push_back({node, met->address, entry.second->port});
   }
   std::sort(targets.begin(), targets.end(),
             [&](const ForwardTarget& a, const ForwardTarget& b) {

@@ -31,8 +31,8 @@ struct Frame {
   // failure, with a short static description.
   wire::Status status = wire::Status::kMalformed;
   std::string_view detail;
-  // False when no answer may be sent: fewer than 12 bytes, or an even
-  // packet type (an answer).
+  // False when no answer may be sent: fewer than 12 bytes, or an answer
+  // (an even packet type, or 0x41 in the node-to-node range).
   bool answerable = false;
   // True once the trailer verified (also for check type 0).
   bool check_ok = false;
@@ -90,8 +90,16 @@ inline Frame ReadFrame(std::span<const std::byte> datagram, Header& h) {
                        "shorter than 12 bytes");
     return frame;
   }
-  // Requests are odd; an answer is never answered.
-  frame.answerable = (h.type & 1) != 0;
+  // Requests are odd; an answer is never answered. In the node-to-node
+  // range (control 0x40..0x7F) the one answer is 0x41: every other type
+  // there, the forwarded query 0x40 included, is answered MALFORMED when it
+  // reaches the client codec (PROTOCOL.md: from non-peers it is an unknown
+  // type).
+  const bool peer_range = h.protocol == static_cast<uint8_t>(wire::Protocol::kControl) &&
+                          h.type >= wire::kFirstPeerType &&
+                          h.type <= wire::kLastPeerType;
+  frame.answerable = peer_range ? h.type != wire::kTypeForwardedAnswer
+                                : (h.type & 1) != 0;
   if (datagram.size() < wire::kHeaderSize) {
     frame_detail::Fail(frame, wire::Status::kMalformed,
                        "shorter than the header");

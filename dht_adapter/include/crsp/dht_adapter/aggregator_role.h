@@ -41,6 +41,10 @@ inline constexpr std::chrono::seconds kDemandInterval{30};
 // in keys.h). The OpenDHT key is InfoHash::get(name).
 std::string RendezvousKeyName(uint16_t resource);
 
+// The rendezvous key itself: InfoHash::get(RendezvousKeyName(resource)),
+// so that closeness to it can be computed without OpenDHT's types.
+protocol::NodeId RendezvousKey(uint16_t resource);
+
 // "I, DHT node `node`, aggregate `resource`, warm since `warm_since`;
 // forward its queries to my edge port." The advert names no address: a
 // querying node forwards to the address at which its own DHT search met
