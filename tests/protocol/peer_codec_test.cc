@@ -502,6 +502,17 @@ TEST(PeerDecodeOrder, ClientDecodeStillAnswersPeerTypesAsUnknown) {
     EXPECT_TRUE(r.check_ok);
     EXPECT_TRUE(std::holds_alternative<std::monostate>(r.packet.body));
   }
+  // PROTOCOL.md: from a non-peer a node-to-node request is an unknown type,
+  // answered MALFORMED; 0x41 is an answer, and an answer is never answered
+  // (the odd/even rule of types 0x01-0x3F does not hold in this range).
+  EXPECT_TRUE(Decode(Bytes(ForwardedQuery())).answerable);
+  EXPECT_FALSE(Decode(Bytes(ForwardedAnswer())).answerable);
+  for (uint8_t type : {0x42, 0x43, 0x7F}) {
+    std::vector<std::byte> bytes = Bytes(ForwardedQuery());
+    bytes[wire::kOffType] = std::byte{type};
+    Reseal(bytes);
+    EXPECT_TRUE(Decode(bytes).answerable) << int(type);
+  }
 }
 
 // --- Forwarding
