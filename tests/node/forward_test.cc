@@ -47,6 +47,32 @@ struct Sent {
   std::vector<std::byte> bytes;
 };
 
+// The answers a buyer got; written from the node's threads (a forwarded
+// query's timeout answers on the timer thread), read by the test.
+class Got {
+ public:
+  void push_back(protocol::DecodeResult answer) {
+    std::lock_guard lock(mu_);
+    answers_.push_back(std::move(answer));
+  }
+  bool empty() const {
+    std::lock_guard lock(mu_);
+    return answers_.empty();
+  }
+  size_t size() const {
+    std::lock_guard lock(mu_);
+    return answers_.size();
+  }
+  protocol::DecodeResult front() const {
+    std::lock_guard lock(mu_);
+    return answers_.front();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<protocol::DecodeResult> answers_;
+};
+
 // One node whose DHT says three other nodes are the closest to every
 // rendezvous key; it sends its forwarded queries into `sent`.
 class Forwarding : public ::testing::Test {
@@ -90,9 +116,9 @@ class Forwarding : public ::testing::Test {
   }
 
   // Sends `datagram` from `from`; the answers it got (also later ones).
-  std::shared_ptr<std::vector<protocol::DecodeResult>> Deliver(
-      const std::vector<std::byte>& datagram, const Sender& from) {
-    auto got = std::make_shared<std::vector<protocol::DecodeResult>>();
+  std::shared_ptr<Got> Deliver(const std::vector<std::byte>& datagram,
+                               const Sender& from) {
+    auto got = std::make_shared<Got>();
     node_->HandleDatagram(datagram, from, [got](std::vector<std::byte> a) {
       got->push_back(protocol::Decode(a));
     });
@@ -105,8 +131,7 @@ class Forwarding : public ::testing::Test {
   }
 
   // Waits (bounded) until `got` holds an answer.
-  static bool Answered(
-      const std::shared_ptr<std::vector<protocol::DecodeResult>>& got) {
+  static bool Answered(const std::shared_ptr<Got>& got) {
     const auto until =
         std::chrono::steady_clock::now() + std::chrono::seconds(5);
     for (int i = 0; i < 500 && got->empty() &&
