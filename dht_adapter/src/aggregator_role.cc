@@ -11,40 +11,21 @@
 #include <limits>
 #include <map>
 
+#include "msgpack_bytes.h"
+
 namespace crsp::dht::aggregator {
 namespace {
+
+using internal::ByteSink;
+using internal::PackBin;
+using internal::ReadFixedBin;
+using internal::ReadUint;
 
 constexpr uint64_t kFormat = 1;
 constexpr uint32_t kAdvertFields = 5;  // format, resource, node, port, since
 constexpr uint32_t kDemandFields = 4;  // format, resource, "demand", suspects
 constexpr char kDemandTag[] = "demand";
 constexpr size_t kMaxValueSize = 160;
-
-struct ByteSink {
-  std::vector<std::byte>* out;
-  void write(const char* data, size_t size) {
-    if (size == 0) return;
-    const size_t at = out->size();
-    out->resize(at + size);
-    std::memcpy(out->data() + at, data, size);
-  }
-};
-
-template <typename T>
-bool ReadUint(const msgpack::object& o, T& out) {
-  if (o.type != msgpack::type::POSITIVE_INTEGER) return false;
-  if (o.via.u64 > std::numeric_limits<T>::max()) return false;
-  out = static_cast<T>(o.via.u64);
-  return true;
-}
-
-bool ReadNodeId(const msgpack::object& o, protocol::NodeId& out) {
-  if (o.type != msgpack::type::BIN || o.via.bin.size != out.size()) {
-    return false;
-  }
-  std::memcpy(out.data(), o.via.bin.ptr, out.size());
-  return true;
-}
 
 std::optional<RendezvousValue> ReadValue(const msgpack::object& root) {
   if (root.type != msgpack::type::ARRAY) return std::nullopt;
@@ -60,7 +41,7 @@ std::optional<RendezvousValue> ReadValue(const msgpack::object& root) {
   value.advert.resource = value.demand.resource = resource;
   if (n == kAdvertFields) {
     value.kind = RendezvousValue::Kind::kAdvert;
-    if (!ReadNodeId(f[2], value.advert.node) ||
+    if (!ReadFixedBin(f[2], value.advert.node) ||
         !ReadUint(f[3], value.advert.port) || value.advert.port == 0 ||
         !ReadUint(f[4], value.advert.warm_since)) {
       return std::nullopt;
@@ -83,7 +64,7 @@ std::optional<RendezvousValue> ReadValue(const msgpack::object& root) {
     }
     value.demand.suspects.resize(suspects.via.array.size);
     for (uint32_t i = 0; i < suspects.via.array.size; ++i) {
-      if (!ReadNodeId(suspects.via.array.ptr[i], value.demand.suspects[i])) {
+      if (!ReadFixedBin(suspects.via.array.ptr[i], value.demand.suspects[i])) {
         return std::nullopt;
       }
     }
@@ -118,9 +99,7 @@ std::vector<std::byte> EncodeAdvert(const Advert& advert) {
   pk.pack_array(kAdvertFields);
   pk.pack_uint64(kFormat);
   pk.pack_uint16(advert.resource);
-  pk.pack_bin(static_cast<uint32_t>(advert.node.size()));
-  pk.pack_bin_body(reinterpret_cast<const char*>(advert.node.data()),
-                   advert.node.size());
+  PackBin(pk, advert.node);
   pk.pack_uint16(advert.port);
   pk.pack_uint64(advert.warm_since);
   return bytes;
@@ -139,9 +118,7 @@ std::vector<std::byte> EncodeDemand(const Demand& demand) {
   pk.pack_str_body(kDemandTag, sizeof kDemandTag - 1);
   pk.pack_array(static_cast<uint32_t>(suspects));
   for (size_t i = 0; i < suspects; ++i) {
-    const protocol::NodeId& id = demand.suspects[i];
-    pk.pack_bin(static_cast<uint32_t>(id.size()));
-    pk.pack_bin_body(reinterpret_cast<const char*>(id.data()), id.size());
+    PackBin(pk, demand.suspects[i]);
   }
   return bytes;
 }

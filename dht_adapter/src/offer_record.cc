@@ -10,8 +10,15 @@
 #include <msgpack.hpp>
 #include <new>
 
+#include "msgpack_bytes.h"
+
 namespace crsp::dht {
 namespace {
+
+using internal::ByteSink;
+using internal::PackBin;
+using internal::ReadFixedBin;
+using internal::ReadUint;
 
 inline constexpr uint64_t kFormatVersion = 1;
 inline constexpr uint32_t kFieldCount = 17;
@@ -36,46 +43,6 @@ enum Field : uint32_t {
   kOwnerAddress,
   kSignedRequest,
 };
-
-// Where the packer writes: straight into the record's bytes. (A
-// msgpack::sbuffer starts at 8 KiB: a large allocation per record, which
-// made malloc consolidate its fast bins, ~1.7 % of a node under
-// registrations, and a copy after.)
-struct ByteSink {
-  std::vector<std::byte>* out;
-  void write(const char* data, size_t size) {
-    // Not vector::insert of a range: GCC 12 warns on that after reserve
-    // (-Wstringop-overflow, a false positive in Release builds).
-    // An empty bin (an unsigned record's request) may come with a null
-    // `data`, which memcpy must not get even for 0 bytes (UBSan).
-    if (size == 0) return;
-    const size_t at = out->size();
-    out->resize(at + size);
-    std::memcpy(out->data() + at, data, size);
-  }
-};
-
-template <size_t N>
-void PackBin(msgpack::packer<ByteSink>& pk,
-             const std::array<uint8_t, N>& bytes) {
-  pk.pack_bin(N);
-  pk.pack_bin_body(reinterpret_cast<const char*>(bytes.data()), N);
-}
-
-template <typename T>
-bool ReadUint(const msgpack::object& o, T& out) {
-  if (o.type != msgpack::type::POSITIVE_INTEGER) return false;
-  if (o.via.u64 > std::numeric_limits<T>::max()) return false;
-  out = static_cast<T>(o.via.u64);
-  return true;
-}
-
-template <size_t N>
-bool ReadFixedBin(const msgpack::object& o, std::array<uint8_t, N>& out) {
-  if (o.type != msgpack::type::BIN || o.via.bin.size != N) return false;
-  std::copy_n(reinterpret_cast<const uint8_t*>(o.via.bin.ptr), N, out.begin());
-  return true;
-}
 
 bool ReadFields(const msgpack::object* f, OfferRecord& r) {
   protocol::Offer& o = r.offer;

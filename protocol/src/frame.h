@@ -90,16 +90,19 @@ inline Frame ReadFrame(std::span<const std::byte> datagram, Header& h) {
                        "shorter than 12 bytes");
     return frame;
   }
-  // Requests are odd; an answer is never answered. In the node-to-node
-  // range (control 0x40..0x7F) the one answer is 0x41: every other type
-  // there, the forwarded query 0x40 included, is answered MALFORMED when it
-  // reaches the client codec (PROTOCOL.md: from non-peers it is an unknown
-  // type).
-  const bool peer_range = h.protocol == static_cast<uint8_t>(wire::Protocol::kControl) &&
-                          h.type >= wire::kFirstPeerType &&
-                          h.type <= wire::kLastPeerType;
-  frame.answerable = peer_range ? h.type != wire::kTypeForwardedAnswer
-                                : (h.type & 1) != 0;
+  // Requests are odd; an answer is never answered. The node-to-node range
+  // (control 0x40..0x7F) turns this round: there requests are even (0x40,
+  // the forwarded query) and answers odd (0x41), and a request also has
+  // status 0, because an error answer to the request just below the range
+  // (control 0x3F) is a 0x40 that carries its error status. The client
+  // codec answers every peer request MALFORMED (PROTOCOL.md: from non-peers
+  // it is an unknown type); no answer it sends is ever answerable.
+  const bool peer_range =
+      h.protocol == static_cast<uint8_t>(wire::Protocol::kControl) &&
+      h.type >= wire::kFirstPeerType && h.type <= wire::kLastPeerType;
+  frame.answerable = peer_range
+                         ? (h.type & 1) == 0 && h.status == wire::Status::kOk
+                         : (h.type & 1) != 0;
   if (datagram.size() < wire::kHeaderSize) {
     frame_detail::Fail(frame, wire::Status::kMalformed,
                        "shorter than the header");

@@ -9,6 +9,7 @@
 #include <span>
 
 #include "crsp/protocol/codec.h"
+#include "packet_fuzz_support.h"
 
 namespace {
 
@@ -22,30 +23,8 @@ using crsp::protocol::Header;
 using crsp::wire::CheckType;
 using crsp::wire::Status;
 
-#define FUZZ_CHECK(cond)                                              \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      std::fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                   \
-    }                                                                 \
-  } while (0)
-
-// Type-7 packets are re-signed with this key, so only bodies and headers are
-// compared, not the signer.
-const Ed25519Key& FuzzKey() {
-  static const Ed25519Key key = [] {
-    Ed25519Seed seed{};
-    seed.fill(0x42);
-    return *Ed25519Key::FromSeed(seed);
-  }();
-  return key;
-}
-
-bool SameHeaderButLengths(Header a, Header b) {
-  a.header_length = b.header_length;
-  a.total_length = b.total_length;
-  return a == b;
-}
+using crsp::fuzz::FuzzKey;
+using crsp::fuzz::SameHeaderButLengths;
 
 void CheckRoundTrip(const DecodeResult& first) {
   std::vector<std::byte> again = Encode(first.packet, &FuzzKey());

@@ -503,15 +503,36 @@ TEST(PeerDecodeOrder, ClientDecodeStillAnswersPeerTypesAsUnknown) {
     EXPECT_TRUE(std::holds_alternative<std::monostate>(r.packet.body));
   }
   // PROTOCOL.md: from a non-peer a node-to-node request is an unknown type,
-  // answered MALFORMED; 0x41 is an answer, and an answer is never answered
-  // (the odd/even rule of types 0x01-0x3F does not hold in this range).
+  // answered MALFORMED; an answer is never answered. In this range requests
+  // are even and answers odd (0x40 / 0x41), the reverse of types 0x01-0x3F.
   EXPECT_TRUE(Decode(Bytes(ForwardedQuery())).answerable);
   EXPECT_FALSE(Decode(Bytes(ForwardedAnswer())).answerable);
-  for (uint8_t type : {0x42, 0x43, 0x7F}) {
+  for (uint8_t type : {0x42, 0x43, 0x7E, 0x7F}) {
     std::vector<std::byte> bytes = Bytes(ForwardedQuery());
     bytes[wire::kOffType] = std::byte{type};
     Reseal(bytes);
-    EXPECT_TRUE(Decode(bytes).answerable) << int(type);
+    EXPECT_EQ(Decode(bytes).answerable, (type & 1) == 0) << int(type);
+  }
+}
+
+// Found by the decode_packet fuzz target: the error answer to an unknown
+// type is type + 1, so a 0x68 got a 0x69 and a 0x3F got a 0x40 back; each
+// must be an answer, or two nodes could answer each other. Every protocol
+// and type, both ends of each range included.
+TEST(PeerCodec, NoErrorAnswerIsEverAnswerable) {
+  for (int protocol = 0; protocol < 4; ++protocol) {
+    for (int type = 0; type < 256; ++type) {
+      std::vector<std::byte> bytes = Bytes(ForwardedQuery());
+      bytes[wire::kOffProtocol] = std::byte{static_cast<uint8_t>(protocol)};
+      bytes[wire::kOffType] = std::byte{static_cast<uint8_t>(type)};
+      Reseal(bytes);
+      DecodeResult request = Decode(bytes);
+      if (!request.answerable || request.status == Status::kOk) continue;
+      DecodeResult answer =
+          Decode(Encode(ErrorAnswer(request.packet.header, request.status)));
+      EXPECT_FALSE(answer.answerable) << protocol << "/" << type;
+      EXPECT_EQ(answer.packet.header.status, request.status);
+    }
   }
 }
 

@@ -1,0 +1,43 @@
+// What the packet fuzz targets share (decode_packet, peer_packet): a check
+// that aborts (libFuzzer reports it as a crash) and the key that re-signs
+// type-7 packets in their round trips.
+#ifndef CRSP_TESTS_FUZZ_PACKET_FUZZ_SUPPORT_H_
+#define CRSP_TESTS_FUZZ_PACKET_FUZZ_SUPPORT_H_
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "crsp/protocol/ed25519.h"
+#include "crsp/protocol/packets.h"
+
+#define FUZZ_CHECK(cond)                                              \
+  do {                                                                \
+    if (!(cond)) {                                                    \
+      std::fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
+      std::abort();                                                   \
+    }                                                                 \
+  } while (0)
+
+namespace crsp::fuzz {
+
+// Type-7 packets are re-signed with this key, so only bodies and headers are
+// compared, not the signer.
+inline const protocol::Ed25519Key& FuzzKey() {
+  static const protocol::Ed25519Key key = [] {
+    protocol::Ed25519Seed seed{};
+    seed.fill(0x42);
+    return *protocol::Ed25519Key::FromSeed(seed);
+  }();
+  return key;
+}
+
+// Equal but for the lengths, which an encoder recomputes.
+inline bool SameHeaderButLengths(protocol::Header a, protocol::Header b) {
+  a.header_length = b.header_length;
+  a.total_length = b.total_length;
+  return a == b;
+}
+
+}  // namespace crsp::fuzz
+
+#endif  // CRSP_TESTS_FUZZ_PACKET_FUZZ_SUPPORT_H_
