@@ -203,9 +203,13 @@ void OpenDhtDht::Impl::Start(const OpenDhtConfig& cfg) {
   for (const OfferValueType& t : types) {
     ::dht::ValueType type(
         t.id, t.name, t.expiration,
-        [log = logger](InfoHash key, ValuePtr& value, const InfoHash&,
-                       const ::dht::SockAddr& from) {
-          if (AcceptValue(key, value, UnixSeconds())) return true;
+        [log = logger, stored = stored_keys](InfoHash key, ValuePtr& value,
+                                             const InfoHash&,
+                                             const ::dht::SockAddr& from) {
+          if (AcceptValue(key, value, UnixSeconds())) {
+            stored->Add(key);
+            return true;
+          }
           if (log) {
             log(DhtLogLevel::kWarning,
                 "DHT: refused an offer value from " + from.toString());

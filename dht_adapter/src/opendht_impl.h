@@ -9,6 +9,7 @@
 
 #include <opendht.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -93,8 +94,8 @@ struct PutOp {
   std::chrono::steady_clock::time_point started;
   std::chrono::steady_clock::time_point deadline;
   DhtMetrics* metrics = nullptr;  // the Impl's, which outlives every op
-  InfoHash key;    // the primary key
-  ValuePtr value;  // one object, shared with OpenDHT's announce
+  InfoHash key;                   // the primary key
+  ValuePtr value;                 // one object, shared with OpenDHT's announce
   // What the put's callback calls (with the number of nodes that stored
   // the value). That callback captures only a weak pointer to this op, so
   // what OpenDHT keeps of it is no allocation of ours.
@@ -133,6 +134,33 @@ struct FetchOp {
   bool failed = false;               // a get's search reached no node
   std::vector<OfferRecord> records;  // until `answer` runs
   std::set<std::pair<uint64_t, ::dht::Blob>> seen;  // (value id, data)
+};
+
+// Keys under which this node stores offer values as a replica (the store
+// policy adds them). Fetch starts their gets first: OpenDHT answers a get
+// from the local store before it searches, so what this node holds arrives
+// at once even when every search meets a dead or paused peer (~1 s each,
+// OPENDHT-NOTES.md), and in a cluster of up to 8 nodes that is everything.
+// Only an order: a key whose values expired stays, and once kMaxKeys are
+// known no more are added.
+class StoredKeys {
+ public:
+  static constexpr size_t kMaxKeys = 1 << 17;  // ~7 MB at most
+  void Add(const InfoHash& key) {
+    std::lock_guard lock(mu_);
+    if (keys_.size() < kMaxKeys) keys_.insert(key);
+  }
+  // Reorders `keys`: the stored ones first, each part in its old order.
+  void StoredFirst(std::vector<InfoHash>& keys) const {
+    std::lock_guard lock(mu_);
+    std::stable_partition(keys.begin(), keys.end(), [this](const InfoHash& k) {
+      return keys_.count(k) != 0;
+    });
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::set<InfoHash> keys_;
 };
 
 struct Watcher {
@@ -241,6 +269,10 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   // sorted, taken every kPeerSnapshotInterval on the task thread.
   mutable std::mutex peers_mu;
   std::vector<protocol::Ipv6Address> peer_addresses;
+
+  // Shared with the store policies OpenDHT holds (Fetch's order).
+  std::shared_ptr<internal::StoredKeys> stored_keys =
+      std::make_shared<internal::StoredKeys>();
 
   // Declared last: destroyed (stopped) before the runner it calls into.
   TaskThread tasks;

@@ -204,6 +204,7 @@ void OpenDhtDht::Fetch(uint16_t resource, uint32_t max_price,
   for (const std::string& name : KeysFor(resource, max_price)) {
     keys.push_back(InfoHash::get(name));
   }
+  impl_->stored_keys->StoredFirst(keys);
   impl_->StartFetch(resource, std::move(keys), deadlines, std::move(answer),
                     std::move(more));
 }

@@ -196,6 +196,29 @@ TEST_F(TwoNodes, ANewPriceIsReadUnderTheOldPricesKeyToo) {
       [&] { return Contains(FetchAndWait(*b_, 1, 100, 2s), v2); }, 8s));
 }
 
+// What a node stores as a replica is read first: OpenDHT answers a get from
+// the local store before it searches, so a Fetch cut short (one get at a
+// time over 1,408 keys, answered after 200 ms) still has the offer whose
+// key comes last in bucket order. Without the order it is not read: a get
+// on loopback takes about a millisecond.
+TEST(OpenDhtDht, AFetchReadsTheKeysThisNodeStoresFirst) {
+  OpenDhtDht a(LoopbackConfig());
+  OpenDhtConfig config = LoopbackConfig({a.LoopbackAddress()});
+  config.fetch_parallelism = 1;
+  OpenDhtDht b(config);
+  ASSERT_TRUE(WaitUntil(
+      [&] { return a.Info().good_peers >= 1 && b.Info().good_peers >= 1; },
+      10s));
+  const OfferRecord r = UnsignedRecord(6, 4'000'000'000u, 0x0006);
+  ASSERT_TRUE(PublishAndWait(a, r).first);
+  ASSERT_TRUE(WaitUntil([&] { return b.Info().stored_values >= 1; }, 5s));
+  Fetched f = FetchInTwoSteps(b, 6, wire::kAnyPrice, {200ms, 200ms});
+  EXPECT_FALSE(f.answer_complete) << "the read was not cut short";
+  EXPECT_TRUE(Contains(f.answer, r));
+  b.Shutdown(1s);
+  a.Shutdown(1s);
+}
+
 TEST(OpenDhtDht, ANodeAlonePublishesWithOneReplicaWithoutHanging) {
   OpenDhtDht alone(LoopbackConfig());
   const auto start = std::chrono::steady_clock::now();

@@ -134,8 +134,8 @@ class Forwarding : public ::testing::Test {
   static bool Answered(const std::shared_ptr<Got>& got) {
     const auto until =
         std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    for (int i = 0; i < 500 && got->empty() &&
-                    std::chrono::steady_clock::now() < until;
+    for (int i = 0;
+         i < 500 && got->empty() && std::chrono::steady_clock::now() < until;
          ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -194,8 +194,9 @@ TEST_F(Forwarding, AOneIdQueryGoesToTheAggregatorAndItsAnswerBack) {
   EXPECT_LE(sent[0].bytes.size(), buyer.size());  // never amplified
   protocol::PeerDecodeResult forwarded = protocol::DecodePeer(sent[0].bytes);
   ASSERT_EQ(forwarded.status, Status::kOk);
-  EXPECT_EQ(std::get<protocol::QueryRequest>(forwarded.packet.body),
-            std::get<protocol::QueryRequest>(protocol::Decode(buyer).packet.body));
+  EXPECT_EQ(
+      std::get<protocol::QueryRequest>(forwarded.packet.body),
+      std::get<protocol::QueryRequest>(protocol::Decode(buyer).packet.body));
   EXPECT_TRUE(got->empty());
 
   Deliver(AnswerFor(sent[0], {SomeOffer(0)}), {closest_[1].address, 7401});
@@ -251,6 +252,35 @@ TEST_F(Forwarding, OnlyTheAggregatorAskedMayAnswerThenADemandNamesIt) {
   EXPECT_TRUE(demanded);
 }
 
+// Adverts older than kAdvertCache still answer the next query at once (a
+// fresh read may take seconds when it meets a dead peer); the read runs
+// beside it, and the query after that goes to what it found.
+TEST_F(Forwarding, StaleAdvertsAnswerAtOnceWhileTheyAreReadAgain) {
+  Advertise(1);
+  dht_->AddPeer(closest_[0].address);
+  dht_->AddPeer(closest_[1].address);
+  Deliver(Bytes(Query(45, {Want(kResource)})), SourceA());
+  std::vector<Sent> sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].to.address, closest_[1].address);
+  Deliver(AnswerFor(sent[0], {}), {closest_[1].address, 7401});
+
+  now_ += agg::kAdvertCache.count() + 1;
+  Advertise(0);  // closer to the key than closest_[1]
+  auto got = Deliver(Bytes(Query(46, {Want(kResource)})), SourceA());
+  sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].to.address, closest_[1].address);  // the cached one
+  Deliver(AnswerFor(sent[0], {SomeOffer(0)}), {closest_[1].address, 7401});
+  ASSERT_TRUE(Answered(got));
+  EXPECT_EQ(got->front().packet.header.status, Status::kOk);
+
+  Deliver(Bytes(Query(47, {Want(kResource)})), SourceA());
+  sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].to.address, closest_[0].address);  // read meanwhile
+}
+
 TEST_F(Forwarding, NodeToNodeMessagesFromNonPeersAreUnknownTypes) {
   Advertise(1);
   dht_->AddPeer(closest_[1].address);
@@ -278,14 +308,12 @@ TEST_F(Forwarding, AnAggregatorAnswersForwardedQueriesFromItsIndexOnly) {
   ASSERT_TRUE(Answered(local));
   EXPECT_EQ(Offers(local->front()).total, 1u);
 
-  protocol::PeerPacket forwarded =
-      protocol::ForwardedQueryFor(protocol::Decode(Bytes(Query(46, {Want(kResource)}))).packet, 900);
+  protocol::PeerPacket forwarded = protocol::ForwardedQueryFor(
+      protocol::Decode(Bytes(Query(46, {Want(kResource)}))).packet, 900);
   auto answer = std::make_shared<std::vector<std::vector<std::byte>>>();
-  node_->HandleDatagram(protocol::EncodePeer(forwarded),
-                        {closest_[0].address, 7401},
-                        [answer](std::vector<std::byte> a) {
-                          answer->push_back(std::move(a));
-                        });
+  node_->HandleDatagram(
+      protocol::EncodePeer(forwarded), {closest_[0].address, 7401},
+      [answer](std::vector<std::byte> a) { answer->push_back(std::move(a)); });
   ASSERT_EQ(answer->size(), 1u);
   protocol::PeerDecodeResult decoded = protocol::DecodePeer(answer->front());
   ASSERT_EQ(decoded.status, Status::kOk);
@@ -298,15 +326,14 @@ TEST_F(Forwarding, AnAggregatorAnswersForwardedQueriesFromItsIndexOnly) {
   forwarded = protocol::ForwardedQueryFor(
       protocol::Decode(Bytes(Query(47, {Want(2)}))).packet, 901);
   answer->clear();
-  node_->HandleDatagram(protocol::EncodePeer(forwarded),
-                        {closest_[0].address, 7401},
-                        [answer](std::vector<std::byte> a) {
-                          answer->push_back(std::move(a));
-                        });
+  node_->HandleDatagram(
+      protocol::EncodePeer(forwarded), {closest_[0].address, 7401},
+      [answer](std::vector<std::byte> a) { answer->push_back(std::move(a)); });
   ASSERT_EQ(answer->size(), 1u);
   decoded = protocol::DecodePeer(answer->front());
   EXPECT_EQ(decoded.packet.header.status, Status::kIncomplete);
-  EXPECT_TRUE(std::get<protocol::QueryAnswer>(decoded.packet.body).offers.empty());
+  EXPECT_TRUE(
+      std::get<protocol::QueryAnswer>(decoded.packet.body).offers.empty());
 }
 
 }  // namespace

@@ -141,23 +141,19 @@ void NodeImpl::CheckSelf(uint16_t resource, uint32_t bucket) {
 
 void NodeImpl::ForwardQuery(Request& request, uint16_t resource) {
   const uint64_t now = Now();
-  std::shared_ptr<PendingForward> forward;
-  bool read_adverts = false;
+  auto forward = std::make_shared<PendingForward>();
+  forward->resource = resource;
+  bool stale = true;
   {
     MutexLock lock(&agg_.mu);
     auto cached = agg_.adverts.find(resource);
-    // Fewer adverts than aggregators (an id whose aggregators are still
-    // warming up, or dying): read again soon, not in a minute.
-    const uint64_t keep = cached != agg_.adverts.end() &&
-                                  cached->second.targets.size() >=
-                                      agg::kAggregators
-                              ? agg::kAdvertCache.count()
-                              : kFewAdvertsCacheSec;
-    if (cached == agg_.adverts.end() || now >= cached->second.read_at + keep) {
-      read_adverts = true;
-    } else {
-      forward = std::make_shared<PendingForward>();
-      forward->resource = resource;
+    if (cached != agg_.adverts.end()) {
+      // Fewer adverts than aggregators (an id whose aggregators are still
+      // warming up, or dying): read again soon, not in a minute.
+      const uint64_t keep = cached->second.targets.size() >= agg::kAggregators
+                                ? agg::kAdvertCache.count()
+                                : kFewAdvertsCacheSec;
+      stale = now >= cached->second.read_at + keep;
       for (const agg::ForwardTarget& target : cached->second.targets) {
         auto failed = agg_.failed_until.find(target.node);
         if (failed == agg_.failed_until.end() || now >= failed->second) {
@@ -166,58 +162,66 @@ void NodeImpl::ForwardQuery(Request& request, uint16_t resource) {
       }
     }
   }
-  if (read_adverts) {
-    ReadAdverts(std::move(request), resource);
+  if (forward->targets.empty() && stale) {
+    ReadAdverts(std::move(request), resource);  // the buyer waits for it
     return;
   }
+  // Known aggregators answer now, however old the adverts; a stale cache
+  // is read again beside (stale-while-revalidate), and a fresh one with no
+  // usable aggregator means a direct read (SendForward).
+  if (stale) ReadAdverts(std::nullopt, resource);
   forward->request = std::move(request);
   SendForward(forward);
 }
 
-void NodeImpl::ReadAdverts(Request request, uint16_t resource) {
+void NodeImpl::ReadAdverts(std::optional<Request> request, uint16_t resource) {
   // The buyer waits for the adverts at most kAdvertsDeadline: a search
   // that meets dead or paused peers takes seconds (OPENDHT-NOTES.md), and
   // then the query is read directly while the adverts still come in for
-  // the next one. One read of an id's adverts runs at a time.
-  struct Waiting {
-    Mutex mu;
-    std::optional<Request> request GUARDED_BY(mu);
-  };
-  auto waiting = std::make_shared<Waiting>();
-  {
-    MutexLock lock(&waiting->mu);
-    waiting->request = std::move(request);
-  }
-  auto take = [waiting]() {
-    MutexLock lock(&waiting->mu);
-    return std::exchange(waiting->request, std::nullopt);
-  };
-  bool running;
+  // the next one. One read of an id's adverts runs at a time; queries that
+  // come meanwhile wait for that one.
+  std::shared_ptr<AdvertWaiter> waiter;
+  if (request) waiter = std::make_shared<AdvertWaiter>(std::move(*request));
+  bool start;
   {
     MutexLock lock(&agg_.mu);
-    running = !agg_.reading_adverts.insert(resource).second;
+    auto [reading, inserted] = agg_.reading_adverts.try_emplace(resource);
+    if (waiter) reading->second.push_back(waiter);
+    start = inserted;
   }
-  if (running) {
-    DirectRead(std::move(*take()));
-    return;
+  if (waiter) {
+    timers_->After(kAdvertsDeadline, [this, waiter] {
+      if (std::optional<Request> late = waiter->Take()) {
+        DirectRead(std::move(*late));
+      }
+    });
   }
+  if (!start) return;
   // Also when this node cannot forward: it learns whether it should
   // aggregate the id itself (a lone node always should).
-  dht_->GetRendezvous(resource, [this, take, resource](
-                                    std::vector<agg::RendezvousValue> values,
-                                    std::vector<agg::SearchNode> searched) {
-    {
-      MutexLock lock(&agg_.mu);
-      agg_.reading_adverts.erase(resource);
-    }
-    OnAdverts(take(), resource, std::move(values), std::move(searched));
-  });
-  timers_->After(kAdvertsDeadline, [this, take] {
-    if (std::optional<Request> late = take()) DirectRead(std::move(*late));
-  });
+  dht_->GetRendezvous(resource,
+                      [this, resource](std::vector<agg::RendezvousValue> values,
+                                       std::vector<agg::SearchNode> searched) {
+                        std::vector<std::shared_ptr<AdvertWaiter>> waiters;
+                        {
+                          MutexLock lock(&agg_.mu);
+                          auto reading = agg_.reading_adverts.find(resource);
+                          if (reading != agg_.reading_adverts.end()) {
+                            waiters = std::move(reading->second);
+                            agg_.reading_adverts.erase(reading);
+                          }
+                        }
+                        std::vector<Request> requests;
+                        for (const std::shared_ptr<AdvertWaiter>& w : waiters) {
+                          if (std::optional<Request> r = w->Take())
+                            requests.push_back(std::move(*r));
+                        }
+                        OnAdverts(std::move(requests), resource,
+                                  std::move(values), std::move(searched));
+                      });
 }
 
-void NodeImpl::OnAdverts(std::optional<Request> request, uint16_t resource,
+void NodeImpl::OnAdverts(std::vector<Request> requests, uint16_t resource,
                          std::vector<agg::RendezvousValue> values,
                          std::vector<agg::SearchNode> searched) {
   const protocol::NodeId self = SelfId();
@@ -233,50 +237,52 @@ void NodeImpl::OnAdverts(std::optional<Request> request, uint16_t resource,
   std::vector<protocol::NodeId> ids;
   for (const agg::SearchNode& node : searched) ids.push_back(node.id);
   // This node may itself be one of the closest: then it aggregates the id
-  // (a lone node, a small cluster) without waiting for a demand.
+  // (a lone node, a small cluster) without waiting for a demand, the
+  // waiting queries' price buckets first.
   if (agg::AmongClosest(key, self, ids)) {
+    uint32_t bucket = 0;
+    for (const Request& r : requests) {
+      bucket = std::max(
+          bucket,
+          MaxBucket(std::get<protocol::QueryRequest>(r.decoded.packet.body)));
+    }
     BecomeAggregator(resource,
-                     request ? MaxBucket(std::get<protocol::QueryRequest>(
-                                   request->decoded.packet.body))
-                             : dht::kPriceBuckets - 1);
+                     requests.empty() ? dht::kPriceBuckets - 1 : bucket);
   }
   if (targets.size() < agg::kAggregators) Demand(resource, {});
   const uint64_t now = Now();
-  if (!request) {  // the buyer was answered by a direct read meanwhile
-    MutexLock lock(&agg_.mu);
-    agg_.adverts[resource] = AdvertCache{targets, now};
-    return;
-  }
-
-  auto forward = std::make_shared<PendingForward>();
-  forward->resource = resource;
-  forward->request = std::move(*request);
+  std::vector<agg::ForwardTarget> usable;
   {
     MutexLock lock(&agg_.mu);
     agg_.adverts[resource] = AdvertCache{targets, now};
     for (const agg::ForwardTarget& target : targets) {
       auto failed = agg_.failed_until.find(target.node);
       if (failed == agg_.failed_until.end() || now >= failed->second) {
-        forward->targets.push_back(target);
+        usable.push_back(target);
       }
     }
   }
-  // Warm here already (an inline DHT, a node that just took over): the
-  // index answers exactly.
-  const auto& query =
-      std::get<protocol::QueryRequest>(forward->request.decoded.packet.body);
-  if (AggregatedHere(query)) {
-    metrics_->ResourceIdsServed(query.entries.size(), 0, 0);
-    {
-      MutexLock lock(&agg_.mu);
-      agg_.running.erase({forward->request.from.address,
-                          forward->request.from.port,
-                          forward->request.decoded.packet.header.txid});
+  for (Request& request : requests) {
+    // Warm here already (an inline DHT, a node that just took over): the
+    // index answers exactly.
+    const auto& query =
+        std::get<protocol::QueryRequest>(request.decoded.packet.body);
+    if (AggregatedHere(query)) {
+      metrics_->ResourceIdsServed(query.entries.size(), 0, 0);
+      {
+        MutexLock lock(&agg_.mu);
+        agg_.running.erase({request.from.address, request.from.port,
+                            request.decoded.packet.header.txid});
+      }
+      AnswerQuery(request);
+      continue;
     }
-    AnswerQuery(forward->request);
-    return;
+    auto forward = std::make_shared<PendingForward>();
+    forward->resource = resource;
+    forward->targets = usable;
+    forward->request = std::move(request);
+    SendForward(forward);
   }
-  SendForward(forward);
 }
 
 void NodeImpl::SendForward(const std::shared_ptr<PendingForward>& forward) {
@@ -295,8 +301,8 @@ void NodeImpl::SendForward(const std::shared_ptr<PendingForward>& forward) {
     forward->txid = agg_.next_txid++;
     agg_.forwards[forward->txid] = forward;
   }
-  protocol::PeerPacket packet =
-      protocol::ForwardedQueryFor(forward->request.decoded.packet, forward->txid);
+  protocol::PeerPacket packet = protocol::ForwardedQueryFor(
+      forward->request.decoded.packet, forward->txid);
   const bool sign = packet.header.check == wire::CheckType::kEd25519;
   std::vector<std::byte> bytes =
       protocol::EncodePeer(packet, sign ? &key_ : nullptr);
@@ -363,8 +369,8 @@ void NodeImpl::AnswerForwardedQuery(const protocol::PeerPacket& packet,
   answer.header.status = wire::Status::kIncomplete;
   if (AggregatedHere(query)) {
     MutexLock lock(&reads_.mu);
-    answer.body =
-        RunQuery(reads_.index, query, now, OffersPerAnswer(packet.header.check));
+    answer.body = RunQuery(reads_.index, query, now,
+                           OffersPerAnswer(packet.header.check));
     answer.header.status = ReadEverythingLocked(query)
                                ? wire::Status::kOk
                                : wire::Status::kIncomplete;
@@ -378,8 +384,8 @@ void NodeImpl::AnswerForwardedQuery(const protocol::PeerPacket& packet,
   bool within_budget;
   {
     MutexLock lock(&budgets_.mu);
-    within_budget =
-        budgets_.peers.TryConsume(SourcePrefix(from.address), bytes.size(), now);
+    within_budget = budgets_.peers.TryConsume(SourcePrefix(from.address),
+                                              bytes.size(), now);
   }
   if (!within_budget) {
     metrics_->Dropped(DropReason::kBudget);
@@ -395,8 +401,7 @@ void NodeImpl::OnForwardedAnswer(const protocol::PeerPacket& packet,
     MutexLock lock(&agg_.mu);
     auto it = agg_.forwards.find(packet.header.txid);
     if (it == agg_.forwards.end()) return;  // late, or never asked
-    const agg::ForwardTarget& target =
-        it->second->targets[it->second->next];
+    const agg::ForwardTarget& target = it->second->targets[it->second->next];
     // Only the aggregator asked may answer.
     if (target.address != from.address || target.port != from.port) return;
     forward = it->second;
@@ -550,9 +555,9 @@ void NodeImpl::DirectRead(Request request) {
           // (docs/security.md, "First use").
           OfferIndex read;
           const uint64_t now = Now();
-          const auto& q_ids =
-              std::get<protocol::QueryRequest>(state->request.decoded.packet.body)
-                  .entries;
+          const auto& q_ids = std::get<protocol::QueryRequest>(
+                                  state->request.decoded.packet.body)
+                                  .entries;
           {
             MutexLock lock(&writes_.mu);
             for (const JournalEntry& entry : writes_.local.All()) {
@@ -568,14 +573,13 @@ void NodeImpl::DirectRead(Request request) {
           for (const dht::OfferRecord& record : state->records) {
             read.Apply(record, now);
           }
-          const protocol::Header& header =
-              state->request.decoded.packet.header;
-          const auto& q =
-              std::get<protocol::QueryRequest>(state->request.decoded.packet.body);
+          const protocol::Header& header = state->request.decoded.packet.header;
+          const auto& q = std::get<protocol::QueryRequest>(
+              state->request.decoded.packet.body);
           protocol::Packet answer{
-              protocol::AnswerHeaderFor(header, state->complete
-                                                    ? wire::Status::kOk
-                                                    : wire::Status::kIncomplete),
+              protocol::AnswerHeaderFor(
+                  header, state->complete ? wire::Status::kOk
+                                          : wire::Status::kIncomplete),
               RunQuery(read, q, now, OffersPerAnswer(header.check))};
           SendQueryAnswer(state->request, answer);
           EndInFlight();

@@ -66,9 +66,10 @@ inline constexpr uint64_t kRoleRecheckSec = 600;
 inline constexpr std::chrono::milliseconds kVerifyDeadline{1500};
 // How long a query waits for an id's adverts before it is read directly,
 // and how long fewer adverts than aggregators are kept before they are
-// read again (kAdvertCache when there are enough).
+// read again (kAdvertCache when there are enough). A query that finds
+// adverts, however old, is forwarded at once and the read runs beside it.
 inline constexpr std::chrono::milliseconds kAdvertsDeadline{1000};
-inline constexpr uint64_t kFewAdvertsCacheSec = 2;
+inline constexpr uint64_t kFewAdvertsCacheSec = 1;
 // Forwarded queries answered per DHT peer /64, apart from the buyers'
 // budget: bytes/s and burst.
 inline constexpr uint64_t kPeerAnswerBytesPerSec = 4 << 20;
@@ -144,8 +145,7 @@ class NodeImpl final : public Node {
   void Demand(uint16_t resource, std::vector<protocol::NodeId> suspects)
       EXCLUDES(agg_.mu);
   // Adverts refreshed, idle ids resigned, unfinished warm-ups restarted.
-  void TickAggregation(uint64_t now)
-      EXCLUDES(agg_.mu, writes_.mu, reads_.mu);
+  void TickAggregation(uint64_t now) EXCLUDES(agg_.mu, writes_.mu, reads_.mu);
   void Resign(uint16_t resource) EXCLUDES(agg_.mu, writes_.mu, reads_.mu);
   // This node's DHT id (asked once).
   protocol::NodeId SelfId() EXCLUDES(agg_.mu);
@@ -168,12 +168,14 @@ class NodeImpl final : public Node {
   void CheckSelf(uint16_t resource, uint32_t bucket) EXCLUDES(agg_.mu);
   // A query naming one resource id: to its aggregators, else a direct read.
   void ForwardQuery(Request& request, uint16_t resource) EXCLUDES(agg_.mu);
-  // Reads `resource`'s adverts for `request` (kAdvertsDeadline at most,
-  // then a direct read answers it).
-  void ReadAdverts(Request request, uint16_t resource) EXCLUDES(agg_.mu);
-  // The adverts came: cached, this node's own role checked, and `request`
-  // (unless a direct read answered it meanwhile) forwarded.
-  void OnAdverts(std::optional<Request> request, uint16_t resource,
+  // Reads `resource`'s adverts, or joins the read that runs, for `request`
+  // (kAdvertsDeadline at most, then a direct read answers it); with no
+  // request, only to refresh the cache.
+  void ReadAdverts(std::optional<Request> request, uint16_t resource)
+      EXCLUDES(agg_.mu);
+  // The adverts came: cached, this node's own role checked, and `requests`
+  // (those no direct read answered meanwhile) forwarded.
+  void OnAdverts(std::vector<Request> requests, uint16_t resource,
                  std::vector<dht::aggregator::RendezvousValue> values,
                  std::vector<dht::aggregator::SearchNode> searched)
       EXCLUDES(agg_.mu);
@@ -189,8 +191,8 @@ class NodeImpl final : public Node {
   void AnswerForwardedQuery(const protocol::PeerPacket& packet,
                             const Sender& from, ReplyFn reply)
       EXCLUDES(agg_.mu, reads_.mu, budgets_.mu);
-  void OnForwardedAnswer(const protocol::PeerPacket& packet,
-                         const Sender& from) EXCLUDES(agg_.mu);
+  void OnForwardedAnswer(const protocol::PeerPacket& packet, const Sender& from)
+      EXCLUDES(agg_.mu);
   // Sends the buyer `answer` once every offer flagged signed in it was
   // verified by this node (FetchKeyOf); unverified flags are cleared and
   // the answer is then INCOMPLETE.

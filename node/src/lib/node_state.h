@@ -139,8 +139,8 @@ struct PendingForward {
   Request request;  // the buyer's
   uint16_t resource = 0;
   std::vector<dht::aggregator::ForwardTarget> targets;
-  size_t next = 0;     // the target asked now
-  uint32_t txid = 0;   // of the forwarded query now out
+  size_t next = 0;                       // the target asked now
+  uint32_t txid = 0;                     // of the forwarded query now out
   std::vector<protocol::NodeId> failed;  // targets that did not answer
 };
 
@@ -151,6 +151,18 @@ struct Aggregated {
   uint64_t advertised = 0;  // last advert put (0: none yet)
   uint64_t asked = 0;       // last query or forwarded query for the id
   uint64_t checked = 0;     // last role recheck
+};
+
+// A buyer's query waiting for a read of its id's adverts, taken once:
+// by the read when it ends, or by the deadline (then read directly).
+struct AdvertWaiter {
+  explicit AdvertWaiter(Request r) : request(std::move(r)) {}
+  std::optional<Request> Take() {
+    MutexLock lock(&mu);
+    return std::exchange(request, std::nullopt);
+  }
+  Mutex mu;
+  std::optional<Request> request GUARDED_BY(mu);
 };
 
 // What a querying node learnt of an id's aggregators. AggregationState's.
@@ -170,7 +182,9 @@ struct AggregationState {
   std::set<uint16_t> checking GUARDED_BY(mu);
   std::map<uint16_t, uint64_t> checked_at GUARDED_BY(mu);
   std::map<uint16_t, AdvertCache> adverts GUARDED_BY(mu);
-  std::set<uint16_t> reading_adverts GUARDED_BY(mu);  // a read runs
+  // Ids whose adverts are being read, and the queries that wait for it.
+  std::map<uint16_t, std::vector<std::shared_ptr<AdvertWaiter>>> reading_adverts
+      GUARDED_BY(mu);
   // Aggregators that did not answer a forwarded query: skipped until then.
   std::map<protocol::NodeId, uint64_t> failed_until GUARDED_BY(mu);
   std::map<uint16_t, uint64_t> demanded_at GUARDED_BY(mu);
