@@ -3,8 +3,10 @@
 // partition. Run by the long job (docs/cluster.md).
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <map>
 #include <set>
+#include <string>
 
 #include "cluster_test_util.h"
 
@@ -18,17 +20,30 @@ const std::vector<std::string> kBigBudget = {"--answer-budget", "268435456",
 
 // (device, resource) pairs node k misses among `wanted`, or every pair when
 // the node does not answer.
-size_t Missing(
-    Cluster& cluster, int k, const std::vector<uint16_t>& resources,
-    const std::set<std::pair<protocol::DeviceId, uint16_t>>& wanted) {
+size_t Missing(Cluster& cluster, int k, const std::vector<uint16_t>& resources,
+               const std::set<std::pair<protocol::DeviceId, uint16_t>>& wanted,
+               std::string* which = nullptr) {
   std::set<std::pair<protocol::DeviceId, uint16_t>> seen;
   for (uint16_t r : resources) {
     auto offers = QueryAll(cluster.Client(k), r, Answers::kWhatItHolds);
-    if (!offers) return wanted.size();
+    if (!offers) {
+      if (which) *which = "no answer";
+      return wanted.size();
+    }
     for (const auto& o : *offers) seen.insert({o.device, o.resource});
   }
   size_t missing = 0;
-  for (const auto& w : wanted) missing += seen.count(w) == 0;
+  for (const auto& w : wanted) {
+    if (seen.count(w) != 0) continue;
+    // Say which, so that a failure shows a pattern (one id, one node).
+    ++missing;
+    if (which && missing <= 8) {
+      char item[48];
+      std::snprintf(item, sizeof item, " device #%u id %04x",
+                    (unsigned{w.first[14]} << 8) | w.first[15], w.second);
+      *which += item;
+    }
+  }
   return missing;
 }
 
@@ -56,8 +71,13 @@ void ExpectAllServe(
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
   for (const auto& [k, count] : missing) {
+    if (count == 0) continue;
+    std::string which;
+    const size_t now_missing = Missing(cluster, k, resources, wanted, &which);
     EXPECT_EQ(count, 0u) << "node " << k << " misses " << count << " of "
-                         << wanted.size() << " offers";
+                         << wanted.size()
+                         << " offers (asked again: " << now_missing << ":"
+                         << which << ")";
   }
 }
 
