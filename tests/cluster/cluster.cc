@@ -1,6 +1,7 @@
 #include "cluster.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <atomic>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -107,6 +109,28 @@ Cluster::~Cluster() {
   local_clients_.clear();
   nodes_.clear();  // NodeProcess kills and reaps by pid
   if (separate_) Script("net-down " + run_);
+  // A failed cluster test is rarely explained by its assertion alone: show
+  // the end of every node's log before the state directories go.
+  if (::testing::Test::HasFailure()) {
+    const char* lines = std::getenv("CRSP_CLUSTER_LOG_TAIL");
+    PrintLogTails(lines ? std::strtoul(lines, nullptr, 10) : kLogTailLines);
+  }
+}
+
+void Cluster::PrintLogTails(size_t lines) const {
+  for (int k = 1; k <= hosts_; ++k) {
+    std::ifstream log(StateDir(k) + "/node.log");
+    std::vector<std::string> tail;
+    for (std::string line; std::getline(log, line);) {
+      tail.push_back(std::move(line));
+      if (tail.size() > lines) tail.erase(tail.begin());
+    }
+    std::fprintf(stderr, "cluster: the last %zu lines of node %d's log:\n",
+                 tail.size(), k);
+    for (const std::string& line : tail) {
+      std::fprintf(stderr, "  %d| %s\n", k, line.c_str());
+    }
+  }
 }
 
 void Cluster::TearDownBeforeExit() const {
@@ -131,6 +155,12 @@ bool Cluster::StartNode(int k, std::vector<std::string> bootstrap,
   options.dht_port = host.dht_port;
   options.bootstrap = host.bootstrap;
   options.extra_args = host.extra_args;
+  // To debug a cluster test: CRSP_CLUSTER_LOG_LEVEL=debug, and the failed
+  // test's log tails (CRSP_CLUSTER_LOG_TAIL lines) say what the nodes did.
+  if (const char* level = std::getenv("CRSP_CLUSTER_LOG_LEVEL")) {
+    options.extra_args.push_back("--log-level");
+    options.extra_args.push_back(level);
+  }
   // All addresses of its host, so that the other hosts reach it.
   options.listen_host = separate_ ? "::" : "::1";
   std::unique_ptr<NodeProcess> node;

@@ -69,6 +69,10 @@ class Cluster {
   std::string Address(int k) const;
   std::array<uint8_t, 16> AddressBytes(int k) const;
   std::string StateDir(int k) const;
+  // Prints the last `lines` lines of every node's log to stderr (the
+  // destructor does it when the test has failed).
+  void PrintLogTails(size_t lines) const;
+  static constexpr size_t kLogTailLines = 40;
   NodeProcess* node(int k) { return nodes_[k].get(); }
 
   // A socket on the client host connected to node k's edge port.
