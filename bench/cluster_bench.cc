@@ -326,13 +326,12 @@ std::vector<int> AllNodes(int nodes) {
 
 // How often `phrase` occurs in `text`, and how often preceded by `negation`.
 void CountPhrase(const std::string& text, const std::string& phrase,
-                 const std::string& negation, size_t* plain,
-                 size_t* negated) {
+                 const std::string& negation, size_t* plain, size_t* negated) {
   for (size_t at = text.find(phrase); at != std::string::npos;
        at = text.find(phrase, at + 1)) {
-    const bool neg = at >= negation.size() &&
-                     text.compare(at - negation.size(), negation.size(),
-                                  negation) == 0;
+    const bool neg =
+        at >= negation.size() &&
+        text.compare(at - negation.size(), negation.size(), negation) == 0;
     (neg ? *negated : *plain) += 1;
   }
 }
@@ -343,24 +342,31 @@ std::string Hex4(uint16_t resource) {
   return hex;
 }
 
-// The nodes of `among` that aggregate `resource` now, from their logs
+// The log of every node (index k; 0 and stopped nodes: empty).
+std::vector<std::string> NodeLogs(Cluster& c, int nodes) {
+  std::vector<std::string> logs(size_t(nodes) + 1);
+  for (int k = 1; k <= nodes; ++k) {
+    if (c.node(k) != nullptr) logs[size_t(k)] = c.node(k)->Log();
+  }
+  return logs;
+}
+
+// The nodes that aggregate `resource` now, from their logs
 // (node/src/lib/aggregate.cc logs the start and the end at info); with
 // `warm`, only those that also said they advertise it (warm index).
-std::set<int> AggregatorsOf(Cluster& c, const std::vector<int>& among,
+std::set<int> AggregatorsOf(const std::vector<std::string>& logs,
                             uint16_t resource, bool warm = false) {
   const std::string aggregating = "aggregating resource id " + Hex4(resource);
   const std::string advertising =
       "resource id " + Hex4(resource) + " warm: advertising";
   std::set<int> found;
-  for (int k : among) {
-    if (c.node(k) == nullptr) continue;
-    const std::string log = c.node(k)->Log();
+  for (size_t k = 1; k < logs.size(); ++k) {
     // "no longer aggregating ..." also contains the phrase: count the
     // starts and the ends.
     size_t starts = 0, ends = 0;
-    CountPhrase(log, aggregating, "no longer ", &starts, &ends);
-    const bool advertises = log.find(advertising) != std::string::npos;
-    if (starts > ends && (!warm || advertises)) found.insert(k);
+    CountPhrase(logs[k], aggregating, "no longer ", &starts, &ends);
+    const bool advertises = logs[k].find(advertising) != std::string::npos;
+    if (starts > ends && (!warm || advertises)) found.insert(int(k));
   }
   return found;
 }
@@ -371,19 +377,28 @@ std::string NodeList(const std::set<int>& nodes) {
   return text.empty() ? "none" : text;
 }
 
-// Waits (at most `max_seconds`) until `resource` has aggregators and every
-// one of them is warm, and the set stayed so for 2 s (an election's
-// storers decide one by one). Returns the warm aggregators.
-std::set<int> WaitForWarmAggregators(Cluster& c, int nodes, uint16_t resource,
-                                     double max_seconds) {
+using AggregatorSets = std::map<uint16_t, std::set<int>>;
+
+// Waits (at most `max_seconds`) until every id of `resources` has
+// aggregators and every one of them is warm, and the sets stayed so for
+// 2 s (an election's storers decide one by one). Returns the warm
+// aggregators of each id.
+AggregatorSets WaitForWarmAggregators(Cluster& c, int nodes,
+                                      const std::vector<uint16_t>& resources,
+                                      double max_seconds) {
   const uint64_t end = NowNanos() + uint64_t(max_seconds * 1e9);
-  std::set<int> stable;
+  AggregatorSets stable;
   uint64_t stable_since = 0;
   for (int round = 0; round < 10'000 && NowNanos() < end; ++round) {
-    const std::set<int> all = AggregatorsOf(c, AllNodes(nodes), resource);
-    const std::set<int> warm =
-        AggregatorsOf(c, AllNodes(nodes), resource, true);
-    if (warm.empty() || warm != all) {
+    const std::vector<std::string> logs = NodeLogs(c, nodes);
+    AggregatorSets warm;
+    bool settled = true;
+    for (uint16_t r : resources) {
+      warm[r] = AggregatorsOf(logs, r, true);
+      settled =
+          settled && !warm[r].empty() && warm[r] == AggregatorsOf(logs, r);
+    }
+    if (!settled) {
       stable.clear();
     } else if (warm != stable) {
       stable = warm;
@@ -393,7 +408,10 @@ std::set<int> WaitForWarmAggregators(Cluster& c, int nodes, uint16_t resource,
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
-  return AggregatorsOf(c, AllNodes(nodes), resource, true);
+  const std::vector<std::string> logs = NodeLogs(c, nodes);
+  AggregatorSets warm;
+  for (uint16_t r : resources) warm[r] = AggregatorsOf(logs, r, true);
+  return warm;
 }
 
 // One query and how it went.
@@ -472,6 +490,18 @@ size_t AskUntilExact(Cluster& c, const std::vector<int>& nodes,
   return pending.size();
 }
 
+// As an id is asked about in a network: node 1 first (it finds no
+// aggregator, reads directly and demands them), until it answers exactly;
+// then the ids' aggregators are elected and warm up, before anyone else
+// asks. Asking every node at once instead would make each of them read
+// every key directly. Returns the warm aggregators of each id.
+AggregatorSets ElectAggregators(Cluster& c, int nodes,
+                                const std::vector<uint16_t>& resources,
+                                uint64_t expected, uint32_t* txid) {
+  AskUntilExact(c, {1}, resources, expected, 60, txid);
+  return WaitForWarmAggregators(c, nodes, resources, 90);
+}
+
 std::vector<pid_t> NodePids(Cluster& c, int nodes) {
   std::vector<pid_t> pids;
   for (int k = 1; k <= nodes; ++k) {
@@ -485,8 +515,7 @@ std::vector<pid_t> NodePids(Cluster& c, int nodes) {
 // each) until it answers each exactly; VmRSS of every node before and
 // after, once the ids' aggregators are warm and a settle has passed.
 void Memory(Cluster& c, const Settings& s) {
-  const std::vector<uint16_t> ids =
-      BenchResources(size_t(s.memory_ids), 112);
+  const std::vector<uint16_t> ids = BenchResources(size_t(s.memory_ids), 112);
   int fd = ClientSocket(c);
   // Each device offers every id: memory_offers requests of memory_ids
   // entries.
@@ -505,13 +534,16 @@ void Memory(Cluster& c, const Settings& s) {
   }
   uint32_t txid = 7'000'000;
   const uint64_t t0 = NowNanos();
+  const uint64_t expected = uint64_t(s.memory_offers);
+  ElectAggregators(c, s.nodes, ids, expected, &txid);
   const size_t not_exact =
-      AskUntilExact(c, AllNodes(s.nodes), ids, uint64_t(s.memory_offers),
-                    120, &txid);
+      AskUntilExact(c, AllNodes(s.nodes), ids, expected, 120, &txid);
   Emit(s.label, "memory.asked_seconds", double(NowNanos() - t0) / 1e9);
+  // Every node asked: demands from nodes that missed an advert can still
+  // move an id's aggregators, so they are read once more.
   double aggregated = 0;  // (node, id) pairs aggregated
-  for (uint16_t id : ids) {
-    aggregated += double(WaitForWarmAggregators(c, s.nodes, id, 30).size());
+  for (const auto& [id, nodes] : WaitForWarmAggregators(c, s.nodes, ids, 60)) {
+    aggregated += double(nodes.size());
   }
   std::this_thread::sleep_for(
       std::chrono::duration<double>(s.memory_settle_seconds));
@@ -520,7 +552,8 @@ void Memory(Cluster& c, const Settings& s) {
   for (int k = 1; k <= s.nodes; ++k) {
     auto after = VmRssKb(c.node(k)->pid());
     if (!after || before[size_t(k)] == 0) continue;
-    const double growth_mb = (double(*after) - double(before[size_t(k)])) / 1024;
+    const double growth_mb =
+        (double(*after) - double(before[size_t(k)])) / 1024;
     growth_sum += growth_mb;
     growth_max = std::max(growth_max, growth_mb);
     before_sum += double(before[size_t(k)]) / 1024;
@@ -529,8 +562,7 @@ void Memory(Cluster& c, const Settings& s) {
   Emit(s.label, "memory.ids", double(ids.size()));
   Emit(s.label, "memory.offers_per_id", s.memory_offers);
   Emit(s.label, "memory.pairs_not_exact", double(not_exact));
-  Emit(s.label, "memory.aggregated_ids_per_node",
-       aggregated / double(s.nodes));
+  Emit(s.label, "memory.aggregated_ids_per_node", aggregated / double(s.nodes));
   Emit(s.label, "memory.settle_seconds", s.memory_settle_seconds);
   Emit(s.label, "memory.nodes_measured", measured);
   if (measured > 0) {
@@ -600,8 +632,7 @@ void EmitBatch(const Settings& s, const std::string& phase,
     // cost (informational; the excess of the goal is taken raw, as the
     // upkeep cancels between two windows of the same length).
     Emit(s.label, phase + ".per_registration_less_idle",
-         (double(b.datagrams.total()) - idle_per_sec * b.window_seconds) /
-             ok);
+         (double(b.datagrams.total()) - idle_per_sec * b.window_seconds) / ok);
   }
 }
 
@@ -614,13 +645,13 @@ void Datagrams(Cluster& c, const Settings& s) {
   const uint16_t asked = BenchResources(1, 64)[0];
   const uint16_t never_asked = BenchResources(1, 65)[0];
   uint32_t txid = 8'000'000;
-  // Every node asked until it answers OK (no offers yet: total 0), then
-  // the id's aggregators warm, then every node asked again so that each
-  // holds their adverts.
-  size_t not_ok = AskUntilExact(c, AllNodes(s.nodes), {asked}, 0, 60, &txid);
+  // The id's aggregators elected and warm, then every node asked until it
+  // answers OK (no offers yet: total 0), each holding their adverts.
+  ElectAggregators(c, s.nodes, {asked}, 0, &txid);
+  const size_t not_ok =
+      AskUntilExact(c, AllNodes(s.nodes), {asked}, 0, 60, &txid);
   const std::set<int> aggregators =
-      WaitForWarmAggregators(c, s.nodes, asked, 60);
-  not_ok += AskUntilExact(c, AllNodes(s.nodes), {asked}, 0, 30, &txid);
+      WaitForWarmAggregators(c, s.nodes, {asked}, 30)[asked];
   Emit(s.label, "datagrams.nodes_not_ok", double(not_ok));
   Emit(s.label, "datagrams.aggregators", double(aggregators.size()));
   std::cerr << "cluster_bench: " << s.label << " datagrams: aggregators of "
@@ -637,8 +668,8 @@ void Datagrams(Cluster& c, const Settings& s) {
   const UdpDatagrams idle0 = UdpDatagramsOfNamespaces(pids);
   std::this_thread::sleep_for(std::chrono::duration<double>(window));
   const UdpDatagrams idle1 = UdpDatagramsOfNamespaces(pids);
-  const double idle_per_sec = double(idle1.total() - idle0.total()) /
-                              (double(NowNanos() - t0) / 1e9);
+  const double idle_per_sec =
+      double(idle1.total() - idle0.total()) / (double(NowNanos() - t0) / 1e9);
   Emit(s.label, "datagrams.registrations", double(s.datagram_registrations));
   Emit(s.label, "datagrams.rate", s.datagram_rate);
   Emit(s.label, "datagrams.idle_per_sec", idle_per_sec);
@@ -694,7 +725,7 @@ void Scale(Cluster& c, const Settings& s) {
   // Issue 14, goal 3: the first query at every other node, once the id's
   // aggregators are warm: these nodes were never asked (the cold samples).
   const std::set<int> aggregators =
-      WaitForWarmAggregators(c, s.nodes, resource, 120);
+      WaitForWarmAggregators(c, s.nodes, {resource}, 120)[resource];
   Emit(s.label, "scale.aggregators", double(aggregators.size()));
   std::cerr << "cluster_bench: " << s.label << " scale: aggregators of "
             << Hex4(resource) << ": " << NodeList(aggregators) << "\n";
@@ -716,7 +747,8 @@ void Scale(Cluster& c, const Settings& s) {
     // An answer that is not exact missed the goal whatever its time.
     cold.Add(q.Exact(offers) ? q.nanos : 10'000'000'000);
     cold_max_ms = std::max(cold_max_ms, ms);
-    if (!aggregates) cold_max_forwarding_ms = std::max(cold_max_forwarding_ms, ms);
+    if (!aggregates)
+      cold_max_forwarding_ms = std::max(cold_max_forwarding_ms, ms);
   }
   Emit(s.label, "scale.cold_samples", cold_samples);
   Emit(s.label, "scale.cold_exact", cold_exact);
@@ -800,10 +832,10 @@ pid_t StartEchoServer(Cluster& c, int k, const std::string& binary,
   testing::RunInNetns(c.Netns(k), [&] {
     *port = testing::FreeUdpPort();
     // --max-seconds: gone even if this process is killed before it stops it.
-    pid = testing::Spawn({binary, "--port", std::to_string(*port),
-                          "--answer-size", std::to_string(answer_bytes),
-                          "--max-seconds", "300"},
-                         "/dev/null");
+    pid = testing::Spawn(
+        {binary, "--port", std::to_string(*port), "--answer-size",
+         std::to_string(answer_bytes), "--max-seconds", "300"},
+        "/dev/null");
   });
   return pid;
 }
@@ -832,12 +864,12 @@ void Forward(Cluster& c, const Settings& s) {
   EmitRegistrations(s.label, "forward.register", r);
   const uint64_t offers = r.entries_ok;
   uint32_t txid = 9'000'000;
-  AskUntilExact(c, AllNodes(s.nodes), {resource}, offers, 60, &txid);
-  const std::set<int> aggregators =
-      WaitForWarmAggregators(c, s.nodes, resource, 60);
-  // Again, so that every node holds the warm aggregators' adverts.
+  ElectAggregators(c, s.nodes, {resource}, offers, &txid);
+  // Every node asked, so that each holds the warm aggregators' adverts.
   const size_t not_exact =
-      AskUntilExact(c, AllNodes(s.nodes), {resource}, offers, 30, &txid);
+      AskUntilExact(c, AllNodes(s.nodes), {resource}, offers, 60, &txid);
+  const std::set<int> aggregators =
+      WaitForWarmAggregators(c, s.nodes, {resource}, 30)[resource];
   Emit(s.label, "forward.nodes_not_exact", double(not_exact));
   Emit(s.label, "forward.aggregators", double(aggregators.size()));
   int forwarding = 0;
@@ -845,8 +877,7 @@ void Forward(Cluster& c, const Settings& s) {
     if (aggregators.count(k) == 0) forwarding = k;
   }
   if (aggregators.empty() || forwarding == 0) {
-    std::cerr << "cluster_bench: forward: aggregators "
-              << NodeList(aggregators)
+    std::cerr << "cluster_bench: forward: aggregators " << NodeList(aggregators)
               << ": no node to forward from, or none to forward to\n";
     Emit(s.label, "forward.skipped", 1);
     return;
@@ -994,8 +1025,7 @@ int Run(const Settings& s) {
     // each, at --load-rate over the loader's sending time) acknowledged OK;
     // what the window (512 in flight) kept from being sent counts as not
     // acknowledged.
-    const double offered =
-        s.load_rate * double(load_stop - load_start) / 1e9;
+    const double offered = s.load_rate * double(load_stop - load_start) / 1e9;
     Emit(s.label, "loaded.load.offered", offered);
     Emit(s.label, "loaded.load.acked_share",
          offered > 0 ? double(load.entries_ok) / offered : 0);

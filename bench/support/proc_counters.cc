@@ -63,7 +63,7 @@ UdpDatagrams UdpDatagramsOfNamespaces(const std::vector<pid_t>& pids,
   std::set<std::pair<dev_t, ino_t>> seen;
   int not_read = 0;
   for (pid_t pid : pids) {
-    struct stat ns{};
+    struct stat ns {};
     if (stat(ProcPath(pid, "ns/net").c_str(), &ns) != 0) {
       ++not_read;
       continue;
