@@ -613,6 +613,7 @@ DatagramBatch MeasureBatch(Cluster& c, const Settings& s, uint16_t resource,
   b.window_seconds = double(NowNanos() - t0) / 1e9;
   b.datagrams.in = after.in - before.in;
   b.datagrams.out = after.out - before.out;
+  b.datagrams.in_errors = after.in_errors - before.in_errors;
   b.unreadable = std::max(missing_before, missing_after);
   return b;
 }
@@ -624,6 +625,7 @@ void EmitBatch(const Settings& s, const std::string& phase,
   Emit(s.label, phase + ".window_seconds", b.window_seconds);
   Emit(s.label, phase + ".datagrams_in", double(b.datagrams.in));
   Emit(s.label, phase + ".datagrams_out", double(b.datagrams.out));
+  Emit(s.label, phase + ".datagrams_dropped", double(b.datagrams.in_errors));
   Emit(s.label, phase + ".unreadable_nodes", b.unreadable);
   if (ok > 0) {
     Emit(s.label, phase + ".per_registration",

@@ -146,8 +146,9 @@ def issue14_section(g, w):
       "from the first send to a settle after the paced sending time):")
     w("")
     w("| nodes | registrations OK of | rate/s | aggregators | id nobody asked | "
-      "id every node asked | excess | idle upkeep, datagrams/s | windows s |")
-    w("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+      "id every node asked | excess | idle upkeep, datagrams/s | windows s | "
+      "dropped on receipt |")
+    w("|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for n in (5, 20):
         k = f"c{n}.datagrams"
         if g(k + ".registrations") is None:
@@ -158,7 +159,9 @@ def issue14_section(g, w):
           f"{num(g(k + '.asked.per_registration'))} | "
           f"**{num(g(k + '.excess_per_registration'))}** | {num(g(k + '.idle_per_sec'))} | "
           f"{num(g(k + '.never_asked.window_seconds'))}; "
-          f"{num(g(k + '.asked.window_seconds'))} |")
+          f"{num(g(k + '.asked.window_seconds'))} | "
+          f"{num(g(k + '.never_asked.datagrams_dropped'))}; "
+          f"{num(g(k + '.asked.datagrams_dropped'))} |")
     w("")
     w(f"Goal: the excess at 20 nodes <= 1.5 x the one at 5 nodes and <= 45 datagrams "
       f"(before aggregators: 31.5 and 129). 20 / 5 = {num(f['x_ratio'])}: "

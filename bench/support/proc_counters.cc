@@ -28,6 +28,7 @@ bool ReadUdp4(pid_t pid, UdpDatagrams* d) {
     while (n >> name && v >> value) {
       if (name == "InDatagrams") d->in += std::stoull(value), in = true;
       if (name == "OutDatagrams") d->out += std::stoull(value), out = true;
+      if (name == "InErrors") d->in_errors += std::stoull(value);
     }
     return in && out;
   }
@@ -42,6 +43,7 @@ bool ReadUdp6(pid_t pid, UdpDatagrams* d) {
   while (snmp6 >> name >> value) {
     if (name == "Udp6InDatagrams") d->in += value, in = true;
     if (name == "Udp6OutDatagrams") d->out += value, out = true;
+    if (name == "Udp6InErrors") d->in_errors += value;
   }
   return in && out;
 }
@@ -76,6 +78,7 @@ UdpDatagrams UdpDatagramsOfNamespaces(const std::vector<pid_t>& pids,
     }
     sum.in += d->in;
     sum.out += d->out;
+    sum.in_errors += d->in_errors;
   }
   if (missing != nullptr) *missing = not_read;
   return sum;

@@ -19,6 +19,9 @@ namespace crsp::bench {
 struct UdpDatagrams {
   uint64_t in = 0;
   uint64_t out = 0;
+  // Received but dropped (InErrors: mostly a full receive buffer), not in
+  // `in`: a sign that the namespace's sockets could not keep up.
+  uint64_t in_errors = 0;
   uint64_t total() const { return in + out; }
 };
 
