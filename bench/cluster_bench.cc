@@ -14,15 +14,16 @@
 //      do not aggregate it (forwarded), and warm query p50/p99 at an
 //      aggregator.
 // Issue 14 ("Internet scale") adds, run first on the fresh cluster:
-//   4. memory: every node asked about --memory-ids ids; VmRSS of every
-//      node before and after.
-//   5. datagrams: --datagram-registrations paced registrations of an id
+//   4. datagrams: --datagram-registrations paced registrations of an id
 //      every node was asked about, and of one nobody asked about; UDP
 //      datagrams of every node namespace per acknowledged registration.
+//   5. memory: every node asked about --memory-ids ids; VmRSS of every
+//      node before and after.
 // and, last:
-//   6. forward: --forward-seconds of queries with --forward-window in
-//      flight at a node that does not aggregate the id (forwarded), at an
-//      aggregator, and at an echo server in the forwarding node's namespace.
+//   6. forward: queries at a node that does not aggregate the id (each
+//      forwarded), open loop at --forward-rate, then --forward-seconds
+//      with --forward-window in flight; the same closed loop at an
+//      aggregator and at an echo server in the forwarding node's namespace.
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
