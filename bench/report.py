@@ -158,7 +158,10 @@ def issue14_section(g, w):
             continue
         w(f"| {n} | {num(g(k + '.never_asked.offers_ok'))} + {num(g(k + '.asked.offers_ok'))} "
           f"of 2 x {num(g(k + '.registrations'))} | {num(g(k + '.rate'))} | "
-          f"{num(g(k + '.aggregators'))} | {num(g(k + '.never_asked.per_registration'))} | "
+          f"{num(g(k + '.aggregators'))}"
+          + (f" ({num(g(k + '.nodes_not_ok'))} nodes never answered OK)"
+             if g(k + ".nodes_not_ok") else "")
+          + f" | {num(g(k + '.never_asked.per_registration'))} | "
           f"{num(g(k + '.asked.per_registration'))} | "
           f"**{num(g(k + '.excess_per_registration'))}** | {num(g(k + '.idle_per_sec'))} | "
           f"{num(g(k + '.never_asked.window_seconds'))}; "
