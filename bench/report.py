@@ -77,6 +77,197 @@ def codec_rows(path):
     return rows
 
 
+def issue14_figures(g):
+    """Issue 14's goals from cluster_bench's figures (None where not run)."""
+    x5 = g("c5.datagrams.excess_per_registration")
+    x20 = g("c20.datagrams.excess_per_registration")
+    x_ratio = ratio(x20, x5)
+    share = g("c20.loaded.load.acked_share")
+    p99 = g("c20.loaded.visible_p99_ms")
+    if p99 is not None and (g("c20.loaded.missed") or 0) > 0:
+        p99 = float("inf")
+    cold_p99 = g("c5.scale.cold_p99_ms")
+    cold_all_exact = (g("c5.scale.cold_samples") is not None and
+                      g("c5.scale.cold_exact") == g("c5.scale.cold_samples"))
+    mem = g("c20.memory.rss_growth_mean_mb")
+    return {
+        "x5": x5, "x20": x20, "x_ratio": x_ratio,
+        "x_ok": None if x20 is None or x5 is None else (x_ratio is not None
+                                                         and x_ratio <= 1.5 and x20 <= 45),
+        "share": share, "p99": p99,
+        "loaded_ok": None if share is None or p99 is None else share >= 0.95 and p99 <= 250,
+        "cold_p99": cold_p99,
+        "cold_ok": None if cold_p99 is None else cold_all_exact and cold_p99 <= 50,
+        "mem": mem,
+        "mem_ok": None if mem is None else mem <= 24,
+    }
+
+
+def issue14_summary(g):
+    f = issue14_figures(g)
+    fwd = g("c5.forward.node.answers_per_sec")
+    echo = g("c5.forward.echo.answers_per_sec")
+    p99 = f["p99"]
+    p99_text = ("never (%s of %s probes not seen in 10 s)"
+                % (num(g("c20.loaded.missed")), num(g("c20.loaded.probes")))
+                if p99 == float("inf") else num(p99))
+    return [
+        f"| 14.1 | datagrams per acknowledged registration, id every node was asked about "
+        f"less id nobody asked about: 20 nodes (baseline: 5 nodes) | {num(f['x20'])} | "
+        f"{num(f['x5'])} | {num(f['x_ratio'])} | <= 1.5 x 5 nodes and <= 45 | "
+        f"{verdict(f['x_ok'])} |",
+        f"| 14.2 | 20 nodes, 1,000 registrations/s offered: acknowledged share; "
+        f"register -> visible p99 ms | {num(f['share'])}; {p99_text} | | | "
+        f">= 0.95 and p99 <= 250 ms | {verdict(f['loaded_ok'])} |",
+        f"| 14.3 | {num(g('c5.scale.register.offers_ok'))} offers of one id, 5 nodes: first "
+        f"query at each node never asked ({num(g('c5.scale.cold_exact'))} of "
+        f"{num(g('c5.scale.cold_samples'))} exact), p99 ms | {num(f['cold_p99'])} | | | "
+        f"<= 50 ms, every one exact | {verdict(f['cold_ok'])} |",
+        f"| 14.4 | 20 nodes, every node asked about {num(g('c20.memory.ids'))} ids: mean VmRSS "
+        f"growth per node, MB | {num(f['mem'])} | | | <= 24 MB | {verdict(f['mem_ok'])} |",
+        f"| 14.6 | forwarded queries (a node that does not aggregate the id), 5 nodes: answers/s "
+        f"at {num(g('c5.forward.node.window'))} in flight ({num(g('c5.forward.node.not_ok'))} "
+        f"answered not OK); p50 / p99 us at {num(g('c5.forward.node_paced.rate'))}/s | "
+        f"{num(fwd)}; {num(g('c5.forward.node_paced.p50_us'))} / "
+        f"{num(g('c5.forward.node_paced.p99_us'))} | echo server in "
+        f"the same namespace {num(echo)} | {num(ratio(fwd, echo))} | reported | |",
+    ]
+
+
+def issue14_section(g, w):
+    """Issue 14 ("Internet scale"): the cluster figures of its goals."""
+    if all(g(f"c{n}.{k}") is None for n in (5, 20)
+           for k in ("datagrams.registrations", "memory.ids", "forward.aggregators",
+                     "scale.cold_samples")):
+        return
+    f = issue14_figures(g)
+    w("### Issue 14: Internet scale (clusters)")
+    w("")
+    w("**1. Datagrams per acknowledged registration** (UDP in + out of every node "
+      "namespace, `/proc/PID/net/snmp` and `snmp6`; paced one-entry registrations "
+      "round robin over the nodes; counted over a window of the same length for both ids, "
+      "from the first send to a settle after the paced sending time):")
+    w("")
+    w("| nodes | registrations OK of | rate/s | aggregators | id nobody asked | "
+      "id every node asked | excess | idle upkeep, datagrams/s | windows s | "
+      "dropped on receipt |")
+    w("|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    for n in (5, 20):
+        k = f"c{n}.datagrams"
+        if g(k + ".registrations") is None:
+            continue
+        w(f"| {n} | {num(g(k + '.never_asked.offers_ok'))} + {num(g(k + '.asked.offers_ok'))} "
+          f"of 2 x {num(g(k + '.registrations'))} | {num(g(k + '.rate'))} | "
+          f"{num(g(k + '.aggregators'))}"
+          + (f" ({num(g(k + '.nodes_not_ok'))} nodes never answered OK)"
+             if g(k + ".nodes_not_ok") else "")
+          + f" | {num(g(k + '.never_asked.per_registration'))} | "
+          f"{num(g(k + '.asked.per_registration'))} | "
+          f"**{num(g(k + '.excess_per_registration'))}** | {num(g(k + '.idle_per_sec'))} | "
+          f"{num(g(k + '.never_asked.window_seconds'))}; "
+          f"{num(g(k + '.asked.window_seconds'))} | "
+          f"{num(g(k + '.never_asked.datagrams_dropped'))}; "
+          f"{num(g(k + '.asked.datagrams_dropped'))} |")
+    w("")
+    w(f"Goal: the excess at 20 nodes <= 1.5 x the one at 5 nodes and <= 45 datagrams "
+      f"(before aggregators: 31.5 and 129). 20 / 5 = {num(f['x_ratio'])}: "
+      f"{verdict(f['x_ok'])}.")
+    w("")
+    share = f["share"]
+    w(f"**2. 20 nodes loaded** (1,000 one-offer registrations/s offered while the probes "
+      f"run; section 4): {num(g('c20.loaded.load.offers_ok'))} acknowledged OK of "
+      f"{num(g('c20.loaded.load.offered'))} offered (share {num(share)}), "
+      f"register -> visible p99 {num(g('c20.loaded.visible_p99_ms'))} ms "
+      f"({num(g('c20.loaded.missed'))} of {num(g('c20.loaded.probes'))} probes not seen in "
+      f"10 s). Goal: >= 0.95 acknowledged and p99 <= 250 ms: {verdict(f['loaded_ok'])}.")
+    w("")
+    if g("c5.scale.cold_samples") is not None:
+        w(f"**3. Cold query** ({num(g('c5.scale.register.offers_ok'))} offers of one id, "
+          "5 nodes). The first query of the id anywhere (node 5) finds no aggregator "
+          f"and reads directly: {num(g('c5.scale.cold_ms'))} ms, total "
+          f"{num(g('c5.scale.cold_total'))}, status {num(g('c5.scale.cold_status'))}; "
+          f"its demand elects {num(g('c5.scale.aggregators'))} aggregators. Once they are "
+          "warm, the first query at each other node (never asked about the id):")
+        w("")
+        w("| node | aggregates the id | first query ms | OK, exact total |")
+        w("|---:|---|---:|---|")
+        for k in range(1, 21):
+            key = f"c5.scale.cold.node{k}"
+            if g(key + "_ms") is None:
+                continue
+            w(f"| {k} | {'yes' if g(key + '_aggregator') == 1 else 'no'} | "
+              f"{num(g(key + '_ms'))} | {'yes' if g(key + '_exact') == 1 else '**no**'} |")
+        w("")
+        w(f"p50 / p99 of these samples {num(g('c5.scale.cold_p50_ms'))} / "
+          f"{num(f['cold_p99'])} ms (an answer not exact counts as 10 s); the slowest at a node "
+          f"that forwards {num(g('c5.scale.cold_max_forwarding_ms'))} ms. Goal: p99 <= 50 ms, "
+          f"exact: {verdict(f['cold_ok'])}. The queries that follow at the "
+          f"{num(g('c5.scale.forwarded_nodes'))} nodes that do not aggregate the id, one at a "
+          f"time: {num(g('c5.scale.forwarded_exact'))} of {num(g('c5.scale.forwarded_queries'))} "
+          f"OK and exact, p50 {num(g('c5.scale.forwarded_p50_ms'))} ms, p99 "
+          f"{num(g('c5.scale.forwarded_p99_ms'))} ms.")
+        w("")
+    for n in (20, 5):
+        k = f"c{n}.memory"
+        if g(k + ".ids") is None:
+            continue
+        judged = n == 20
+        w(f"**4. Memory** ({n} nodes): every node asked about the same {num(g(k + '.ids'))} ids "
+          f"({num(g(k + '.offers_per_id'))} offers each) until it answered each exactly "
+          f"({num(g(k + '.pairs_not_exact'))} (node, id) pairs never did, in "
+          f"{num(g(k + '.asked_seconds'))} s); VmRSS of every node before the first query "
+          f"and {num(g(k + '.settle_seconds'))} s after the ids' aggregators were warm: "
+          f"mean {num(g(k + '.rss_before_mean_mb'))} MB before, growth mean "
+          f"**{num(g(k + '.rss_growth_mean_mb'))} MB**, max {num(g(k + '.rss_growth_max_mb'))} MB "
+          f"per node; ids aggregated per node {num(g(k + '.aggregated_ids_per_node'))} on average. "
+          + (f"Goal: mean growth <= 24 MB: {verdict(f['mem_ok'])}." if judged
+             else "(The goal is at 20 nodes.)"))
+        w("")
+    if g("c5.forward.aggregators") is not None:
+        w("**6. Forwarded queries** (5 nodes, an id of "
+          f"{num(g('c5.forward.register.offers_ok'))} offers, every node asked first; "
+          f"{num(g('c5.forward.aggregators'))} aggregators). Closed loop, "
+          f"{num(g('c5.forward.node.window'))} queries in flight, and open loop at a rate under "
+          "the aggregator's budget for one peer; page of 10, from the client namespace:")
+        w("")
+        if g("c5.forward.skipped"):
+            w("Skipped: no node to forward from, or no aggregator to forward to.")
+            w("")
+        else:
+            w("| server | load | answers/s (status OK) | p50 us | p99 us | answered, not OK | lost |")
+            w("|---|---|---:|---:|---:|---:|---:|")
+            fwd_node = (f"node {num(g('c5.forward.forwarding_node'))}, does not aggregate "
+                        "the id (forwards each query)")
+            for phase, what in (("node_paced", fwd_node),
+                                ("node", fwd_node),
+                                ("aggregator", f"node {num(g('c5.forward.aggregator_node'))}, "
+                                 "an aggregator (its index)"),
+                                ("echo", "echo server in the forwarding node's namespace, "
+                                 f"{num(g('c5.forward.answer_bytes'))}-byte answers")):
+                k = f"c5.forward.{phase}"
+                if g(k + ".answers_per_sec") is None:
+                    continue
+                load = (f"{num(g(k + '.rate'))}/s offered" if g(k + ".rate") is not None
+                        else f"{num(g(k + '.window'))} in flight")
+                w(f"| {what} | {load} | {num(g(k + '.answers_per_sec'))} | "
+                  f"{num(g(k + '.p50_us'))} | {num(g(k + '.p99_us'))} | "
+                  f"{num(g(k + '.not_ok'))} | {num(g(k + '.lost'))} |")
+            w("")
+            w("One-at-a-time queries at the forwarding node, OK with the exact total, of 20: "
+              f"before the loads {num(g('c5.forward.node.exact_of_20_before'))}, after the "
+              f"paced one {num(g('c5.forward.node.exact_of_20_after_paced'))}, after the "
+              f"closed loop {num(g('c5.forward.node.exact_of_20_after_closed'))}. "
+              "An aggregator answers a forwarding node within a budget per peer (4 MiB/s, "
+              "burst 8 MiB: ~5,600 answers of 748 bytes a second) and drops the rest; the "
+              "forwarder then waits 250 ms and avoids that aggregator for a minute, so a "
+              "closed loop faster than the budget ends in fallbacks (answered, not OK). "
+              f"Forwarded / echo: {num(ratio(g('c5.forward.node.answers_per_sec'), g('c5.forward.echo.answers_per_sec')))}; "
+              f"forwarded / aggregator: {num(ratio(g('c5.forward.node.answers_per_sec'), g('c5.forward.aggregator.answers_per_sec')))}. "
+              "The nodes are not pinned here (they share both CPUs with the client), unlike "
+              "section 2's one node.")
+            w("")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", required=True)
@@ -194,6 +385,8 @@ def main():
       f"cold query ms; warm p50 / p99 us | {num(g('c5.scale.cold_ms'))}; "
       f"{num(g('c5.scale.warm_p50_us'))} / {num(wp99)} | | | warm p99 < 1 ms | "
       f"{verdict(None if wp99 is None else wp99 < 1000)} |")
+    for row in issue14_summary(g):
+        w(row)
     w("")
     w("Informational, same run: Redis with its default `appendfsync everysec` "
       f"(up to a second of acknowledged writes lost on a crash) took {num(redis_reg_everysec)} offers/s "
@@ -410,11 +603,18 @@ def main():
     w("")
     w("### 6. One resource id at scale (5 nodes)")
     w("")
+    warm_at = g("c5.scale.warm_node")
+    warm_where = ("" if warm_at is None else
+                  f" at node {num(warm_at)}" + (", an aggregator of the id"
+                                                if g("c5.scale.warm_node_aggregates") == 1
+                                                else " (no aggregator found)"))
     w(f"{num(g('c5.scale.register.offers_ok'))} offers registered across the 5 nodes at "
-      f"{num(g('c5.scale.register.offers_per_sec'))} offers/s. First query at node 5 "
-      f"(never asked before: cold): {num(g('c5.scale.cold_ms'))} ms, total "
-      f"{num(g('c5.scale.cold_total'))}; once warm the total is "
-      f"{num(g('c5.scale.warm_total'))}. Warm queries one at a time: p50 "
+      f"{num(g('c5.scale.register.offers_per_sec'))} offers/s. First query of the id "
+      f"anywhere, at node 5 (no aggregator yet: a direct read, and a demand that elects "
+      f"them): {num(g('c5.scale.cold_ms'))} ms, total {num(g('c5.scale.cold_total'))}; "
+      f"later the total at node 5 is {num(g('c5.scale.warm_total'))}. The first query "
+      "at each other node: issue 14, below. Warm queries one at a time"
+      f"{warm_where}: p50 "
       f"{num(g('c5.scale.warm_p50_us'))} us, p99 {num(g('c5.scale.warm_p99_us'))} us "
       f"({num(g('c5.scale.warm_per_sec_one_in_flight'))}/s), measured "
       f"{num(g('c5.scale.settle_seconds'))} s after the total was complete.")
@@ -427,6 +627,7 @@ def main():
               "self time by library and symbol:")
             w("")
             code_block(lines)
+    issue14_section(g, w)
     w("### Commands of this run")
     w("")
     code_block(re.sub(r"/var/tmp/crsp-bench\.\w+", "$work", c) for c in commands)
