@@ -138,7 +138,10 @@ void InMemoryDht::Watch(uint16_t resource, uint32_t max_price,
 DhtInfo InMemoryDht::Info() const {
   DhtInfo info;
   info.node_id = node_id_;
-  info.good_peers = 0;
+  {
+    std::lock_guard lock(mu_);
+    info.good_peers = good_peers_;
+  }
   info.stored_values = static_cast<uint32_t>(StoredValues());
   return info;
 }
@@ -243,6 +246,11 @@ bool InMemoryDht::IsPeer(const protocol::Ipv6Address& address) const {
 void InMemoryDht::SetSearched(std::vector<aggregator::SearchNode> nodes) {
   std::lock_guard lock(mu_);
   searched_ = std::move(nodes);
+}
+
+void InMemoryDht::SetGoodPeers(uint32_t count) {
+  std::lock_guard lock(mu_);
+  good_peers_ = count;
 }
 
 void InMemoryDht::AddPeer(const protocol::Ipv6Address& address) {

@@ -67,8 +67,24 @@ class SharedDht final : public dht::Dht {
     watching_.erase(resource);
   }
   // One shared store is the whole DHT: rendezvous values are the world's.
+  // The shared store names no searched nodes, and these nodes have peers
+  // (Info), so a search that met nobody would elect no one (the node reads
+  // it as a timed-out search): report it as having met one node, the one
+  // farthest from the key, as a small cluster's search does for every node
+  // among the closest.
   void GetRendezvous(uint16_t resource, RendezvousDone done) override {
-    world_.dht->GetRendezvous(resource, std::move(done));
+    world_.dht->GetRendezvous(
+        resource, [resource, done = std::move(done)](
+                      std::vector<dht::aggregator::RendezvousValue> values,
+                      std::vector<dht::aggregator::SearchNode> searched) {
+          if (searched.empty()) {
+            protocol::NodeId farthest =
+                dht::aggregator::RendezvousKey(resource);
+            for (uint8_t& b : farthest) b = static_cast<uint8_t>(~b);
+            searched.push_back({farthest, {}});
+          }
+          done(std::move(values), std::move(searched));
+        });
   }
   void PutRendezvous(uint16_t resource, std::vector<std::byte> value,
                      std::function<void(bool ok)> done) override {

@@ -33,6 +33,14 @@ protocol::NodeId NodeImpl::SelfId() {
   return id;
 }
 
+bool NodeImpl::SearchMetNobody(
+    const std::vector<agg::SearchNode>& searched) const {
+  // A lone node's search meets nobody, and it must aggregate; a node with
+  // peers whose search met nobody timed out or failed (a loaded machine),
+  // and electing itself then would make every querying node an aggregator.
+  return searched.empty() && dht_->Info().good_peers > 0;
+}
+
 void NodeImpl::CheckRole(uint16_t resource,
                          std::vector<protocol::NodeId> suspects) {
   const uint64_t now = Now();
@@ -62,8 +70,9 @@ void NodeImpl::CheckRole(uint16_t resource,
             others.push_back(node.id);
           }
         }
-        const bool elected = agg::AmongClosest(agg::RendezvousKey(resource),
-                                               SelfId(), others);
+        const bool elected =
+            !SearchMetNobody(searched) &&
+            agg::AmongClosest(agg::RendezvousKey(resource), SelfId(), others);
         {
           MutexLock lock(&agg_.mu);
           agg_.checking.erase(resource);
@@ -224,20 +233,19 @@ void NodeImpl::TickAggregation(uint64_t now) {
     }
   }
   for (uint16_t resource : recheck) {
-    dht_->GetRendezvous(
-        resource, [this, resource](std::vector<agg::RendezvousValue>,
-                                   std::vector<agg::SearchNode> searched) {
-          std::vector<protocol::NodeId> others;
-          for (const agg::SearchNode& node : searched) {
-            others.push_back(node.id);
-          }
-          // Closer nodes joined: they take over at the next demand; this
-          // node's last advert lapses within kAdvertLifetime.
-          if (!agg::AmongClosest(agg::RendezvousKey(resource), SelfId(),
-                                 others)) {
-            Resign(resource);
-          }
-        });
+    dht_->GetRendezvous(resource, [this, resource](
+                                      std::vector<agg::RendezvousValue>,
+                                      std::vector<agg::SearchNode> searched) {
+      std::vector<protocol::NodeId> others;
+      for (const agg::SearchNode& node : searched) {
+        others.push_back(node.id);
+      }
+      // Closer nodes joined: they take over at the next demand; this
+      // node's last advert lapses within kAdvertLifetime.
+      if (!agg::AmongClosest(agg::RendezvousKey(resource), SelfId(), others)) {
+        Resign(resource);
+      }
+    });
   }
 }
 

@@ -133,7 +133,8 @@ void NodeImpl::CheckSelf(uint16_t resource, uint32_t bucket) {
                                     std::vector<agg::SearchNode> searched) {
     std::vector<protocol::NodeId> ids;
     for (const agg::SearchNode& node : searched) ids.push_back(node.id);
-    if (agg::AmongClosest(agg::RendezvousKey(resource), SelfId(), ids)) {
+    if (!SearchMetNobody(searched) &&
+        agg::AmongClosest(agg::RendezvousKey(resource), SelfId(), ids)) {
       BecomeAggregator(resource, bucket);
     }
   });
@@ -239,7 +240,7 @@ void NodeImpl::OnAdverts(std::vector<Request> requests, uint16_t resource,
   // This node may itself be one of the closest: then it aggregates the id
   // (a lone node, a small cluster) without waiting for a demand, the
   // waiting queries' price buckets first.
-  if (agg::AmongClosest(key, self, ids)) {
+  if (!SearchMetNobody(searched) && agg::AmongClosest(key, self, ids)) {
     uint32_t bucket = 0;
     for (const Request& r : requests) {
       bucket = std::max(

@@ -75,6 +75,8 @@ class InMemoryDht final : public Dht {
   // The nodes every GetRendezvous names as the ones its search ended on,
   // as if other nodes were closer to every rendezvous key.
   void SetSearched(std::vector<aggregator::SearchNode> nodes);
+  // What Info reports as good peers (0 unless set: a lone node).
+  void SetGoodPeers(uint32_t count);
   // Makes IsPeer true for `address` (IPv4 as ::ffff:a.b.c.d).
   void AddPeer(const protocol::Ipv6Address& address);
   // Makes every following Publish fail (done(false, 0)) until reset.
@@ -120,6 +122,7 @@ class InMemoryDht final : public Dht {
   mutable std::map<uint16_t, std::map<uint64_t, StoredRendezvous>> rendezvous_;
   std::function<void(const aggregator::Demand&)> on_demand_;
   std::set<protocol::Ipv6Address> peers_;
+  uint32_t good_peers_ = 0;
   std::vector<aggregator::SearchNode> searched_;
   uint64_t next_rendezvous_id_ = 1;
   uint64_t next_raw_id_ = 1;
