@@ -97,10 +97,7 @@ inline Frame ReadFrame(std::span<const std::byte> datagram, Header& h) {
   // (control 0x3F) is a 0x40 that carries its error status. The client
   // codec answers every peer request MALFORMED (PROTOCOL.md: from non-peers
   // it is an unknown type); no answer it sends is ever answerable.
-  const bool peer_range =
-      h.protocol == static_cast<uint8_t>(wire::Protocol::kControl) &&
-      h.type >= wire::kFirstPeerType && h.type <= wire::kLastPeerType;
-  frame.answerable = peer_range
+  frame.answerable = wire::IsPeerType(h.protocol, h.type)
                          ? (h.type & 1) == 0 && h.status == wire::Status::kOk
                          : (h.type & 1) != 0;
   if (datagram.size() < wire::kHeaderSize) {

@@ -93,8 +93,7 @@ void ReadForwardedAnswer(const Header& h, std::span<const std::byte> datagram,
 }  // namespace
 
 bool IsPeerType(uint8_t protocol, uint8_t type) {
-  return protocol == static_cast<uint8_t>(wire::Protocol::kControl) &&
-         type >= wire::kFirstPeerType && type <= wire::kLastPeerType;
+  return wire::IsPeerType(protocol, type);
 }
 
 PeerDecodeResult DecodePeer(std::span<const std::byte> datagram,

@@ -11,6 +11,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -120,10 +121,10 @@ Cluster::~Cluster() {
 void Cluster::PrintLogTails(size_t lines) const {
   for (int k = 1; k <= hosts_; ++k) {
     std::ifstream log(StateDir(k) + "/node.log");
-    std::vector<std::string> tail;
+    std::deque<std::string> tail;
     for (std::string line; std::getline(log, line);) {
       tail.push_back(std::move(line));
-      if (tail.size() > lines) tail.erase(tail.begin());
+      if (tail.size() > lines) tail.pop_front();
     }
     std::fprintf(stderr, "cluster: the last %zu lines of node %d's log:\n",
                  tail.size(), k);

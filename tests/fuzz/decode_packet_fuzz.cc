@@ -4,8 +4,6 @@
 // answerable.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <span>
 
 #include "crsp/protocol/codec.h"

@@ -6,21 +6,12 @@
 // calls the C API as a device would.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 
 #include "crsp_device.h"
+#include "fuzz_check.h"
 
 namespace {
-
-#define FUZZ_CHECK(cond)                                              \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      std::fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                   \
-    }                                                                 \
-  } while (0)
 
 // Hooks that accept every MD5 digest of zeros and every signature, so the
 // fuzzer reaches the bodies of check types 2 and 7 too.

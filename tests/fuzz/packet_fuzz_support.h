@@ -1,22 +1,12 @@
-// What the packet fuzz targets share (decode_packet, peer_packet): a check
-// that aborts (libFuzzer reports it as a crash) and the key that re-signs
-// type-7 packets in their round trips.
+// What the packet fuzz targets share (decode_packet, peer_packet): their
+// check (fuzz_check.h), the key that re-signs type-7 packets in their round
+// trips, and a header comparison that ignores the recomputed lengths.
 #ifndef CRSP_TESTS_FUZZ_PACKET_FUZZ_SUPPORT_H_
 #define CRSP_TESTS_FUZZ_PACKET_FUZZ_SUPPORT_H_
 
-#include <cstdio>
-#include <cstdlib>
-
 #include "crsp/protocol/ed25519.h"
 #include "crsp/protocol/packets.h"
-
-#define FUZZ_CHECK(cond)                                              \
-  do {                                                                \
-    if (!(cond)) {                                                    \
-      std::fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                   \
-    }                                                                 \
-  } while (0)
+#include "fuzz_check.h"
 
 namespace crsp::fuzz {
 

@@ -6,8 +6,6 @@
 // from an accepted 0x41 is a valid query answer of the same length.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <span>
 #include <variant>
 

@@ -63,6 +63,11 @@ inline constexpr uint8_t kFirstPeerType = 0x40;
 inline constexpr uint8_t kLastPeerType = 0x7F;
 inline constexpr uint8_t kTypeForwardedQuery = 0x40;
 inline constexpr uint8_t kTypeForwardedAnswer = 0x41;
+// Whether (protocol, type) is in that range. Inline: every decode asks it.
+inline constexpr bool IsPeerType(uint8_t protocol, uint8_t type) {
+  return protocol == static_cast<uint8_t>(Protocol::kControl) &&
+         type >= kFirstPeerType && type <= kLastPeerType;
+}
 
 // The eight packets of v1, independent of their (protocol, type) encoding.
 enum class PacketKind : uint8_t {
