@@ -87,6 +87,13 @@ class Forwarding : public ::testing::Test {
             .string();
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
+    Start(NodeConfig{});
+  }
+
+  // (Re)starts the node with `config` (its state_dir set here) on a new
+  // InMemoryDht that met closest_.
+  void Start(NodeConfig config) {
+    node_.reset();
     auto dht = std::make_unique<dht::InMemoryDht>(
         [this] { return now_.load(); }, At(key_, 0xFF, 0));
     dht_ = dht.get();
@@ -99,7 +106,6 @@ class Forwarding : public ::testing::Test {
       sent_.push_back({to, std::move(bytes)});
     };
     context.edge_port = 7400;
-    NodeConfig config;
     config.state_dir = dir_.string();
     node_ = Node::Create(config, std::move(context));
   }
@@ -328,6 +334,49 @@ TEST_F(Forwarding, ASearchThatMetNobodyElectsNoOneButALoneNode) {
   EXPECT_TRUE(AdvertisesItself(*lone_dht, At(key_, 0xFF, 0)));
 }
 
+// An aggregator over its budget for this node answers RATE_LIMITED: the
+// node asks the next one at once, and with every one busy answers the
+// buyer RATE_LIMITED. Busy is not dead: no demand names them, and the next
+// query is forwarded again instead of read directly.
+TEST_F(Forwarding, ABusyAggregatorIsAskedAgainNotTakenForDead) {
+  Advertise(0);
+  Advertise(1);
+  dht_->AddPeer(closest_[0].address);
+  dht_->AddPeer(closest_[1].address);
+  auto got = Deliver(Bytes(Query(50, {Want(kResource)})), SourceA());
+  std::vector<Sent> sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].to.address, closest_[0].address);
+  Deliver(AnswerFor(sent[0], {}, Status::kRateLimited),
+          {closest_[0].address, 7401});
+  sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].to.address, closest_[1].address);
+  EXPECT_TRUE(got->empty());
+  Deliver(AnswerFor(sent[0], {}, Status::kRateLimited),
+          {closest_[1].address, 7401});
+  ASSERT_TRUE(Answered(got));
+  EXPECT_EQ(got->front().packet.header.status, Status::kRateLimited);
+  EXPECT_EQ(got->front().packet.header.txid, 50u);
+
+  dht_->GetRendezvous(kResource, [&](std::vector<agg::RendezvousValue> values,
+                                     std::vector<agg::SearchNode>) {
+    for (const agg::RendezvousValue& v : values) {
+      if (v.kind == agg::RendezvousValue::Kind::kDemand) {
+        EXPECT_TRUE(v.demand.suspects.empty());
+      }
+    }
+  });
+  // Both busy: still asked (busy ones last), not skipped for a direct read.
+  auto again = Deliver(Bytes(Query(51, {Want(kResource)})), SourceA());
+  sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  Deliver(AnswerFor(sent[0], {SomeOffer(0)}), sent[0].to);
+  ASSERT_TRUE(Answered(again));
+  EXPECT_EQ(again->front().packet.header.status, Status::kOk);
+  EXPECT_EQ(Offers(again->front()).total, 1u);
+}
+
 TEST_F(Forwarding, NodeToNodeMessagesFromNonPeersAreUnknownTypes) {
   Advertise(1);
   dht_->AddPeer(closest_[1].address);
@@ -381,6 +430,52 @@ TEST_F(Forwarding, AnAggregatorAnswersForwardedQueriesFromItsIndexOnly) {
   EXPECT_EQ(decoded.packet.header.status, Status::kIncomplete);
   EXPECT_TRUE(
       std::get<protocol::QueryAnswer>(decoded.packet.body).offers.empty());
+}
+
+// The peer budget is per DHT peer address (a cluster often shares a /64):
+// past it, a forwarded query gets RATE_LIMITED, empty and never larger than
+// the query, while another peer of the same /64 is still answered.
+TEST_F(Forwarding, AnAggregatorOverAPeersBudgetAnswersRateLimited) {
+  NodeConfig config;
+  config.limits.peer_answer_bytes_per_sec = 1;
+  config.limits.peer_answer_burst_bytes = 100;  // one answer of one offer
+  Start(config);
+  dht_->SetSearched({});
+  dht_->AddPeer(closest_[0].address);
+  dht_->AddPeer(closest_[1].address);
+  auto registered =
+      Deliver(Bytes(Register(1, Device(3), {Entry(kResource, 300)})),
+              SourceA());
+  ASSERT_TRUE(Answered(registered));
+  ASSERT_EQ(registered->front().packet.header.status, Status::kOk);
+  auto local = Deliver(Bytes(Query(52, {Want(kResource)})), SourceA());
+  ASSERT_TRUE(Answered(local));  // elected and warm
+  ASSERT_EQ(Offers(local->front()).total, 1u);
+
+  const std::vector<std::byte> query = protocol::EncodePeer(
+      protocol::ForwardedQueryFor(
+          protocol::Decode(Bytes(Query(53, {Want(kResource)}))).packet, 902));
+  auto ask = [&](const protocol::Ipv6Address& from) {
+    std::vector<std::vector<std::byte>> answers;
+    node_->HandleDatagram(query, {from, 7401},
+                          [&answers](std::vector<std::byte> a) {
+                            answers.push_back(std::move(a));
+                          });
+    return answers;
+  };
+  std::vector<std::vector<std::byte>> first = ask(closest_[0].address);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(protocol::DecodePeer(first[0]).packet.header.status, Status::kOk);
+  std::vector<std::vector<std::byte>> second = ask(closest_[0].address);
+  ASSERT_EQ(second.size(), 1u);
+  protocol::PeerDecodeResult limited = protocol::DecodePeer(second[0]);
+  ASSERT_EQ(limited.status, Status::kOk);
+  EXPECT_EQ(limited.packet.header.status, Status::kRateLimited);
+  EXPECT_EQ(limited.packet.header.txid, 902u);
+  EXPECT_LE(second[0].size(), query.size());
+  std::vector<std::vector<std::byte>> other = ask(closest_[1].address);
+  ASSERT_EQ(other.size(), 1u);
+  EXPECT_EQ(protocol::DecodePeer(other[0]).packet.header.status, Status::kOk);
 }
 
 }  // namespace

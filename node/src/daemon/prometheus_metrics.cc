@@ -261,8 +261,9 @@ PrometheusMetrics::PrometheusMetrics(const std::string& listen,
       BuildCounter()
           .Name("crsp_rate_limited_total")
           .Help(
-              "Requests (budget, pending_writes) or register entries "
-              "(quota) answered RATE_LIMITED, by limit.")
+              "Requests (budget, pending_writes), forwarded queries "
+              "(peer_budget) or register entries (quota) answered "
+              "RATE_LIMITED, by limit.")
           .Register(*registry_);
   rate_limited_[static_cast<size_t>(LimitReason::kBudget)] =
       &limited.Add({{"reason", "budget"}});
@@ -270,6 +271,8 @@ PrometheusMetrics::PrometheusMetrics(const std::string& listen,
       &limited.Add({{"reason", "quota"}});
   rate_limited_[static_cast<size_t>(LimitReason::kPendingWrites)] =
       &limited.Add({{"reason", "pending_writes"}});
+  rate_limited_[static_cast<size_t>(LimitReason::kPeerBudget)] =
+      &limited.Add({{"reason", "peer_budget"}});
   journal_records_ =
       &BuildCounter()
            .Name("crsp_journal_records_written_total")

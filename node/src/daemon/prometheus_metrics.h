@@ -96,7 +96,7 @@ class PrometheusMetrics final : public NodeMetrics, public dht::DhtMetrics {
   std::shared_ptr<ScrapeTimeCollector> scrape_time_;
 
   std::array<prometheus::Counter*, 2> dropped_{};
-  std::array<prometheus::Counter*, 3> rate_limited_{};
+  std::array<prometheus::Counter*, 4> rate_limited_{};
   prometheus::Counter* journal_records_ = nullptr;
   prometheus::Histogram* fsync_seconds_ = nullptr;
   prometheus::Gauge* offers_journaled_ = nullptr;

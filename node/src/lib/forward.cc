@@ -155,12 +155,7 @@ void NodeImpl::ForwardQuery(Request& request, uint16_t resource) {
                                 ? agg::kAdvertCache.count()
                                 : kFewAdvertsCacheSec;
       stale = now >= cached->second.read_at + keep;
-      for (const agg::ForwardTarget& target : cached->second.targets) {
-        auto failed = agg_.failed_until.find(target.node);
-        if (failed == agg_.failed_until.end() || now >= failed->second) {
-          forward->targets.push_back(target);
-        }
-      }
+      forward->targets = UsableTargetsLocked(cached->second.targets, now);
     }
   }
   if (forward->targets.empty() && stale) {
@@ -256,12 +251,7 @@ void NodeImpl::OnAdverts(std::vector<Request> requests, uint16_t resource,
   {
     MutexLock lock(&agg_.mu);
     agg_.adverts[resource] = AdvertCache{targets, now};
-    for (const agg::ForwardTarget& target : targets) {
-      auto failed = agg_.failed_until.find(target.node);
-      if (failed == agg_.failed_until.end() || now >= failed->second) {
-        usable.push_back(target);
-      }
-    }
+    usable = UsableTargetsLocked(targets, now);
   }
   for (Request& request : requests) {
     // Warm here already (an inline DHT, a node that just took over): the
@@ -286,12 +276,40 @@ void NodeImpl::OnAdverts(std::vector<Request> requests, uint16_t resource,
   }
 }
 
+std::vector<agg::ForwardTarget> NodeImpl::UsableTargetsLocked(
+    const std::vector<agg::ForwardTarget>& targets, uint64_t now) {
+  std::vector<agg::ForwardTarget> usable;
+  for (const agg::ForwardTarget& target : targets) {
+    auto failed = agg_.failed_until.find(target.node);
+    if (failed == agg_.failed_until.end() || now >= failed->second) {
+      usable.push_back(target);
+    }
+  }
+  std::stable_partition(
+      usable.begin(), usable.end(), [&](const agg::ForwardTarget& target) {
+        auto busy = agg_.busy_until.find(target.node);
+        return busy == agg_.busy_until.end() || now >= busy->second;
+      });
+  return usable;
+}
+
 void NodeImpl::SendForward(const std::shared_ptr<PendingForward>& forward) {
   if (!send_to_ || forward->next >= forward->targets.size()) {
-    // Nobody to forward to: demand aggregators (naming the ones that did
-    // not answer) and read the keys directly.
+    // Nobody (else) to forward to: demand aggregators, naming the ones
+    // that did not answer.
     if (!forward->failed.empty()) {
       Demand(forward->resource, forward->failed);
+    }
+    if (forward->busy) {
+      // An aggregator is alive but over its budget for this node: so is
+      // the platform for this buyer, now. A direct read (up to 1,408 gets)
+      // would only move the load onto the DHT.
+      metrics_->RateLimited(LimitReason::kPeerBudget);
+      SendQueryAnswer(forward->request,
+                      protocol::ErrorAnswer(
+                          forward->request.decoded.packet.header,
+                          wire::Status::kRateLimited));
+      return;
     }
     DirectRead(std::move(forward->request));
     return;
@@ -354,14 +372,16 @@ void NodeImpl::HandlePeerDatagram(std::span<const std::byte> datagram,
     return;
   }
   if (decoded.packet.header.type == wire::kTypeForwardedQuery) {
-    AnswerForwardedQuery(decoded.packet, from, std::move(reply));
+    AnswerForwardedQuery(decoded.packet, datagram.size(), from,
+                         std::move(reply));
   } else {
     OnForwardedAnswer(decoded.packet, from);
   }
 }
 
 void NodeImpl::AnswerForwardedQuery(const protocol::PeerPacket& packet,
-                                    const Sender& from, ReplyFn reply) {
+                                    size_t query_size, const Sender& from,
+                                    ReplyFn reply) {
   const auto& query = std::get<protocol::QueryRequest>(packet.body);
   const uint64_t now = Now();
   protocol::PeerPacket answer;
@@ -385,12 +405,20 @@ void NodeImpl::AnswerForwardedQuery(const protocol::PeerPacket& packet,
   bool within_budget;
   {
     MutexLock lock(&budgets_.mu);
-    within_budget = budgets_.peers.TryConsume(SourcePrefix(from.address),
-                                              bytes.size(), now);
+    within_budget = budgets_.peers.TryConsume(from.address, bytes.size(), now);
   }
   if (!within_budget) {
-    metrics_->Dropped(DropReason::kBudget);
-    return;
+    // As to a buyer (PROTOCOL.md "Abuse"): RATE_LIMITED, empty, never
+    // larger than the query; the forwarder then asks the next aggregator
+    // instead of taking this one for dead.
+    answer.header.status = wire::Status::kRateLimited;
+    answer.body = protocol::QueryAnswer{};
+    bytes = protocol::EncodePeer(answer, sign ? &key_ : nullptr);
+    if (bytes.empty() || bytes.size() > query_size) {
+      metrics_->Dropped(DropReason::kBudget);
+      return;
+    }
+    metrics_->RateLimited(LimitReason::kPeerBudget);
   }
   reply(std::move(bytes));
 }
@@ -409,6 +437,19 @@ void NodeImpl::OnForwardedAnswer(const protocol::PeerPacket& packet,
     agg_.forwards.erase(it);
   }
   EndInFlight();
+  if (packet.header.status == wire::Status::kRateLimited) {
+    // Over its budget for this node: alive, so no suspect of a demand;
+    // the next one, at once, and this one last for a while.
+    {
+      MutexLock lock(&agg_.mu);
+      agg_.busy_until[forward->targets[forward->next].node] =
+          Now() + kBusyAggregatorSec;
+    }
+    forward->busy = true;
+    ++forward->next;
+    SendForward(forward);
+    return;
+  }
   if (packet.header.status != wire::Status::kOk) {
     // Not warm (it just took over, or resigned): the next one, at once.
     forward->failed.push_back(forward->targets[forward->next].node);

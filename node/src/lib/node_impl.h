@@ -70,10 +70,9 @@ inline constexpr std::chrono::milliseconds kVerifyDeadline{1500};
 // adverts, however old, is forwarded at once and the read runs beside it.
 inline constexpr std::chrono::milliseconds kAdvertsDeadline{1000};
 inline constexpr uint64_t kFewAdvertsCacheSec = 1;
-// Forwarded queries answered per DHT peer /64, apart from the buyers'
-// budget: bytes/s and burst.
-inline constexpr uint64_t kPeerAnswerBytesPerSec = 4 << 20;
-inline constexpr uint64_t kPeerAnswerBurstBytes = 8 << 20;
+// An aggregator that answered RATE_LIMITED (over its budget for this
+// node) is tried after the others for this long; it is busy, not dead.
+inline constexpr uint64_t kBusyAggregatorSec = 1;
 
 class NodeImpl final : public Node {
  public:
@@ -183,8 +182,13 @@ class NodeImpl final : public Node {
                  std::vector<dht::aggregator::RendezvousValue> values,
                  std::vector<dht::aggregator::SearchNode> searched)
       EXCLUDES(agg_.mu);
+  // `targets` without those that did not answer lately, the busy ones
+  // (RATE_LIMITED lately) last.
+  std::vector<dht::aggregator::ForwardTarget> UsableTargetsLocked(
+      const std::vector<dht::aggregator::ForwardTarget>& targets,
+      uint64_t now) REQUIRES(agg_.mu);
   // Sends `forward`'s query to its current target (or, past the last one,
-  // demands and reads directly).
+  // demands and reads directly; answers RATE_LIMITED if one was busy).
   void SendForward(const std::shared_ptr<PendingForward>& forward)
       EXCLUDES(agg_.mu);
   void OnForwardTimeout(uint32_t txid) EXCLUDES(agg_.mu);
@@ -192,8 +196,11 @@ class NodeImpl final : public Node {
   void HandlePeerDatagram(std::span<const std::byte> datagram,
                           const Sender& from, ReplyFn reply)
       EXCLUDES(agg_.mu, reads_.mu, budgets_.mu);
+  // `query_size`: the datagram's, which a RATE_LIMITED answer never
+  // exceeds.
   void AnswerForwardedQuery(const protocol::PeerPacket& packet,
-                            const Sender& from, ReplyFn reply)
+                            size_t query_size, const Sender& from,
+                            ReplyFn reply)
       EXCLUDES(agg_.mu, reads_.mu, budgets_.mu);
   void OnForwardedAnswer(const protocol::PeerPacket& packet, const Sender& from)
       EXCLUDES(agg_.mu);

@@ -118,16 +118,17 @@ struct ReadState {
 // and the answers of recent signed writes (resends get the same answer).
 // Taken briefly by every answer.
 struct BudgetState {
-  BudgetState(const Limits& limits, size_t max_sources, size_t cache_size,
-              uint32_t peer_bytes_per_sec, uint32_t peer_burst)
+  BudgetState(const Limits& limits, size_t max_sources, size_t cache_size)
       : limiter(limits.answer_bytes_per_sec, limits.answer_burst_bytes,
                 max_sources),
-        peers(peer_bytes_per_sec, peer_burst, max_sources),
+        peers(limits.peer_answer_bytes_per_sec, limits.peer_answer_burst_bytes,
+              max_sources),
         cache(cache_size) {}
   mutable Mutex mu;
   RateLimiter limiter GUARDED_BY(mu);
-  // Answers to forwarded queries, per DHT peer /64: a budget apart from the
-  // buyers', so that neither can spend the other's (docs/scaling.md).
+  // Answers to forwarded queries, per DHT peer address: a budget apart
+  // from the buyers', so that neither can spend the other's
+  // (docs/scaling.md).
   RateLimiter peers GUARDED_BY(mu);
   AnswerCache cache GUARDED_BY(mu);
 };
@@ -142,6 +143,7 @@ struct PendingForward {
   size_t next = 0;                       // the target asked now
   uint32_t txid = 0;                     // of the forwarded query now out
   std::vector<protocol::NodeId> failed;  // targets that did not answer
+  bool busy = false;  // a target answered RATE_LIMITED
 };
 
 // An id this node aggregates. AggregationState's.
@@ -187,6 +189,8 @@ struct AggregationState {
       GUARDED_BY(mu);
   // Aggregators that did not answer a forwarded query: skipped until then.
   std::map<protocol::NodeId, uint64_t> failed_until GUARDED_BY(mu);
+  // Aggregators that answered RATE_LIMITED: tried last until then.
+  std::map<protocol::NodeId, uint64_t> busy_until GUARDED_BY(mu);
   std::map<uint16_t, uint64_t> demanded_at GUARDED_BY(mu);
   // When this node last checked whether it should aggregate an id itself
   // (CheckSelf, for ids of several-id queries).

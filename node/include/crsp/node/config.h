@@ -20,6 +20,13 @@ struct Limits {
   uint32_t answer_bytes_per_sec = 256 * 1024;
   // Burst allowance of the same budget, in bytes.
   uint32_t answer_burst_bytes = 512 * 1024;
+  // Answer bytes per second to forwarded queries (docs/scaling.md) each DHT
+  // peer address may receive, apart from the buyers' budget; past it the
+  // forwarded answer is RATE_LIMITED and empty, and the forwarder tries
+  // the id's next aggregator. Per address, not per /64: only DHT peers may
+  // send forwarded queries, and a cluster often shares one /64.
+  uint32_t peer_answer_bytes_per_sec = 4 << 20;
+  uint32_t peer_answer_burst_bytes = 8 << 20;
   // Stored offers per source /64 (IPv4: /24) and per device id.
   uint32_t offers_per_source = 10000;
   uint32_t offers_per_device = 256;

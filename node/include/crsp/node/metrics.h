@@ -46,6 +46,7 @@ enum class LimitReason : uint8_t {
   kBudget,         // the source's answer byte budget (the whole request)
   kQuota,          // an offer quota (one entry of a register)
   kPendingWrites,  // Limits::max_pending_writes (the whole request)
+  kPeerBudget,     // a forwarded query, over its DHT peer's answer budget
 };
 
 // How a query's resource id was answered. kForwarded (asked of another
