@@ -3,8 +3,10 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <random>
 
 #include "crsp/dht_adapter/keys.h"
@@ -12,6 +14,16 @@
 namespace crsp::scalesim {
 namespace agg = dht::aggregator;
 namespace {
+
+// Time since `last[i]`, in whole seconds (nullopt: none yet), for the role
+// rules' DemandDue.
+std::optional<std::chrono::seconds> SinceLast(
+    const std::map<size_t, Clock::time_point>& last, size_t i) {
+  auto it = last.find(i);
+  if (it == last.end()) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::seconds>(Clock::now() -
+                                                          it->second);
+}
 
 // The adverts' value type (its expiration is the advert lifetime); the
 // node will register the same id and lifetime (dht_adapter/value_types.h).
@@ -108,13 +120,7 @@ std::set<size_t> Roles::TrueClosest() const {
 
 void Roles::CheckRole(size_t i, std::vector<protocol::NodeId> suspects) {
   if (!net_->alive(i) || aggregators_.count(i) || checking_.count(i)) return;
-  // A demand that names suspects is news; a plain one within
-  // kDemandInterval of the last check is not.
-  auto last = checked_at_.find(i);
-  if (suspects.empty() && last != checked_at_.end() &&
-      Clock::now() - last->second < agg::kDemandInterval) {
-    return;
-  }
+  if (!agg::DemandDue(SinceLast(checked_at_, i), !suspects.empty())) return;
   checked_at_[i] = Clock::now();
   checking_.insert(i);
   net_->node(i).get(
@@ -123,19 +129,21 @@ void Roles::CheckRole(size_t i, std::vector<protocol::NodeId> suspects) {
       },
       [this, i, suspects](bool, const std::vector<std::shared_ptr<::dht::Node>>&
                                     nodes) {
-        std::vector<protocol::NodeId> others;
+        std::vector<protocol::NodeId> searched;
         for (const auto& node : nodes) {
-          const protocol::NodeId id = ToNodeId(node->getId());
-          if (node->isExpired() ||
-              std::find(suspects.begin(), suspects.end(), id) !=
-                  suspects.end()) {
-            continue;
-          }
-          others.push_back(id);
+          if (!node->isExpired()) searched.push_back(ToNodeId(node->getId()));
         }
-        const bool elected = agg::AmongClosest(
-            ToNodeId(rendezvous_), ToNodeId(net_->node(i).getNodeId()), others);
-        checks_[i].push_back({others.size(), elected});
+        // The node's own rule; every simulated node has DHT peers.
+        const bool elected =
+            agg::Elected(ToNodeId(rendezvous_),
+                         ToNodeId(net_->node(i).getNodeId()), searched,
+                         suspects, /*has_peers=*/true);
+        const size_t ranked = static_cast<size_t>(std::count_if(
+            searched.begin(), searched.end(), [&](const protocol::NodeId& id) {
+              return std::find(suspects.begin(), suspects.end(), id) ==
+                     suspects.end();
+            }));
+        checks_[i].push_back({ranked, elected});
         net_->Defer([this, i, elected] {
           checking_.erase(i);
           if (elected) BecomeAggregator(i);
@@ -233,10 +241,8 @@ void Roles::Forward(size_t i, std::vector<agg::ForwardTarget> targets,
       outcome->done = true;
       // Fewer aggregators than there should be (an election that reached
       // too few storers, a death): ask again, at most once an interval.
-      auto last = demanded_at_.find(i);
-      if (targets.size() < agg::kAggregators &&
-          (last == demanded_at_.end() ||
-           Clock::now() - last->second >= agg::kDemandInterval)) {
+      if (agg::TooFewAggregators(targets.size()) &&
+          agg::DemandDue(SinceLast(demanded_at_, i), false)) {
         demanded_at_[i] = Clock::now();
         net_->node(i).put(rendezvous_,
                           RendezvousValue(agg::EncodeDemand({resource_, {}})));

@@ -171,6 +171,24 @@ bool AmongClosest(const protocol::NodeId& key, const protocol::NodeId& self,
   return true;
 }
 
+bool Elected(const protocol::NodeId& key, const protocol::NodeId& self,
+             std::span<const protocol::NodeId> searched,
+             std::span<const protocol::NodeId> suspects, bool has_peers) {
+  if (searched.empty() && has_peers) return false;
+  std::vector<protocol::NodeId> others;
+  for (const protocol::NodeId& id : searched) {
+    if (std::find(suspects.begin(), suspects.end(), id) == suspects.end()) {
+      others.push_back(id);
+    }
+  }
+  return AmongClosest(key, self, others);
+}
+
+bool DemandDue(std::optional<std::chrono::seconds> since_last,
+               bool names_suspects) {
+  return names_suspects || !since_last || *since_last >= kDemandInterval;
+}
+
 std::vector<ForwardTarget> UsableAdverts(
     const protocol::NodeId& rendezvous_key, uint16_t resource,
     std::span<const Advert> adverts, std::span<const SearchNode> searched) {

@@ -1,6 +1,7 @@
 // The aggregator role's pure parts (docs/scaling.md): rendezvous key
-// names, advert and demand records, and the closeness rules, the latter
-// checked against a reference that sorts by XOR distance.
+// names, advert and demand records, the election and demand rules, and
+// the closeness rules, the latter checked against a reference that sorts
+// by XOR distance.
 #include "crsp/dht_adapter/aggregator_role.h"
 
 #include <gtest/gtest.h>
@@ -149,6 +150,39 @@ TEST(AmongClosest, AgreesWithSortingByXorDistance) {
     EXPECT_EQ(AmongClosest(key, self, others, k), rank < k)
         << "round " << round << " rank " << rank << " k " << k;
   }
+}
+
+// The election leaves suspects out of the ranking, and a search that met
+// nobody elects only a node without peers.
+TEST(Elected, SuspectsAreLeftOutAndAnEmptySearchElectsOnlyALoneNode) {
+  protocol::NodeId key{};
+  auto at = [&key](uint8_t distance) {
+    protocol::NodeId id = key;
+    id[19] ^= distance;
+    return id;
+  };
+  const protocol::NodeId self = at(4);
+  const std::vector<protocol::NodeId> closer = {at(1), at(2), at(3)};
+  EXPECT_FALSE(Elected(key, self, closer, {}, true));
+  const std::vector<protocol::NodeId> dead = {at(2)};
+  EXPECT_TRUE(Elected(key, self, closer, dead, true));
+  EXPECT_TRUE(Elected(key, self, closer, closer, true));
+  EXPECT_FALSE(Elected(key, self, {}, {}, /*has_peers=*/true));
+  EXPECT_TRUE(Elected(key, self, {}, {}, /*has_peers=*/false));
+  // Nobody closer among what the search met: elected.
+  const std::vector<protocol::NodeId> farther = {at(5), at(6), at(7)};
+  EXPECT_TRUE(Elected(key, self, farther, {}, true));
+}
+
+TEST(DemandDue, OncePerIntervalUnlessItNamesSuspects) {
+  using std::chrono::seconds;
+  EXPECT_TRUE(DemandDue(std::nullopt, false));
+  EXPECT_FALSE(DemandDue(seconds(0), false));
+  EXPECT_FALSE(DemandDue(kDemandInterval - seconds(1), false));
+  EXPECT_TRUE(DemandDue(kDemandInterval, false));
+  EXPECT_TRUE(DemandDue(seconds(0), true));
+  EXPECT_TRUE(TooFewAggregators(kAggregators - 1));
+  EXPECT_FALSE(TooFewAggregators(kAggregators));
 }
 
 TEST(UsableAdverts, OnlySearchedNodesAtTheSearchedAddressClosestFirst) {

@@ -5,6 +5,10 @@
 // about the id any more.
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <map>
+#include <optional>
+
 #include "crsp/dht_adapter/keys.h"
 #include "node_impl.h"
 
@@ -20,6 +24,15 @@ uint32_t TopOfBucket(uint32_t bucket) {
   return (1u << (bucket + dht::kLowPriceBits)) - 1;
 }
 
+// Seconds since `last` (unix s), nullopt when there was none.
+std::optional<std::chrono::seconds> Since(
+    const std::map<uint16_t, uint64_t>& last, uint16_t resource,
+    uint64_t now) {
+  auto it = last.find(resource);
+  if (it == last.end()) return std::nullopt;
+  return std::chrono::seconds(now >= it->second ? now - it->second : 0);
+}
+
 }  // namespace
 
 protocol::NodeId NodeImpl::SelfId() {
@@ -33,13 +46,17 @@ protocol::NodeId NodeImpl::SelfId() {
   return id;
 }
 
-bool NodeImpl::SearchMetNobody(
-    const std::vector<agg::SearchNode>& searched) const {
-  // A lone node's search meets nobody, and it must aggregate; a node with
-  // peers whose search met nobody timed out or failed (a loaded machine),
-  // and electing itself then would make every querying node an aggregator.
-  return searched.empty() && dht_->Info().good_peers > 0;
+bool NodeImpl::ElectedHere(uint16_t resource,
+                           const std::vector<agg::SearchNode>& searched,
+                           std::span<const protocol::NodeId> suspects) {
+  std::vector<protocol::NodeId> ids;
+  for (const agg::SearchNode& node : searched) ids.push_back(node.id);
+  // Info() only for an empty search: it may wait for OpenDHT's thread.
+  const bool has_peers = searched.empty() && dht_->Info().good_peers > 0;
+  return agg::Elected(agg::RendezvousKey(resource), SelfId(), ids, suspects,
+                      has_peers);
 }
+
 
 void NodeImpl::CheckRole(uint16_t resource,
                          std::vector<protocol::NodeId> suspects) {
@@ -49,11 +66,8 @@ void NodeImpl::CheckRole(uint16_t resource,
     if (agg_.aggregating.count(resource) || agg_.checking.count(resource)) {
       return;
     }
-    // A demand naming suspects is news; a plain one within an interval of
-    // the last check is not (every querying node may demand).
-    auto last = agg_.checked_at.find(resource);
-    if (suspects.empty() && last != agg_.checked_at.end() &&
-        now < last->second + agg::kDemandInterval.count()) {
+    if (!agg::DemandDue(Since(agg_.checked_at, resource, now),
+                        !suspects.empty())) {
       return;
     }
     agg_.checked_at[resource] = now;
@@ -63,16 +77,7 @@ void NodeImpl::CheckRole(uint16_t resource,
       resource, [this, resource, suspects = std::move(suspects)](
                     std::vector<agg::RendezvousValue>,
                     std::vector<agg::SearchNode> searched) {
-        std::vector<protocol::NodeId> others;
-        for (const agg::SearchNode& node : searched) {
-          if (std::find(suspects.begin(), suspects.end(), node.id) ==
-              suspects.end()) {
-            others.push_back(node.id);
-          }
-        }
-        const bool elected =
-            !SearchMetNobody(searched) &&
-            agg::AmongClosest(agg::RendezvousKey(resource), SelfId(), others);
+        const bool elected = ElectedHere(resource, searched, suspects);
         {
           MutexLock lock(&agg_.mu);
           agg_.checking.erase(resource);
@@ -176,9 +181,8 @@ void NodeImpl::Demand(uint16_t resource,
   const uint64_t now = Now();
   {
     MutexLock lock(&agg_.mu);
-    auto last = agg_.demanded_at.find(resource);
-    if (suspects.empty() && last != agg_.demanded_at.end() &&
-        now < last->second + agg::kDemandInterval.count()) {
+    if (!agg::DemandDue(Since(agg_.demanded_at, resource, now),
+                        !suspects.empty())) {
       return;
     }
     agg_.demanded_at[resource] = now;

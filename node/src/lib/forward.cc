@@ -131,12 +131,7 @@ void NodeImpl::CheckSelf(uint16_t resource, uint32_t bucket) {
   dht_->GetRendezvous(resource, [this, resource, bucket](
                                     std::vector<agg::RendezvousValue>,
                                     std::vector<agg::SearchNode> searched) {
-    std::vector<protocol::NodeId> ids;
-    for (const agg::SearchNode& node : searched) ids.push_back(node.id);
-    if (!SearchMetNobody(searched) &&
-        agg::AmongClosest(agg::RendezvousKey(resource), SelfId(), ids)) {
-      BecomeAggregator(resource, bucket);
-    }
+    if (ElectedHere(resource, searched)) BecomeAggregator(resource, bucket);
   });
 }
 
@@ -151,9 +146,9 @@ void NodeImpl::ForwardQuery(Request& request, uint16_t resource) {
     if (cached != agg_.adverts.end()) {
       // Fewer adverts than aggregators (an id whose aggregators are still
       // warming up, or dying): read again soon, not in a minute.
-      const uint64_t keep = cached->second.targets.size() >= agg::kAggregators
-                                ? agg::kAdvertCache.count()
-                                : kFewAdvertsCacheSec;
+      const uint64_t keep = agg::TooFewAggregators(cached->second.targets.size())
+                                ? kFewAdvertsCacheSec
+                                : agg::kAdvertCache.count();
       stale = now >= cached->second.read_at + keep;
       forward->targets = UsableTargetsLocked(cached->second.targets, now);
     }
@@ -220,7 +215,6 @@ void NodeImpl::ReadAdverts(std::optional<Request> request, uint16_t resource) {
 void NodeImpl::OnAdverts(std::vector<Request> requests, uint16_t resource,
                          std::vector<agg::RendezvousValue> values,
                          std::vector<agg::SearchNode> searched) {
-  const protocol::NodeId self = SelfId();
   const protocol::NodeId key = agg::RendezvousKey(resource);
   std::vector<agg::Advert> adverts;
   for (const agg::RendezvousValue& value : values) {
@@ -230,12 +224,10 @@ void NodeImpl::OnAdverts(std::vector<Request> requests, uint16_t resource,
   }
   std::vector<agg::ForwardTarget> targets =
       agg::UsableAdverts(key, resource, adverts, searched);
-  std::vector<protocol::NodeId> ids;
-  for (const agg::SearchNode& node : searched) ids.push_back(node.id);
   // This node may itself be one of the closest: then it aggregates the id
   // (a lone node, a small cluster) without waiting for a demand, the
   // waiting queries' price buckets first.
-  if (!SearchMetNobody(searched) && agg::AmongClosest(key, self, ids)) {
+  if (ElectedHere(resource, searched)) {
     uint32_t bucket = 0;
     for (const Request& r : requests) {
       bucket = std::max(
@@ -245,7 +237,7 @@ void NodeImpl::OnAdverts(std::vector<Request> requests, uint16_t resource,
     BecomeAggregator(resource,
                      requests.empty() ? dht::kPriceBuckets - 1 : bucket);
   }
-  if (targets.size() < agg::kAggregators) Demand(resource, {});
+  if (agg::TooFewAggregators(targets.size())) Demand(resource, {});
   const uint64_t now = Now();
   std::vector<agg::ForwardTarget> usable;
   {

@@ -148,10 +148,11 @@ class NodeImpl final : public Node {
   void Resign(uint16_t resource) EXCLUDES(agg_.mu, writes_.mu, reads_.mu);
   // This node's DHT id (asked once).
   protocol::NodeId SelfId() EXCLUDES(agg_.mu);
-  // True when a rendezvous search met no node although this node has DHT
-  // peers: no evidence either way, so nobody elects itself on it.
-  bool SearchMetNobody(
-      const std::vector<dht::aggregator::SearchNode>& searched) const;
+  // aggregator::Elected for this node, on a search that ended on `searched`.
+  bool ElectedHere(uint16_t resource,
+                   const std::vector<dht::aggregator::SearchNode>& searched,
+                   std::span<const protocol::NodeId> suspects = {})
+      EXCLUDES(agg_.mu);
 
   // --- Forwarding (forward.cc, docs/scaling.md "Querying node") -------------
   // Whether every entry of `query` names an id aggregated here and warm up

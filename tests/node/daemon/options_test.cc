@@ -210,7 +210,7 @@ TEST(NodeOptions, EveryIntegerSettingHasItsBoundsCheckedBothWays) {
     EXPECT_TRUE(ParseFile(TomlFor(s, "\"12\"")).exit_now) << s.key;
     EXPECT_TRUE(ParseFile(TomlFor(s, "1.5")).exit_now) << s.key;
   }
-  EXPECT_EQ(checked, 9);
+  EXPECT_EQ(checked, 11);
 }
 
 // The settings that are not integers: a good value and bad ones, by flag

@@ -95,6 +95,31 @@ bool AmongClosest(const protocol::NodeId& key, const protocol::NodeId& self,
                   std::span<const protocol::NodeId> others,
                   size_t k = kAggregators);
 
+// The election (docs/scaling.md "Election"): whether `self` takes the
+// role for the id whose rendezvous key is `key`. `searched`: the node ids
+// its DHT search for the key ended on; `suspects`: those a demand named as
+// not answering, left out of the ranking. A search that met nobody elects
+// only a lone node (`has_peers` false): with peers it timed out or failed,
+// and electing itself then would make every querying node an aggregator
+// (seen: six or seven per id on an overloaded 20-node cluster).
+bool Elected(const protocol::NodeId& key, const protocol::NodeId& self,
+             std::span<const protocol::NodeId> searched,
+             std::span<const protocol::NodeId> suspects, bool has_peers);
+
+// Whether a node puts a demand for an id now, or runs the role check a
+// stored demand asks for: one that names suspects always (news of a
+// death); a plain one at most once per kDemandInterval per node and id,
+// since every querying node may demand. `since_last`: time since this
+// node's last one for the id (nullopt: none yet).
+bool DemandDue(std::optional<std::chrono::seconds> since_last,
+               bool names_suspects);
+
+// Whether a querying node that found `usable` aggregators of an id asks for
+// more (an election that reached too few storers, a death).
+constexpr bool TooFewAggregators(size_t usable) {
+  return usable < kAggregators;
+}
+
 // A DHT node a search ended on, as the querying node saw it.
 struct SearchNode {
   protocol::NodeId id{};
