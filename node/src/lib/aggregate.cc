@@ -212,8 +212,10 @@ void NodeImpl::TickAggregation(uint64_t now) {
         recheck.push_back(resource);
       }
     }
-    for (auto it = agg_.failed_until.begin(); it != agg_.failed_until.end();) {
-      it = now >= it->second ? agg_.failed_until.erase(it) : std::next(it);
+    for (auto* until : {&agg_.failed_until, &agg_.busy_until}) {
+      for (auto it = until->begin(); it != until->end();) {
+        it = now >= it->second ? until->erase(it) : std::next(it);
+      }
     }
     for (auto it = agg_.verified.begin(); it != agg_.verified.end();) {
       it = now >= it->second ? agg_.verified.erase(it) : std::next(it);

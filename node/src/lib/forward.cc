@@ -270,18 +270,18 @@ void NodeImpl::OnAdverts(std::vector<Request> requests, uint16_t resource,
 
 std::vector<agg::ForwardTarget> NodeImpl::UsableTargetsLocked(
     const std::vector<agg::ForwardTarget>& targets, uint64_t now) {
-  std::vector<agg::ForwardTarget> usable;
+  std::vector<agg::ForwardTarget> usable, busy;
   for (const agg::ForwardTarget& target : targets) {
     auto failed = agg_.failed_until.find(target.node);
-    if (failed == agg_.failed_until.end() || now >= failed->second) {
+    if (failed != agg_.failed_until.end() && now < failed->second) continue;
+    auto limited = agg_.busy_until.find(target.node);
+    if (limited != agg_.busy_until.end() && now < limited->second) {
+      busy.push_back(target);
+    } else {
       usable.push_back(target);
     }
   }
-  std::stable_partition(
-      usable.begin(), usable.end(), [&](const agg::ForwardTarget& target) {
-        auto busy = agg_.busy_until.find(target.node);
-        return busy == agg_.busy_until.end() || now >= busy->second;
-      });
+  usable.insert(usable.end(), busy.begin(), busy.end());
   return usable;
 }
 
