@@ -911,10 +911,11 @@ void Forward(Cluster& c, const Settings& s) {
   // The client shares the CPUs with every node: no spinning.
   closed.busy_poll = false;
   // Open loop at forward_rate: an aggregator answers a forwarding node
-  // within a budget per peer (kPeerAnswerBytesPerSec, 4 MiB/s: ~5,600
-  // answers of 748 bytes), and drops what is over it; the forwarder then
-  // waits out kForwardTimeout and avoids that aggregator for a minute. A
-  // rate under the budget gives the latency of forwarding itself.
+  // within a budget per peer address (limits.peer_answer_bytes_per_sec,
+  // 4 MiB/s: ~5,600 answers of 748 bytes) and answers RATE_LIMITED past
+  // it; the forwarder then asks the next aggregator, and the buyer gets
+  // RATE_LIMITED when all are busy. A rate under the budget gives the
+  // latency of forwarding itself.
   LoadOptions paced = closed;
   paced.window = 256;
   paced.rate = s.forward_rate;
