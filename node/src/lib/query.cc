@@ -86,7 +86,7 @@ void NodeImpl::StartColdFetch(uint16_t resource, uint32_t max_price,
     });
   }
   dht_->Fetch(
-      resource, max_price, {kColdFetchDeadline, kColdFetchLimit},
+      resource, max_price, {kColdFetchDeadline, kWarmUpLimit},
       [this, fetch](const std::vector<dht::OfferRecord>& records,
                     bool complete) { OnColdAnswer(fetch, records, complete); },
       [this, resource, fetch](const std::vector<dht::OfferRecord>& records,
