@@ -198,9 +198,10 @@ TEST_F(TwoNodes, ANewPriceIsReadUnderTheOldPricesKeyToo) {
 
 // What a node stores as a replica is read first: OpenDHT answers a get from
 // the local store before it searches, so a Fetch cut short (one get at a
-// time over 1,408 keys, answered after 200 ms) still has the offer whose
-// key comes last in bucket order. Without the order it is not read: a get
-// on loopback takes about a millisecond.
+// time over 1,408 keys) still has the offer whose key comes last in bucket
+// order. Without the order it is not read. A get on loopback takes 0.1 to
+// 1 ms, so the deadline shrinks until the read is cut short (CI once read
+// all 1,408 keys within 200 ms).
 TEST(OpenDhtDht, AFetchReadsTheKeysThisNodeStoresFirst) {
   OpenDhtDht a(LoopbackConfig());
   OpenDhtConfig config = LoopbackConfig({a.LoopbackAddress()});
@@ -212,9 +213,16 @@ TEST(OpenDhtDht, AFetchReadsTheKeysThisNodeStoresFirst) {
   const OfferRecord r = UnsignedRecord(6, 4'000'000'000u, 0x0006);
   ASSERT_TRUE(PublishAndWait(a, r).first);
   ASSERT_TRUE(WaitUntil([&] { return b.Info().stored_values >= 1; }, 5s));
-  Fetched f = FetchInTwoSteps(b, 6, wire::kAnyPrice, {200ms, 200ms});
-  EXPECT_FALSE(f.answer_complete) << "the read was not cut short";
-  EXPECT_TRUE(Contains(f.answer, r));
+  bool cut_short = false;
+  for (std::chrono::milliseconds deadline : {200ms, 50ms, 20ms}) {
+    Fetched f = FetchInTwoSteps(b, 6, wire::kAnyPrice, {deadline, deadline});
+    if (f.answer_complete) continue;
+    cut_short = true;
+    EXPECT_TRUE(Contains(f.answer, r))
+        << "cut short at " << deadline.count() << " ms";
+    break;
+  }
+  EXPECT_TRUE(cut_short) << "1,408 gets within 20 ms";
   b.Shutdown(1s);
   a.Shutdown(1s);
 }
