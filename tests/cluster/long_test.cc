@@ -57,6 +57,7 @@ void ExpectAllServe(
     std::chrono::seconds within) {
   const auto deadline = Clock::now() + within;
   std::map<int, size_t> missing;
+  std::set<int> asked;  // a slow round may reach the deadline before some
   for (int k : nodes) missing[k] = wanted.size();
   for (int round = 0; round < 400; ++round) {
     bool all = true;
@@ -64,6 +65,7 @@ void ExpectAllServe(
       // Past the deadline a round only finishes the nodes it has begun.
       if (count != 0 && Clock::now() < deadline) {
         count = Missing(cluster, k, resources, wanted);
+        asked.insert(k);
       }
       all = all && count == 0;
     }
@@ -76,6 +78,9 @@ void ExpectAllServe(
     const size_t now_missing = Missing(cluster, k, resources, wanted, &which);
     EXPECT_EQ(count, 0u) << "node " << k << " misses " << count << " of "
                          << wanted.size()
+                         << (asked.count(k) ? ""
+                                            : " (never asked before the "
+                                              "deadline: the rounds were slow)")
                          << " offers (asked again: " << now_missing << ":"
                          << which << ")";
   }
