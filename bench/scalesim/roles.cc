@@ -15,6 +15,18 @@ namespace crsp::scalesim {
 namespace agg = dht::aggregator;
 namespace {
 
+// The node's rule (aggregator::RankedInElections) for a node a search
+// ended on, as the node's adapter applies it.
+bool Ranked(const ::dht::Node& node) {
+  const ::dht::time_point replied = node.getReplyTime();
+  const ::dht::time_point now = ::dht::clock::now();
+  const auto since_reply =
+      replied == ::dht::time_point::min() || replied > now
+          ? std::chrono::seconds::max()
+          : std::chrono::duration_cast<std::chrono::seconds>(now - replied);
+  return agg::RankedInElections(node.isExpired(), since_reply);
+}
+
 // Time since `last[i]`, in whole seconds (nullopt: none yet), for the role
 // rules' DemandDue.
 std::optional<std::chrono::seconds> SinceLast(
@@ -131,7 +143,7 @@ void Roles::CheckRole(size_t i, std::vector<protocol::NodeId> suspects) {
                                     nodes) {
         std::vector<protocol::NodeId> searched;
         for (const auto& node : nodes) {
-          if (!node->isExpired()) searched.push_back(ToNodeId(node->getId()));
+          if (Ranked(*node)) searched.push_back(ToNodeId(node->getId()));
         }
         // The node's own rule; every simulated node has DHT peers.
         const bool elected =
@@ -206,7 +218,9 @@ void Roles::Query(size_t i, QueryOutcome* outcome) {
           bool, const std::vector<std::shared_ptr<::dht::Node>>& nodes) {
         std::vector<agg::SearchNode> searched;
         for (const auto& node : nodes) {
-          searched.push_back({ToNodeId(node->getId()), ToAddress(node->getAddr())});
+          if (!Ranked(*node)) continue;
+          searched.push_back({ToNodeId(node->getId()),
+                              ToAddress(node->getAddr()), !node->isExpired()});
         }
         auto targets = agg::UsableAdverts(ToNodeId(rendezvous_), resource_,
                                           *adverts, searched);

@@ -205,7 +205,9 @@ std::vector<ForwardTarget> UsableAdverts(
   for (const auto& entry : newest) {
     const protocol::NodeId& node = entry.first;
     auto met = std::find_if(searched.begin(), searched.end(),
-                            [&](const SearchNode& s) { return s.id == node; });
+                            [&](const SearchNode& s) {
+                              return s.id == node && s.answering;
+                            });
     if (met == searched.end()) continue;
     targets.push_back({node, met->address, entry.second->port});
   }

@@ -175,12 +175,25 @@ void OpenDhtDht::GetRendezvous(uint16_t resource, RendezvousDone done) {
                      const std::vector<std::shared_ptr<::dht::Node>>& nodes) {
             // Read here, on OpenDHT's thread, which alone updates a node.
             std::vector<aggregator::SearchNode> searched;
+            const ::dht::time_point now = ::dht::clock::now();
             for (const std::shared_ptr<::dht::Node>& node : nodes) {
-              if (!node || node->isExpired()) continue;
+              if (!node) continue;
+              const ::dht::time_point replied = node->getReplyTime();
+              const auto since_reply =
+                  replied == ::dht::time_point::min() || replied > now
+                      ? std::chrono::seconds::max()
+                      : std::chrono::duration_cast<std::chrono::seconds>(
+                            now - replied);
+              if (!aggregator::RankedInElections(node->isExpired(),
+                                                 since_reply)) {
+                continue;
+              }
               std::optional<protocol::Ipv6Address> address =
                   AddressBytes(node->getAddr());
-              if (address)
-                searched.push_back({ToNodeId(node->getId()), *address});
+              if (address) {
+                searched.push_back({ToNodeId(node->getId()), *address,
+                                    !node->isExpired()});
+              }
             }
             auto self = weak.lock();
             if (!self) return;

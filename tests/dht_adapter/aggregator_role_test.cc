@@ -229,6 +229,21 @@ TEST(UsableAdverts, OnlySearchedNodesAtTheSearchedAddressClosestFirst) {
       EXPECT_EQ(t.port, 9000);
     }
   }
+  // A node that did not answer the search (slow, ranked in elections only)
+  // is never forwarded to.
+  searched[0].answering = false;
+  const auto answering = UsableAdverts(key, 9, adverts, searched);
+  EXPECT_EQ(answering.size(), 2u);
+  for (const ForwardTarget& t : answering) EXPECT_NE(t.node, searched[0].id);
+}
+
+TEST(RankedInElections, ExpiredNodesCountOnlyWhileTheyRepliedLately) {
+  using std::chrono::seconds;
+  EXPECT_TRUE(RankedInElections(false, seconds::max()));
+  EXPECT_TRUE(RankedInElections(true, seconds(0)));
+  EXPECT_TRUE(RankedInElections(true, kRecentReply - seconds(1)));
+  EXPECT_FALSE(RankedInElections(true, kRecentReply));
+  EXPECT_FALSE(RankedInElections(true, seconds::max()));
 }
 
 }  // namespace

@@ -120,11 +120,30 @@ constexpr bool TooFewAggregators(size_t usable) {
   return usable < kAggregators;
 }
 
-// A DHT node a search ended on, as the querying node saw it.
+// A DHT node a search ended on, as the querying node saw it. `answering`
+// is false for a node OpenDHT marked expired that still replied to this
+// node lately (RankedInElections): ranked in elections, never forwarded to.
 struct SearchNode {
   protocol::NodeId id{};
   protocol::Ipv6Address address{};
+  bool answering = true;
 };
+
+// A node OpenDHT marked expired (it missed its replies' deadline) that
+// replied to this node within this long is taken for slow, not dead.
+inline constexpr std::chrono::seconds kRecentReply{30};
+
+// Whether a node a rendezvous search ended on counts in an election: any
+// node not marked expired, and an expired one whose last reply came within
+// kRecentReply. On a loaded host the nodes closest to a key answer late and
+// are marked expired; leaving them out made the nodes behind them elect
+// themselves (6-7 aggregators per id instead of 3 on a saturated 20-node
+// cluster). A killed node stops counting kRecentReply after its last
+// reply, and a dead aggregator is left out anyway as a demand's suspect.
+constexpr bool RankedInElections(bool expired,
+                                 std::chrono::seconds since_reply) {
+  return !expired || since_reply < kRecentReply;
+}
 
 // Where a query may be forwarded: an aggregator's id, the address the
 // DHT search met it at, and its advertised edge port.
@@ -137,10 +156,11 @@ struct ForwardTarget {
 
 // The aggregators a querying node may forward `resource`'s queries to,
 // closest to the rendezvous key first: adverts for that resource whose
-// node is one the node's own search for the rendezvous key ended on, at
-// the address the search met it (so a forged advert cannot point forwards
-// at a host outside the DHT). One per aggregator id; an id advertised
-// with two ports keeps the newest advert (highest warm_since).
+// node is one the node's own search for the rendezvous key ended on and
+// that answered it, at the address the search met it (so a forged advert
+// cannot point forwards at a host outside the DHT). One per aggregator
+// id; an id advertised with two ports keeps the newest advert (highest
+// warm_since).
 std::vector<ForwardTarget> UsableAdverts(
     const protocol::NodeId& rendezvous_key, uint16_t resource,
     std::span<const Advert> adverts, std::span<const SearchNode> searched);
