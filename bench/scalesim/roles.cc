@@ -18,13 +18,8 @@ namespace {
 // The node's rule (aggregator::RankedInElections) for a node a search
 // ended on, as the node's adapter applies it.
 bool Ranked(const ::dht::Node& node) {
-  const ::dht::time_point replied = node.getReplyTime();
-  const ::dht::time_point now = ::dht::clock::now();
-  const auto since_reply =
-      replied == ::dht::time_point::min() || replied > now
-          ? std::chrono::seconds::max()
-          : std::chrono::duration_cast<std::chrono::seconds>(now - replied);
-  return agg::RankedInElections(node.isExpired(), since_reply);
+  return agg::RankedInElections(node.isExpired(), node.getReplyTime(),
+                                ::dht::clock::now());
 }
 
 // Time since `last[i]`, in whole seconds (nullopt: none yet), for the role

@@ -178,14 +178,8 @@ void OpenDhtDht::GetRendezvous(uint16_t resource, RendezvousDone done) {
             const ::dht::time_point now = ::dht::clock::now();
             for (const std::shared_ptr<::dht::Node>& node : nodes) {
               if (!node) continue;
-              const ::dht::time_point replied = node->getReplyTime();
-              const auto since_reply =
-                  replied == ::dht::time_point::min() || replied > now
-                      ? std::chrono::seconds::max()
-                      : std::chrono::duration_cast<std::chrono::seconds>(
-                            now - replied);
               if (!aggregator::RankedInElections(node->isExpired(),
-                                                 since_reply)) {
+                                                 node->getReplyTime(), now)) {
                 continue;
               }
               std::optional<protocol::Ipv6Address> address =

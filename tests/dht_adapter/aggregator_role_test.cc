@@ -239,11 +239,14 @@ TEST(UsableAdverts, OnlySearchedNodesAtTheSearchedAddressClosestFirst) {
 
 TEST(RankedInElections, ExpiredNodesCountOnlyWhileTheyRepliedLately) {
   using std::chrono::seconds;
-  EXPECT_TRUE(RankedInElections(false, seconds::max()));
-  EXPECT_TRUE(RankedInElections(true, seconds(0)));
-  EXPECT_TRUE(RankedInElections(true, kRecentReply - seconds(1)));
-  EXPECT_FALSE(RankedInElections(true, kRecentReply));
-  EXPECT_FALSE(RankedInElections(true, seconds::max()));
+  using TimePoint = std::chrono::steady_clock::time_point;
+  const TimePoint now = std::chrono::steady_clock::now();
+  EXPECT_TRUE(RankedInElections(false, TimePoint::min(), now));
+  EXPECT_TRUE(RankedInElections(true, now, now));
+  EXPECT_TRUE(RankedInElections(true, now - kRecentReply + seconds(1), now));
+  EXPECT_FALSE(RankedInElections(true, now - kRecentReply, now));
+  EXPECT_FALSE(RankedInElections(true, TimePoint::min(), now));
+  EXPECT_FALSE(RankedInElections(true, now + seconds(1), now));
 }
 
 }  // namespace

@@ -57,7 +57,6 @@ bool NodeImpl::ElectedHere(uint16_t resource,
                       has_peers);
 }
 
-
 void NodeImpl::CheckRole(uint16_t resource,
                          std::vector<protocol::NodeId> suspects) {
   const uint64_t now = Now();

@@ -140,9 +140,13 @@ inline constexpr std::chrono::seconds kRecentReply{30};
 // themselves (6-7 aggregators per id instead of 3 on a saturated 20-node
 // cluster). A killed node stops counting kRecentReply after its last
 // reply, and a dead aggregator is left out anyway as a demand's suspect.
-constexpr bool RankedInElections(bool expired,
-                                 std::chrono::seconds since_reply) {
-  return !expired || since_reply < kRecentReply;
+// `replied`: the node's last reply (time_point::min(): none), on the
+// clock of `now` (OpenDHT's steady clock).
+constexpr bool RankedInElections(
+    bool expired, std::chrono::steady_clock::time_point replied,
+    std::chrono::steady_clock::time_point now) {
+  return !expired || (replied != std::chrono::steady_clock::time_point::min() &&
+                      replied <= now && now - replied < kRecentReply);
 }
 
 // Where a query may be forwarded: an aggregator's id, the address the
