@@ -320,7 +320,9 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   void ReapPuts(bool all);
   void Refresh(std::chrono::milliseconds next);
   void OnPeerPing(const std::string& peer, bool ok);
-  void SweepSoon(std::chrono::milliseconds delay);
+  // `rewalk`: the sweep also walks the keys of this node's own offers (a
+  // routing change: see SweepSoon).
+  void SweepSoon(std::chrono::milliseconds delay, bool rewalk = false);
   void SweepNext();
   uint32_t GoodPeers() const;
   // Registers kRendezvousValueType and its store policy (Start).
@@ -333,7 +335,10 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
 
   // The re-read of watched keys (Sweep*); touched on the task thread only.
   struct Sweep {
+    // The watched keys (read: a query and a get each), then from `watched`
+    // on the keys of this node's offers that are walked only (a query).
     std::vector<InfoHash> keys;
+    size_t watched = 0;
     size_t next = 0;
     size_t outstanding = 0;
     // Gets started in the current one-second window; paused: a task will
@@ -345,6 +350,7 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   std::unique_ptr<Sweep> sweep;
   bool sweep_again = false;
   bool sweep_scheduled = false;
+  bool rewalk_next = false;  // the next sweep walks the offers' keys too
   std::chrono::steady_clock::time_point last_sweep{};
   uint32_t peers_low = 0;  // fewest good peers seen since the last sweep
   std::map<std::string, bool> peer_answered;  // by configured peer, last ping

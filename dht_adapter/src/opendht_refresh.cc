@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <vector>
 
 #include "crsp/dht_adapter/keys.h"
@@ -55,9 +56,13 @@ void OpenDhtDht::Impl::Refresh(std::chrono::milliseconds next) {
                }),
                ::dht::DoneCallbackSimple([](bool) {}));
   }
-  // Many peers regained (a healed partition, a cluster back from a
-  // restart): the values stored meanwhile on the nodes now reachable come
-  // in by a re-read, not by listens that were set up without those nodes.
+  // Many peers regained or gained (a healed partition, a cluster back from
+  // a restart or just formed): the values stored meanwhile on the nodes now
+  // reachable come in by a re-read, not by listens that were set up without
+  // those nodes; and this node's own offers, put while its peers knew few
+  // nodes, may sit on nodes that are not the closest to their keys (where
+  // readers look): walking their keys again finds the closest nodes, and
+  // OpenDHT's announce, which shares the key's search, goes to them.
   const uint32_t good = v4.good_nodes + v6.good_nodes;
   peers_low = std::min(peers_low, good);
   const bool peers_back =
@@ -65,7 +70,9 @@ void OpenDhtDht::Impl::Refresh(std::chrono::milliseconds next) {
   const bool resync_due =
       config.resync_interval.count() > 0 &&
       std::chrono::steady_clock::now() - last_sweep >= config.resync_interval;
-  if (peers_back || resync_due) SweepSoon(std::chrono::milliseconds(0));
+  if (peers_back || resync_due) {
+    SweepSoon(std::chrono::milliseconds(0), /*rewalk=*/peers_back);
+  }
   const std::chrono::milliseconds after =
       std::min<std::chrono::milliseconds>(next * 2, config.refresh_interval);
   After(next, [after](Impl& self) { self.Refresh(after); });
@@ -84,7 +91,7 @@ void OpenDhtDht::Impl::OnPeerPing(const std::string& peer, bool ok) {
   Log(DhtLogLevel::kWarning, "DHT: bootstrap peer " + peer +
                                  " answers again; re-reading watched keys");
   runner.connectivityChanged();
-  SweepSoon(std::chrono::seconds(1));
+  SweepSoon(std::chrono::seconds(1), /*rewalk=*/true);
 }
 
 // Watch re-reads what it listens to: OpenDHT's listen is best effort (a
@@ -93,8 +100,10 @@ void OpenDhtDht::Impl::OnPeerPing(const std::string& peer, bool ok) {
 // so a sweep gets every listened key again and reports what it finds like
 // a listen would. One sweep at a time, paced (kSweepGetsPerSecond); asked
 // for again while running, it runs once more after.
-void OpenDhtDht::Impl::SweepSoon(std::chrono::milliseconds delay) {
+void OpenDhtDht::Impl::SweepSoon(std::chrono::milliseconds delay,
+                                 bool rewalk) {
   if (stopped) return;
+  rewalk_next = rewalk_next || rewalk;
   if (sweep) {
     sweep_again = true;
     return;
@@ -108,11 +117,23 @@ void OpenDhtDht::Impl::SweepSoon(std::chrono::milliseconds delay) {
     // Only this task starts a sweep, and none runs while it is scheduled.
     self->sweep_scheduled = false;
     auto sweep = std::make_unique<Sweep>();
+    const bool rewalk = self->rewalk_next;
+    self->rewalk_next = false;
     {
       std::lock_guard lock(self->mu);
       sweep->keys.reserve(self->listened.size());
       for (const auto& entry : self->listened) {
         sweep->keys.push_back(entry.first);
+      }
+      sweep->watched = sweep->keys.size();
+      if (rewalk) {
+        std::set<InfoHash> own;
+        for (const auto& entry : self->published) {
+          for (const InfoHash& key : entry.second.keys) {
+            if (self->listened.count(key) == 0) own.insert(key);
+          }
+        }
+        sweep->keys.insert(sweep->keys.end(), own.begin(), own.end());
       }
     }
     self->last_sweep = std::chrono::steady_clock::now();
@@ -146,8 +167,30 @@ void OpenDhtDht::Impl::SweepNext() {
       return;
     }
     ++sweep->window_gets;
+    const bool watched = sweep->next < sweep->watched;
     const InfoHash key = sweep->keys[sweep->next++];
     ++sweep->outstanding;
+    if (!watched) {
+      // One of our offers' keys: the walk is the point (its values are
+      // ours). Not a get of the metrics: no caller waits for it.
+      runner.query(
+          key,
+          ::dht::QueryCallback(
+              [](const std::vector<std::shared_ptr<::dht::FieldValueIndex>>&) {
+                return true;
+              }),
+          ::dht::DoneCallbackSimple([weak](bool) {
+            if (auto self = weak.lock()) {
+              self->tasks.Post([self] {
+                if (!self->sweep) return;
+                --self->sweep->outstanding;
+                self->SweepNext();
+              });
+            }
+          }),
+          ::dht::Query(::dht::Select().field(::dht::Value::Field::Id)));
+      continue;
+    }
     metrics->Started(DhtOp::kGet);
     // A query for value ids as well as the get: a get of a key whose
     // listen is synced is answered from the listen's cache, which cannot
