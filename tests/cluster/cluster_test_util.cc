@@ -33,7 +33,8 @@ std::optional<bool> Serves(UdpClient& client, uint16_t resource,
 
 namespace {
 
-bool AllEntriesOk(const std::optional<protocol::DecodeResult>& answer) {
+bool AllEntriesOk(const std::optional<protocol::DecodeResult>& answer,
+                  std::vector<protocol::EntryResult>* entries = nullptr) {
   if (!answer) {
     std::fprintf(stderr, "no answer\n");
     return false;
@@ -55,6 +56,7 @@ bool AllEntriesOk(const std::optional<protocol::DecodeResult>& answer) {
       },
       answer->packet.body);
   if (results == nullptr) return false;
+  if (entries) *entries = results->entries;
   return std::all_of(
       results->entries.begin(), results->entries.end(),
       [](const auto& e) { return e.status == wire::Status::kOk; });
@@ -63,8 +65,10 @@ bool AllEntriesOk(const std::optional<protocol::DecodeResult>& answer) {
 }  // namespace
 
 bool RegisterOk(UdpClient& client, const protocol::DeviceId& device,
-                std::vector<protocol::ResourceEntry> entries, uint32_t txid) {
-  return AllEntriesOk(Ask(client, Register(device, std::move(entries), txid)));
+                std::vector<protocol::ResourceEntry> entries, uint32_t txid,
+                std::vector<protocol::EntryResult>* results) {
+  return AllEntriesOk(Ask(client, Register(device, std::move(entries), txid)),
+                      results);
 }
 
 bool WithdrawOk(UdpClient& client, const protocol::DeviceId& device,

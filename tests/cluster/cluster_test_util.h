@@ -43,9 +43,10 @@ std::optional<bool> Serves(UdpClient& client, uint16_t resource,
                            const protocol::DeviceId& device);
 
 // Registers `entries` for `device` at `client`; true when the answer is OK
-// with every entry OK.
+// with every entry OK. `results` (if given) gets the answer's entries.
 bool RegisterOk(UdpClient& client, const protocol::DeviceId& device,
-                std::vector<protocol::ResourceEntry> entries, uint32_t txid);
+                std::vector<protocol::ResourceEntry> entries, uint32_t txid,
+                std::vector<protocol::EntryResult>* results = nullptr);
 
 // Withdraws every offer of `device` at `client`; true when the answer is OK.
 bool WithdrawOk(UdpClient& client, const protocol::DeviceId& device,

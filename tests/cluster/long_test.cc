@@ -18,11 +18,46 @@ namespace {
 const std::vector<std::string> kBigBudget = {"--answer-budget", "268435456",
                                              "--answer-burst", "268435456"};
 
+// Where an offer was registered: the accepting node and the replicas its
+// answer named (how many DHT nodes acknowledged the put), so that a missing
+// offer's report says whether it was put thinly.
+struct Placed {
+  int node = 0;
+  uint16_t replicas = 0;
+};
+using Wanted = std::map<std::pair<protocol::DeviceId, uint16_t>, Placed>;
+
+// Registers `entries` of `device` at node `at` and records them in `wanted`.
+bool RegisterAt(UdpClient& client, int at,
+                const protocol::DeviceId& device,
+                std::vector<protocol::ResourceEntry> entries, uint32_t txid,
+                Wanted& wanted) {
+  std::vector<protocol::EntryResult> results;
+  if (!RegisterOk(client, device, std::move(entries), txid, &results)) {
+    return false;
+  }
+  for (const auto& r : results) wanted[{device, r.resource}] = {at, r.replicas};
+  return true;
+}
+
+// "replicas: 8 x1990, 5 x10": how thinly the offers were put.
+std::string ReplicaCounts(const Wanted& wanted) {
+  std::map<uint16_t, size_t> counts;
+  for (const auto& [offer, placed] : wanted) ++counts[placed.replicas];
+  std::string out = "replicas:";
+  for (auto it = counts.rbegin(); it != counts.rend(); ++it) {
+    char item[32];
+    std::snprintf(item, sizeof item, " %u x%zu", unsigned{it->first},
+                  it->second);
+    out += item;
+  }
+  return out;
+}
+
 // (device, resource) pairs node k misses among `wanted`, or every pair when
 // the node does not answer.
 size_t Missing(Cluster& cluster, int k, const std::vector<uint16_t>& resources,
-               const std::set<std::pair<protocol::DeviceId, uint16_t>>& wanted,
-               std::string* which = nullptr) {
+               const Wanted& wanted, std::string* which = nullptr) {
   std::set<std::pair<protocol::DeviceId, uint16_t>> seen;
   for (uint16_t r : resources) {
     auto offers = QueryAll(cluster.Client(k), r, Answers::kWhatItHolds);
@@ -33,14 +68,17 @@ size_t Missing(Cluster& cluster, int k, const std::vector<uint16_t>& resources,
     for (const auto& o : *offers) seen.insert({o.device, o.resource});
   }
   size_t missing = 0;
-  for (const auto& w : wanted) {
+  for (const auto& [w, placed] : wanted) {
     if (seen.count(w) != 0) continue;
-    // Say which, so that a failure shows a pattern (one id, one node).
+    // Say which, so that a failure shows a pattern (one id, one node, thin
+    // puts).
     ++missing;
     if (which && missing <= 8) {
-      char item[48];
-      std::snprintf(item, sizeof item, " device #%u id %04x",
-                    (unsigned{w.first[14]} << 8) | w.first[15], w.second);
+      char item[96];
+      std::snprintf(item, sizeof item,
+                    " device #%u id %04x (put at node %d, %u replicas)",
+                    (unsigned{w.first[14]} << 8) | w.first[15], w.second,
+                    placed.node, unsigned{placed.replicas});
       *which += item;
     }
   }
@@ -50,11 +88,9 @@ size_t Missing(Cluster& cluster, int k, const std::vector<uint16_t>& resources,
 // Waits until every node in `nodes` serves every wanted offer, polling them
 // in rounds (so that each node is asked again and again until the deadline,
 // not only the first ones); reports each node's last count otherwise.
-void ExpectAllServe(
-    Cluster& cluster, const std::vector<int>& nodes,
-    const std::vector<uint16_t>& resources,
-    const std::set<std::pair<protocol::DeviceId, uint16_t>>& wanted,
-    std::chrono::seconds within) {
+void ExpectAllServe(Cluster& cluster, const std::vector<int>& nodes,
+                    const std::vector<uint16_t>& resources,
+                    const Wanted& wanted, std::chrono::seconds within) {
   const auto deadline = Clock::now() + within;
   std::map<int, size_t> missing;
   std::set<int> asked;  // a slow round may reach the deadline before some
@@ -93,19 +129,20 @@ TEST(ClusterLong, TwentyNodesLoseNoneOfTwoThousandOffersWhenSevenDie) {
   ASSERT_TRUE(cluster.StartAll(kBigBudget));
 
   // 500 devices x 4 resource ids, registered round-robin over every node.
-  std::set<std::pair<protocol::DeviceId, uint16_t>> wanted;
+  Wanted wanted;
   for (uint32_t d = 0; d < 500; ++d) {
     protocol::DeviceId device = DeviceNumber(d, 0x50);
     std::vector<protocol::ResourceEntry> entries;
     for (uint16_t r : resources) {
       entries.push_back(Entry(r, 10 + (d * 37) % 100000));
-      wanted.insert({device, r});
     }
     int at = 1 + static_cast<int>(d % kNodes);
-    ASSERT_TRUE(RegisterOk(cluster.Client(at), device, entries, 1 + d))
+    ASSERT_TRUE(RegisterAt(cluster.Client(at), at, device, entries,
+                           1 + d, wanted))
         << "device " << d << " at node " << at;
   }
   ASSERT_EQ(wanted.size(), 2000u);
+  std::printf("registered: %s\n", ReplicaCounts(wanted).c_str());
   std::vector<int> all;
   for (int k = 1; k <= kNodes; ++k) all.push_back(k);
   // A node's first query reads 5,632 keys in 1.5 s and answers with what
@@ -135,17 +172,17 @@ TEST(ClusterLong, OffersOnBothSidesOfASixtySecondPartitionReachEveryNode) {
   ASSERT_TRUE(cluster.StartAll(kBigBudget));
   ASSERT_TRUE(cluster.Partition({4, 5, 6}));
 
-  std::set<std::pair<protocol::DeviceId, uint16_t>> wanted;
+  Wanted wanted;
   for (uint32_t d = 0; d < 20; ++d) {
     protocol::DeviceId device = DeviceNumber(d, 0x60);
     int at = d % 2 == 0 ? 1 + static_cast<int>(d % 3)   // side A: 1..3
                         : 4 + static_cast<int>(d % 3);  // side B: 4..6
     // The client host sits on side A: reach side B from inside its hosts.
-    ASSERT_TRUE(RegisterOk(cluster.LocalClient(at), device,
-                           {Entry(0x8301, 100 + d)}, d))
+    ASSERT_TRUE(RegisterAt(cluster.LocalClient(at), at, device,
+                           {Entry(0x8301, 100 + d)}, d, wanted))
         << "device " << d << " at node " << at;
-    wanted.insert({device, 0x8301});
   }
+  std::printf("registered: %s\n", ReplicaCounts(wanted).c_str());
   std::this_thread::sleep_for(std::chrono::seconds(60));
   ASSERT_TRUE(cluster.Heal());
   // Two re-announce intervals; the node re-announces well within 60 s.
