@@ -8,6 +8,7 @@
 // answered from its index.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <mutex>
@@ -476,6 +477,106 @@ TEST_F(Forwarding, AnAggregatorOverAPeersBudgetAnswersRateLimited) {
   std::vector<std::vector<std::byte>> other = ask(closest_[1].address);
   ASSERT_EQ(other.size(), 1u);
   EXPECT_EQ(protocol::DecodePeer(other[0]).packet.header.status, Status::kOk);
+}
+
+
+// Elected while it met no closer node (as in a young cluster), an
+// aggregator checks its role again a minute later, not ten, and resigns
+// once its search meets three closer nodes: it then answers forwarded
+// queries for the id INCOMPLETE, as a node that does not aggregate it.
+TEST_F(Forwarding, AnAggregatorResignsAtItsFirstRecheckAfterCloserNodesAppear) {
+  dht_->SetSearched({});
+  dht_->AddPeer(closest_[0].address);
+  auto registered =
+      Deliver(Bytes(Register(1, Device(3), {Entry(kResource, 300)})),
+              SourceA());
+  ASSERT_TRUE(Answered(registered));
+  ASSERT_EQ(registered->front().packet.header.status, Status::kOk);
+  auto local = Deliver(Bytes(Query(60, {Want(kResource)})), SourceA());
+  ASSERT_TRUE(Answered(local));  // elected and warm
+  ASSERT_EQ(Offers(local->front()).total, 1u);
+
+  uint32_t txid = 910;
+  auto forwarded_status = [&] {
+    std::vector<std::vector<std::byte>> answers;
+    node_->HandleDatagram(
+        protocol::EncodePeer(protocol::ForwardedQueryFor(
+            protocol::Decode(Bytes(Query(61, {Want(kResource)}))).packet,
+            txid++)),
+        {closest_[0].address, 7401}, [&answers](std::vector<std::byte> a) {
+          answers.push_back(std::move(a));
+        });
+    EXPECT_EQ(answers.size(), 1u);
+    return answers.empty() ? Status::kMalformed
+                           : protocol::DecodePeer(answers[0]).packet.header.status;
+  };
+  ASSERT_EQ(forwarded_status(), Status::kOk);
+
+  dht_->SetSearched(closest_);  // three closer nodes are known now
+  now_ += 30;
+  node_->Tick();
+  EXPECT_EQ(forwarded_status(), Status::kOk) << "rechecked before a minute";
+  now_ += 31;  // a minute after the election: the first recheck
+  node_->Tick();
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  Status status = Status::kOk;
+  for (int i = 0; i < 500 && std::chrono::steady_clock::now() < until; ++i) {
+    status = forwarded_status();
+    if (status != Status::kOk) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(status, Status::kIncomplete);
+}
+
+
+// The next pages of a directly read id (no aggregator advertised) come
+// from that read for a few seconds: an offer registered between two pages
+// (here at this node, the cheapest, so first in the order) does not shift
+// the second page, and no offer is served twice. Once the read is older
+// than kPageSnapshotSec (10 s), a page reads again.
+TEST_F(Forwarding, NextPagesOfADirectlyReadIdComeFromThatRead) {
+  for (uint8_t d = 0; d < 4; ++d) {
+    auto registered = Deliver(
+        Bytes(Register(70 + d, Device(10 + d), {Entry(kResource, 500 + d)})),
+        SourceA());
+    ASSERT_TRUE(Answered(registered));
+    ASSERT_EQ(registered->front().packet.header.status, Status::kOk);
+  }
+  uint32_t txid = 80;
+  auto page = [&](uint32_t cursor) {
+    protocol::Packet query = Query(txid++, {Want(kResource)});
+    auto& body = std::get<protocol::QueryRequest>(query.body);
+    body.cursor = cursor;
+    body.max_results = 2;
+    auto got = Deliver(Bytes(query), SourceB());
+    EXPECT_TRUE(Answered(got));
+    std::vector<uint8_t> devices;
+    if (got->empty()) return devices;
+    const protocol::DecodeResult answer = got->front();
+    EXPECT_EQ(answer.packet.header.status, Status::kOk);
+    for (const protocol::Offer& offer : Offers(answer).offers) {
+      devices.push_back(static_cast<uint8_t>(offer.device[15]));
+    }
+    return devices;
+  };
+  const std::vector<uint8_t> first = page(0);
+  ASSERT_EQ(first.size(), 2u);
+  auto cheapest = Deliver(
+      Bytes(Register(90, Device(20), {Entry(kResource, 100)})), SourceA());
+  ASSERT_TRUE(Answered(cheapest));
+  ASSERT_EQ(cheapest->front().packet.header.status, Status::kOk);
+
+  const std::vector<uint8_t> second = page(2);
+  ASSERT_EQ(second.size(), 2u);
+  for (uint8_t device : second) {
+    EXPECT_EQ(std::count(first.begin(), first.end(), device), 0)
+        << "device " << int{device} << " served on both pages";
+    EXPECT_NE(device, Device(20)[15]) << "the second page was read again";
+  }
+  now_ += 11;  // the read is too old now: the same page reads again
+  const std::vector<uint8_t> again = page(2);
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(again.front(), first.back());  // shifted by the new offer
 }
 
 }  // namespace

@@ -206,7 +206,7 @@ void NodeImpl::TickAggregation(uint64_t now) {
       } else if (now >= role.advertised + agg::kAdvertRefresh.count()) {
         advertise.emplace_back(resource, role.since);
       }
-      if (now >= role.checked + kRoleRecheckSec) {
+      if (now >= role.checked + RecheckAfter(role.since, role.checked)) {
         role.checked = now;
         recheck.push_back(resource);
       }
@@ -219,6 +219,7 @@ void NodeImpl::TickAggregation(uint64_t now) {
     for (auto it = agg_.verified.begin(); it != agg_.verified.end();) {
       it = now >= it->second ? agg_.verified.erase(it) : std::next(it);
     }
+    DropOldSnapshotsLocked(now);
   }
   for (uint16_t resource : resign) Resign(resource);
   for (const auto& [resource, since] : advertise) Advertise(resource, since);

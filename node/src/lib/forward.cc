@@ -153,6 +153,14 @@ void NodeImpl::ForwardQuery(Request& request, uint16_t resource) {
       forward->targets = UsableTargetsLocked(cached->second.targets, now);
     }
   }
+  if (forward->targets.empty() &&
+      SnapshotFor(std::get<protocol::QueryRequest>(
+          request.decoded.packet.body))) {
+    // A next page of an id this node just read: from that read, at once.
+    if (stale) ReadAdverts(std::nullopt, resource);
+    DirectRead(std::move(request));
+    return;
+  }
   if (forward->targets.empty() && stale) {
     ReadAdverts(std::move(request), resource);  // the buyer waits for it
     return;
@@ -451,6 +459,11 @@ void NodeImpl::OnForwardedAnswer(const protocol::PeerPacket& packet,
   }
   protocol::Packet answer =
       protocol::BuyerAnswerFrom(packet, forward->request.decoded.packet.header);
+  // Which aggregator answered what: two aggregators of an id that disagree
+  // on its total show here.
+  spdlog::debug("id {:04x}: aggregator {} answered, total {}",
+                forward->resource, LogAddress{from.address},
+                std::get<protocol::QueryAnswer>(answer.body).total);
   metrics_->ResourceIdsServed(
       0, 0,
       std::get<protocol::QueryRequest>(forward->request.decoded.packet.body)
@@ -528,10 +541,72 @@ void NodeImpl::AnswerVerified(Request request, protocol::Packet answer) {
   }
 }
 
+std::optional<PageSnapshot> NodeImpl::SnapshotFor(
+    const protocol::QueryRequest& query) {
+  if (query.cursor == 0 || query.entries.empty()) return std::nullopt;
+  const uint16_t resource = query.entries.front().resource;
+  uint32_t top = 0;
+  for (const protocol::QueryEntry& entry : query.entries) {
+    if (entry.resource != resource) return std::nullopt;
+    top = std::max(top, BucketTop(entry.max_price));
+  }
+  MutexLock lock(&agg_.mu);
+  DropOldSnapshotsLocked(Now());
+  auto it = agg_.snapshots.find(resource);
+  if (it == agg_.snapshots.end() || it->second.top < top) return std::nullopt;
+  return it->second;
+}
+
+void NodeImpl::KeepSnapshot(
+    uint16_t resource, uint32_t top, bool complete,
+    std::shared_ptr<const std::vector<dht::OfferRecord>> records) {
+  MutexLock lock(&agg_.mu);
+  const uint64_t now = Now();
+  DropOldSnapshotsLocked(now);
+  auto old = agg_.snapshots.find(resource);
+  if (old != agg_.snapshots.end()) {
+    agg_.snapshot_records -= old->second.records->size();
+    agg_.snapshots.erase(old);
+  }
+  if (agg_.snapshot_records + records->size() > kMaxSnapshotRecords) return;
+  agg_.snapshot_records += records->size();
+  agg_.snapshots[resource] = PageSnapshot{top, now, complete, std::move(records)};
+}
+
+void NodeImpl::DropOldSnapshotsLocked(uint64_t now) {
+  for (auto it = agg_.snapshots.begin(); it != agg_.snapshots.end();) {
+    if (now >= it->second.read_at + kPageSnapshotSec) {
+      agg_.snapshot_records -= it->second.records->size();
+      it = agg_.snapshots.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void NodeImpl::AnswerFromRecords(const Request& request,
+                                 const std::vector<dht::OfferRecord>& records,
+                                 bool complete) {
+  OfferIndex read;
+  const uint64_t now = Now();
+  for (const dht::OfferRecord& record : records) read.Apply(record, now);
+  const protocol::Header& header = request.decoded.packet.header;
+  const auto& query = std::get<protocol::QueryRequest>(request.decoded.packet.body);
+  protocol::Packet answer{
+      protocol::AnswerHeaderFor(
+          header, complete ? wire::Status::kOk : wire::Status::kIncomplete),
+      RunQuery(read, query, now, OffersPerAnswer(header.check))};
+  SendQueryAnswer(request, answer);
+}
+
 void NodeImpl::DirectRead(Request request) {
   const auto& query =
       std::get<protocol::QueryRequest>(request.decoded.packet.body);
   metrics_->ResourceIdsServed(0, query.entries.size(), 0);
+  if (std::optional<PageSnapshot> snapshot = SnapshotFor(query)) {
+    AnswerFromRecords(request, *snapshot->records, snapshot->complete);
+    return;
+  }
   std::map<uint16_t, uint32_t> tops;  // resource -> price to read up to
   for (const protocol::QueryEntry& entry : query.entries) {
     uint32_t& top = tops[entry.resource];
@@ -568,8 +643,8 @@ void NodeImpl::DirectRead(Request request) {
   for (const auto& [resource, top] : tops) {
     dht_->Fetch(
         resource, top, {kColdFetchDeadline, kColdFetchDeadline},
-        [this, state, mu](const std::vector<dht::OfferRecord>& records,
-                          bool complete) {
+        [this, state, mu, tops](const std::vector<dht::OfferRecord>& records,
+                                bool complete) {
           bool last;
           {
             MutexLock lock(mu.get());
@@ -587,35 +662,21 @@ void NodeImpl::DirectRead(Request request) {
           // first key it meets for a signed device, so this node's own
           // sellers keep theirs against a thief's records read here
           // (docs/security.md, "First use").
-          OfferIndex read;
-          const uint64_t now = Now();
-          const auto& q_ids = std::get<protocol::QueryRequest>(
-                                  state->request.decoded.packet.body)
-                                  .entries;
+          auto all = std::make_shared<std::vector<dht::OfferRecord>>();
           {
             MutexLock lock(&writes_.mu);
             for (const JournalEntry& entry : writes_.local.All()) {
-              const uint16_t r = entry.record.offer.resource;
-              if (std::any_of(q_ids.begin(), q_ids.end(),
-                              [r](const protocol::QueryEntry& e) {
-                                return e.resource == r;
-                              })) {
-                read.Apply(entry.record, now);
+              if (tops.count(entry.record.offer.resource) != 0) {
+                all->push_back(entry.record);
               }
             }
           }
-          for (const dht::OfferRecord& record : state->records) {
-            read.Apply(record, now);
+          all->insert(all->end(), state->records.begin(), state->records.end());
+          AnswerFromRecords(state->request, *all, state->complete);
+          if (tops.size() == 1) {
+            KeepSnapshot(tops.begin()->first, tops.begin()->second,
+                         state->complete, std::move(all));
           }
-          const protocol::Header& header = state->request.decoded.packet.header;
-          const auto& q = std::get<protocol::QueryRequest>(
-              state->request.decoded.packet.body);
-          protocol::Packet answer{
-              protocol::AnswerHeaderFor(
-                  header, state->complete ? wire::Status::kOk
-                                          : wire::Status::kIncomplete),
-              RunQuery(read, q, now, OffersPerAnswer(header.check))};
-          SendQueryAnswer(state->request, answer);
           EndInFlight();
         },
         [](const std::vector<dht::OfferRecord>&, dht::Dht::FetchProgress) {});

@@ -10,6 +10,7 @@
 #ifndef CRSP_NODE_NODE_IMPL_H_
 #define CRSP_NODE_NODE_IMPL_H_
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -56,11 +57,24 @@ inline constexpr uint64_t kRetryIntervalSec = 30;
 inline constexpr size_t kAnswerCacheSize = 4096;
 inline constexpr size_t kMaxRateSources = 65536;
 // Aggregator roles (docs/scaling.md): an aggregated id nobody asked about
-// for kIdleResignSec is given up; each is rechecked every
-// kRoleRecheckSec; a forwarded answer's signed offers are verified within
+// for kIdleResignSec is given up; each is rechecked kFirstRecheckSec after
+// its election, then at doubling intervals up to kRoleRecheckSec
+// (RecheckAfter); a forwarded answer's signed offers are verified within
 // kVerifyDeadline.
 inline constexpr uint64_t kIdleResignSec = 3600;
 inline constexpr uint64_t kRoleRecheckSec = 600;
+inline constexpr uint64_t kFirstRecheckSec = 60;
+// Seconds from the last role check (`checked`, unix s) to the next, for a
+// role held since `since`: the role's age at that check, at least
+// kFirstRecheckSec and at most kRoleRecheckSec. Most elections happen while
+// a cluster's routing tables are young, when a node can rank itself among
+// an id's closest for want of knowing closer ones; those extra aggregators
+// (each ~7.4 datagrams on every registration of the id) resign at the
+// first recheck that meets the closer nodes, within minutes.
+constexpr uint64_t RecheckAfter(uint64_t since, uint64_t checked) {
+  const uint64_t age = checked > since ? checked - since : 0;
+  return std::min(kRoleRecheckSec, std::max(kFirstRecheckSec, age));
+}
 inline constexpr std::chrono::milliseconds kVerifyDeadline{1500};
 // How long a query waits for an id's adverts before it is read directly,
 // and how long fewer adverts than aggregators are kept before they are
@@ -68,6 +82,14 @@ inline constexpr std::chrono::milliseconds kVerifyDeadline{1500};
 // adverts, however old, is forwarded at once and the read runs beside it.
 inline constexpr std::chrono::milliseconds kAdvertsDeadline{1000};
 inline constexpr uint64_t kFewAdvertsCacheSec = 1;
+// A direct read of one id answers the next pages (cursor > 0) of queries
+// for it for kPageSnapshotSec, from what it read: a buyer paging through
+// an id nobody aggregates yet gets each page at once, not after another
+// read of up to 1,408 keys, and pages of one read never skip or repeat an
+// offer. The first page always reads again. At most kMaxSnapshotRecords
+// records are kept in all (~250 bytes each); a larger read is not kept.
+inline constexpr uint64_t kPageSnapshotSec = 10;
+inline constexpr size_t kMaxSnapshotRecords = 50000;
 // An aggregator that answered RATE_LIMITED (over its budget for this
 // node) is tried after the others for this long; it is busy, not dead.
 inline constexpr uint64_t kBusyAggregatorSec = 1;
@@ -208,8 +230,26 @@ class NodeImpl final : public Node {
   // the answer is then INCOMPLETE.
   void AnswerVerified(Request request, protocol::Packet answer)
       EXCLUDES(agg_.mu);
-  // Answers from a read of the query's keys, without keeping them.
+  // Answers from a read of the query's keys; a read of one id is kept as
+  // its page snapshot, and a later page of one id (cursor > 0) is answered
+  // from a fresh snapshot instead of a read.
   void DirectRead(Request request) EXCLUDES(agg_.mu, writes_.mu, reads_.mu);
+  // The fresh page snapshot that answers `query` (one id, cursor > 0, read
+  // up to its price), if any.
+  std::optional<PageSnapshot> SnapshotFor(const protocol::QueryRequest& query)
+      EXCLUDES(agg_.mu);
+  // Keeps `records` (one id's, read up to `top`) as the id's snapshot,
+  // unless over kMaxSnapshotRecords; drops snapshots past
+  // kPageSnapshotSec.
+  void KeepSnapshot(uint16_t resource, uint32_t top, bool complete,
+                    std::shared_ptr<const std::vector<dht::OfferRecord>>
+                        records) EXCLUDES(agg_.mu);
+  void DropOldSnapshotsLocked(uint64_t now) REQUIRES(agg_.mu);
+  // Answers `request` from `records` (applied in order: the first record
+  // of a signed device wins), OK when `complete`, else INCOMPLETE.
+  void AnswerFromRecords(const Request& request,
+                         const std::vector<dht::OfferRecord>& records,
+                         bool complete) EXCLUDES(agg_.mu);
 
   // --- Writes (write_path.cc) -----------------------------------------------
   // Shared by register and withdraw: the budget for the largest answer,

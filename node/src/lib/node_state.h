@@ -167,6 +167,17 @@ struct AdvertWaiter {
   std::optional<Request> request GUARDED_BY(mu);
 };
 
+// One id's direct read, kept kPageSnapshotSec for the next pages of a
+// paged query (docs/scaling.md "Paging a directly read id"): the records
+// as the answer applied them (the node's own first), read up to `top`.
+// AggregationState's.
+struct PageSnapshot {
+  uint32_t top = 0;
+  uint64_t read_at = 0;
+  bool complete = false;
+  std::shared_ptr<const std::vector<dht::OfferRecord>> records;
+};
+
 // What a querying node learnt of an id's aggregators. AggregationState's.
 struct AdvertCache {
   std::vector<dht::aggregator::ForwardTarget> targets;
@@ -202,6 +213,10 @@ struct AggregationState {
   std::map<uint32_t, std::shared_ptr<PendingForward>> forwards GUARDED_BY(mu);
   uint32_t next_txid GUARDED_BY(mu) = 1;
   size_t direct_reads GUARDED_BY(mu) = 0;  // running
+  // Recent direct reads of one id, and their records in all (at most
+  // kMaxSnapshotRecords).
+  std::map<uint16_t, PageSnapshot> snapshots GUARDED_BY(mu);
+  size_t snapshot_records GUARDED_BY(mu) = 0;
   // Signed offers of forwarded answers this node re-verified itself, by
   // their 72 bytes, valid until their valid_until.
   std::map<std::string, uint64_t> verified GUARDED_BY(mu);
