@@ -55,6 +55,19 @@ constexpr size_t kListensPerBatch = 64;
 constexpr std::chrono::milliseconds kListenBatchPause{20};
 // A new Watch's keys are read again this long after its listens start.
 constexpr std::chrono::milliseconds kWatchSettleTime{5000};
+// Listen holes (docs/storage.md "Listen holes"). A storing node sends a
+// new listener the values it holds, and every later value, each in one
+// UDP datagram that is never sent again; OpenDHT then answers every get of
+// the key from the listen's cache. A lost datagram is a hole that no get
+// and no listen refresh fills. A re-read's query (value ids, which no
+// listen answers) that finds an id the key's listen and reads never
+// delivered, and still not kHoleGrace later (a new value's notification
+// may be on its way), is a hole: the listen is cancelled and started again
+// after kRelistenDelay, since OpenDHT keeps a cancelled listen's cache
+// (OpCache::EXPIRATION, 60 s) and a listen started before then reuses it.
+// The new listen's storing nodes send every value again.
+constexpr std::chrono::milliseconds kHoleGrace{5000};
+constexpr std::chrono::milliseconds kRelistenDelay{65000};
 // How often IsPeer's snapshot of the routing table is taken.
 constexpr std::chrono::milliseconds kPeerSnapshotInterval{1000};
 
@@ -179,6 +192,13 @@ struct ListenedKey {
   // OpenDHT's listen token, valid once PumpListens started the listen;
   // what Unwatch cancels.
   std::shared_future<size_t> token;
+  // Ids of the values the listen and the reads delivered, sorted (every
+  // value, ours or not): what a re-read's query is compared with.
+  std::vector<uint64_t> delivered;
+  void Delivered(uint64_t id) {
+    auto at = std::lower_bound(delivered.begin(), delivered.end(), id);
+    if (at == delivered.end() || *at != id) delivered.insert(at, id);
+  }
 };
 
 // A key a Watch added, waiting for PumpListens.
@@ -324,6 +344,13 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   // routing change: see SweepSoon).
   void SweepSoon(std::chrono::milliseconds delay, bool rewalk = false);
   void SweepNext();
+  // A re-read's query found `found` under watched `key`: the ids its
+  // listen never delivered are looked at again after kHoleGrace, and then
+  // (`again`) any still missing make the key's listen start over
+  // (Relisten).
+  void CheckHoles(const InfoHash& key, std::vector<uint64_t> found, bool again);
+  // Cancels `key`'s listen and queues a new one after kRelistenDelay.
+  void Relisten(const InfoHash& key);
   uint32_t GoodPeers() const;
   // Registers kRendezvousValueType and its store policy (Start).
   void RegisterRendezvousType();

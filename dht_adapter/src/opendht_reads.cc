@@ -19,9 +19,11 @@ namespace crsp::dht {
 using internal::AcceptValue;
 using internal::FetchOp;
 using internal::InfoHash;
+using internal::kHoleGrace;
 using internal::kListenBatchPause;
 using internal::kListensPerBatch;
 using internal::kOfferUserType;
+using internal::kRelistenDelay;
 using internal::kWatchSettleTime;
 using internal::ListenedKey;
 using internal::QueuedListen;
@@ -108,6 +110,11 @@ void OpenDhtDht::Impl::StartGets(const std::shared_ptr<FetchOp>& op) {
             std::vector<OfferRecord> late;  // read after the answer
             {
               std::lock_guard lock(self->mu);
+              // A watched key's values, delivered (CheckHoles).
+              auto listened = self->listened.find(key);
+              if (listened != self->listened.end()) {
+                for (const ValuePtr& v : vals) listened->second.Delivered(v->id);
+              }
               if (op->over) return;
               for (auto& [v, r] : accepted) {
                 if (op->seen.emplace((*v)->id, (*v)->data).second) {
@@ -164,6 +171,7 @@ void OpenDhtDht::Impl::OnValues(const InfoHash& key,
     std::lock_guard lock(mu);
     auto it = listened.find(key);
     if (it == listened.end()) return;
+    for (const ValuePtr& v : values) it->second.Delivered(v->id);
     for (const Watcher& w : watchers) {
       if (w.resource == it->second.resource &&
           it->second.bucket <= w.max_bucket) {
@@ -287,7 +295,7 @@ void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) {
         const InfoHash key = InfoHash::get(KeyName(resource, bucket, shard));
         const uint64_t serial = impl_->next_listen_serial;
         if (impl_->listened
-                .emplace(key, ListenedKey{resource, bucket, serial, {}})
+                .emplace(key, ListenedKey{resource, bucket, serial, {}, {}})
                 .second) {
           ++impl_->next_listen_serial;
           impl_->listen_queue.push_back({key, serial, now});
@@ -313,6 +321,69 @@ void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) {
   // comes in then.
   impl_->tasks.Post([weak] {
     if (auto self = weak.lock()) self->SweepSoon(kWatchSettleTime);
+  });
+}
+
+void OpenDhtDht::Impl::CheckHoles(const InfoHash& key,
+                                  std::vector<uint64_t> found, bool again) {
+  if (stopped) return;
+  std::vector<uint64_t> missing;
+  {
+    std::lock_guard lock(mu);
+    auto it = listened.find(key);
+    if (it == listened.end() || !it->second.token.valid()) return;
+    const std::vector<uint64_t>& delivered = it->second.delivered;
+    for (uint64_t id : found) {
+      if (!std::binary_search(delivered.begin(), delivered.end(), id)) {
+        missing.push_back(id);
+      }
+    }
+  }
+  if (missing.empty()) return;
+  if (!again) {
+    std::weak_ptr<Impl> weak = weak_from_this();
+    tasks.PostAfter(kHoleGrace, [weak, key, missing = std::move(missing)] {
+      if (auto self = weak.lock()) self->CheckHoles(key, missing, true);
+    });
+    return;
+  }
+  Log(DhtLogLevel::kWarning,
+      "DHT: the listen of key " + key.toString() + " missed " +
+          std::to_string(missing.size()) +
+          " value(s) its nodes hold; listening again in 65 s");
+  Relisten(key);
+}
+
+void OpenDhtDht::Impl::Relisten(const InfoHash& key) {
+  std::shared_future<size_t> token;
+  uint64_t serial;
+  {
+    std::lock_guard lock(mu);
+    auto it = listened.find(key);
+    if (it == listened.end() || !it->second.token.valid()) return;
+    token = std::move(it->second.token);
+    it->second.token = {};
+    // A new serial: the entry waits for its new listen (PumpListens hands
+    // the token only to the entry with the queued serial).
+    serial = it->second.serial = next_listen_serial++;
+  }
+  runner.cancelListen(key, std::move(token));
+  metrics->ListenCancelled();
+  After(kRelistenDelay, [key, serial](Impl& self) {
+    if (self.stopped) return;
+    bool start_pump = false;
+    {
+      std::lock_guard lock(self.mu);
+      auto it = self.listened.find(key);
+      if (it == self.listened.end() || it->second.serial != serial) return;
+      self.listen_queue.push_back(
+          {key, serial, std::chrono::steady_clock::now()});
+      if (!self.listen_pump_running) {
+        self.listen_pump_running = true;
+        start_pump = true;
+      }
+    }
+    if (start_pump) self.PumpListens();
   });
 }
 

@@ -198,15 +198,29 @@ void OpenDhtDht::Impl::SweepNext() {
     // they cover every get). A query selects fields, so no listen covers
     // it: it walks the key's search to the closest nodes now reachable,
     // and the listen then subscribes to them and they send it what they
-    // store (how a healed partition's offers arrive). The get still
+    // store (how a healed partition's offers arrive). The ids it finds
+    // show a hole in the listen's cache (CheckHoles). The get still
     // brings the values of keys whose listen is not synced.
+    auto found = std::make_shared<std::vector<uint64_t>>();
     runner.query(
         key,
         ::dht::QueryCallback(
-            [](const std::vector<std::shared_ptr<::dht::FieldValueIndex>>&) {
+            [found](const std::vector<std::shared_ptr<::dht::FieldValueIndex>>&
+                        fields) {
+              for (const auto& f : fields) {
+                auto id = f->index.find(::dht::Value::Field::Id);
+                if (id != f->index.end()) found->push_back(id->second.getInt());
+              }
               return true;
             }),
-        ::dht::DoneCallbackSimple([](bool) {}),
+        ::dht::DoneCallbackSimple([weak, key, found](bool ok) {
+          if (!ok) return;
+          if (auto self = weak.lock()) {
+            self->tasks.Post([self, key, found] {
+              self->CheckHoles(key, std::move(*found), false);
+            });
+          }
+        }),
         ::dht::Query(::dht::Select().field(::dht::Value::Field::Id)));
     runner.get(
         key, ::dht::GetCallback([weak, key](const std::vector<ValuePtr>& vals) {
