@@ -115,17 +115,17 @@ Cluster::~Cluster() {
   if (::testing::Test::HasFailure()) {
     const char* lines = std::getenv("CRSP_CLUSTER_LOG_TAIL");
     PrintLogTails(lines ? std::strtoul(lines, nullptr, 10) : kLogTailLines);
-    // CRSP_CLUSTER_SAVE_LOGS=dir: every node's whole log, kept as
-    // dir/<run>-node<k>.log for a failure too long for the tails.
-    if (const char* save = std::getenv("CRSP_CLUSTER_SAVE_LOGS")) {
-      for (int k = 1; k <= hosts_; ++k) {
-        std::error_code ignored;
-        std::filesystem::copy_file(
-            StateDir(k) + "/node.log",
-            std::filesystem::path(save) /
-                (run_ + "-node" + std::to_string(k) + ".log"),
-            std::filesystem::copy_options::overwrite_existing, ignored);
-      }
+  }
+  // CRSP_CLUSTER_SAVE_LOGS=dir: every node's whole log, kept as
+  // dir/<run>-node<k>.log, whether the test failed or not.
+  if (const char* save = std::getenv("CRSP_CLUSTER_SAVE_LOGS")) {
+    for (int k = 1; k <= hosts_; ++k) {
+      std::error_code ignored;
+      std::filesystem::copy_file(
+          StateDir(k) + "/node.log",
+          std::filesystem::path(save) /
+              (run_ + "-node" + std::to_string(k) + ".log"),
+          std::filesystem::copy_options::overwrite_existing, ignored);
     }
   }
 }
