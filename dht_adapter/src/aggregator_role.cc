@@ -218,4 +218,11 @@ std::vector<ForwardTarget> UsableAdverts(
   return targets;
 }
 
+bool Resigns(const protocol::NodeId& key, const protocol::NodeId& self,
+             std::span<const ForwardTarget> serving, size_t k) {
+  std::vector<protocol::NodeId> ids;
+  for (const ForwardTarget& target : serving) ids.push_back(target.node);
+  return !AmongClosest(key, self, ids, k);
+}
+
 }  // namespace crsp::dht::aggregator

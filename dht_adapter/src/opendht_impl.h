@@ -269,6 +269,9 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   // Keys a Watch added that are not listened on yet (PumpListens), and
   // since when.
   std::deque<QueuedListen> listen_queue;
+  // When Relisten last cancelled each key's listen, for kRelistenDelay
+  // (QueueListenLocked); older entries are dropped as it runs.
+  std::map<InfoHash, std::chrono::steady_clock::time_point> cancelled_at;
   bool listen_pump_running = false;
   uint64_t next_listen_serial = 1;
 
@@ -351,6 +354,17 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   void CheckHoles(const InfoHash& key, std::vector<uint64_t> found, bool again);
   // Cancels `key`'s listen and queues a new one after kRelistenDelay.
   void Relisten(const InfoHash& key);
+  // Queues the listen of `key` (its entry's `serial`), or, when Relisten
+  // cancelled the key's listen less than kRelistenDelay ago (an Unwatch
+  // and a Watch came meanwhile), once that much has passed: a listen
+  // started sooner would reuse the cancelled one's cache, hole included.
+  // True when queued now (the caller starts the pump).
+  bool QueueListenLocked(const InfoHash& key, uint64_t serial,
+                         std::chrono::steady_clock::time_point now);
+  // Queues `key` (if its entry still has `serial`) after `delay`, and
+  // starts the pump.
+  void ListenAfter(const InfoHash& key, uint64_t serial,
+                   std::chrono::milliseconds delay);
   uint32_t GoodPeers() const;
   // Registers kRendezvousValueType and its store policy (Start).
   void RegisterRendezvousType();

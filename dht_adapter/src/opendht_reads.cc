@@ -284,7 +284,8 @@ void OpenDhtDht::Impl::PumpListens() {
 
 void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) {
   if (impl_->stopped) return;
-  size_t added = 0;
+  size_t added = 0;    // queued now
+  size_t delayed = 0;  // cancelled lately: queued later (QueueListenLocked)
   bool start_pump = false;
   const auto now = std::chrono::steady_clock::now();
   {
@@ -298,8 +299,11 @@ void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) {
                 .emplace(key, ListenedKey{resource, bucket, serial, {}, {}})
                 .second) {
           ++impl_->next_listen_serial;
-          impl_->listen_queue.push_back({key, serial, now});
-          ++added;
+          if (impl_->QueueListenLocked(key, serial, now)) {
+            ++added;
+          } else {
+            ++delayed;
+          }
         }
       }
     }
@@ -308,7 +312,7 @@ void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) {
       start_pump = true;
     }
   }
-  if (added == 0) return;
+  if (added == 0 && delayed == 0) return;
   std::weak_ptr<Impl> weak = impl_;
   if (start_pump) {
     impl_->tasks.Post([weak] {
@@ -369,7 +373,33 @@ void OpenDhtDht::Impl::Relisten(const InfoHash& key) {
   }
   runner.cancelListen(key, std::move(token));
   metrics->ListenCancelled();
-  After(kRelistenDelay, [key, serial](Impl& self) {
+  {
+    std::lock_guard lock(mu);
+    cancelled_at[key] = std::chrono::steady_clock::now();
+  }
+  ListenAfter(key, serial, kRelistenDelay);
+}
+
+bool OpenDhtDht::Impl::QueueListenLocked(
+    const InfoHash& key, uint64_t serial,
+    std::chrono::steady_clock::time_point now) {
+  std::erase_if(cancelled_at, [now](const auto& entry) {
+    return now - entry.second >= kRelistenDelay;
+  });
+  auto cancelled = cancelled_at.find(key);
+  if (cancelled == cancelled_at.end()) {
+    listen_queue.push_back({key, serial, now});
+    return true;
+  }
+  ListenAfter(key, serial,
+              std::chrono::duration_cast<std::chrono::milliseconds>(
+                  cancelled->second + kRelistenDelay - now));
+  return false;
+}
+
+void OpenDhtDht::Impl::ListenAfter(const InfoHash& key, uint64_t serial,
+                                   std::chrono::milliseconds delay) {
+  After(delay, [key, serial](Impl& self) {
     if (self.stopped) return;
     bool start_pump = false;
     {

@@ -174,6 +174,27 @@ TEST(Elected, SuspectsAreLeftOutAndAnEmptySearchElectsOnlyALoneNode) {
   EXPECT_TRUE(Elected(key, self, farther, {}, true));
 }
 
+// An aggregator resigns only when k closer nodes serve the id: being
+// outranked by nodes that do not (yet) serve it is not enough.
+TEST(Resigns, OnlyWhenKCloserNodesServeTheId) {
+  protocol::NodeId key{};
+  auto at = [&key](uint8_t distance) {
+    ForwardTarget target;
+    target.node = key;
+    target.node[19] ^= distance;
+    return target;
+  };
+  const protocol::NodeId self = at(4).node;
+  EXPECT_FALSE(Resigns(key, self, {}));
+  const std::vector<ForwardTarget> two = {at(1), at(2)};
+  EXPECT_FALSE(Resigns(key, self, two));
+  const std::vector<ForwardTarget> three = {at(1), at(2), at(3)};
+  EXPECT_TRUE(Resigns(key, self, three));
+  // Itself and farther ones do not count.
+  const std::vector<ForwardTarget> mixed = {at(1), at(4), at(5), at(2)};
+  EXPECT_FALSE(Resigns(key, self, mixed));
+}
+
 TEST(DemandDue, OncePerIntervalUnlessItNamesSuspects) {
   using std::chrono::seconds;
   EXPECT_TRUE(DemandDue(std::nullopt, false));

@@ -482,8 +482,9 @@ TEST_F(Forwarding, AnAggregatorOverAPeersBudgetAnswersRateLimited) {
 
 // Elected while it met no closer node (as in a young cluster), an
 // aggregator checks its role again a minute later, not ten, and resigns
-// once its search meets three closer nodes: it then answers forwarded
-// queries for the id INCOMPLETE, as a node that does not aggregate it.
+// once three closer nodes its search meets serve the id (advertise it),
+// not before: it then answers forwarded queries for the id INCOMPLETE, as
+// a node that does not aggregate it.
 TEST_F(Forwarding, AnAggregatorResignsAtItsFirstRecheckAfterCloserNodesAppear) {
   dht_->SetSearched({});
   dht_->AddPeer(closest_[0].address);
@@ -517,6 +518,11 @@ TEST_F(Forwarding, AnAggregatorResignsAtItsFirstRecheckAfterCloserNodesAppear) {
   node_->Tick();
   EXPECT_EQ(forwarded_status(), Status::kOk) << "rechecked before a minute";
   now_ += 31;  // a minute after the election: the first recheck
+  node_->Tick();
+  // Outranked, but the closer nodes do not serve the id yet: it stays.
+  EXPECT_EQ(forwarded_status(), Status::kOk) << "resigned before they served";
+  for (size_t k = 0; k < 3; ++k) Advertise(k);
+  now_ += 62;  // the next recheck (after the role's age, 61 s)
   node_->Tick();
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   Status status = Status::kOk;
@@ -577,6 +583,35 @@ TEST_F(Forwarding, NextPagesOfADirectlyReadIdComeFromThatRead) {
   const std::vector<uint8_t> again = page(2);
   ASSERT_EQ(again.size(), 2u);
   EXPECT_EQ(again.front(), first.back());  // shifted by the new offer
+}
+
+
+// An aggregator that answers INCOMPLETE (not warm yet, or it resigned the
+// id) is alive: the node reads directly, and its demand names no suspect,
+// so that the next election does not pass over the closest nodes.
+TEST_F(Forwarding, AnAggregatorThatAnswersIncompleteIsNoDemandsSuspect) {
+  Advertise(0);
+  dht_->AddPeer(closest_[0].address);
+  auto got = Deliver(Bytes(Query(95, {Want(kResource)})), SourceA());
+  std::vector<Sent> sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  Deliver(AnswerFor(sent[0], {}, Status::kIncomplete),
+          {closest_[0].address, 7401});
+  ASSERT_TRUE(Answered(got));
+  EXPECT_EQ(got->front().packet.header.status, Status::kOk);  // read directly
+  bool plain = false, named = false;
+  dht_->GetRendezvous(kResource, [&](std::vector<agg::RendezvousValue> values,
+                                     std::vector<agg::SearchNode>) {
+    for (const agg::RendezvousValue& v : values) {
+      if (v.kind != agg::RendezvousValue::Kind::kDemand) continue;
+      if (v.demand.suspects.empty()) plain = true;
+      for (const protocol::NodeId& id : v.demand.suspects) {
+        if (id == closest_[0].id) named = true;
+      }
+    }
+  });
+  EXPECT_TRUE(plain);
+  EXPECT_FALSE(named);
 }
 
 }  // namespace

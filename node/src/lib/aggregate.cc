@@ -240,15 +240,19 @@ void NodeImpl::TickAggregation(uint64_t now) {
   }
   for (uint16_t resource : recheck) {
     dht_->GetRendezvous(resource, [this, resource](
-                                      std::vector<agg::RendezvousValue>,
+                                      std::vector<agg::RendezvousValue> values,
                                       std::vector<agg::SearchNode> searched) {
-      std::vector<protocol::NodeId> others;
-      for (const agg::SearchNode& node : searched) {
-        others.push_back(node.id);
+      std::vector<agg::Advert> adverts;
+      for (const agg::RendezvousValue& value : values) {
+        if (value.kind == agg::RendezvousValue::Kind::kAdvert) {
+          adverts.push_back(value.advert);
+        }
       }
-      // Closer nodes joined: they take over at the next demand; this
-      // node's last advert lapses within kAdvertLifetime.
-      if (!agg::AmongClosest(agg::RendezvousKey(resource), SelfId(), others)) {
+      const protocol::NodeId key = agg::RendezvousKey(resource);
+      // Closer nodes serve the id: this node's last advert lapses within
+      // kAdvertLifetime.
+      if (agg::Resigns(key, SelfId(),
+                       agg::UsableAdverts(key, resource, adverts, searched))) {
         Resign(resource);
       }
     });

@@ -296,8 +296,9 @@ std::vector<agg::ForwardTarget> NodeImpl::UsableTargetsLocked(
 void NodeImpl::SendForward(const std::shared_ptr<PendingForward>& forward) {
   if (!send_to_ || forward->next >= forward->targets.size()) {
     // Nobody (else) to forward to: demand aggregators, naming the ones
-    // that did not answer.
-    if (!forward->failed.empty()) {
+    // that did not answer (a plain demand when all that were asked
+    // answered, but none served the id).
+    if (!forward->failed.empty() || forward->not_serving) {
       Demand(forward->resource, forward->failed);
     }
     if (forward->busy) {
@@ -451,8 +452,19 @@ void NodeImpl::OnForwardedAnswer(const protocol::PeerPacket& packet,
     return;
   }
   if (packet.header.status != wire::Status::kOk) {
-    // Not warm (it just took over, or resigned): the next one, at once.
-    forward->failed.push_back(forward->targets[forward->next].node);
+    // Not warm (it just took over) or not aggregating the id any more (it
+    // resigned to closer nodes): alive, so never a demand's suspect (a
+    // suspect is left out of the next election, which then chose nodes
+    // farther out, which resigned at their first recheck, which made them
+    // suspects in turn: seen as aggregators flapping every minute on a
+    // 20-node cluster). The next one, at once; the adverts are read again
+    // at the next query.
+    {
+      MutexLock lock(&agg_.mu);
+      auto cached = agg_.adverts.find(forward->resource);
+      if (cached != agg_.adverts.end()) cached->second.read_at = 0;
+    }
+    forward->not_serving = true;
     ++forward->next;
     SendForward(forward);
     return;

@@ -144,6 +144,7 @@ struct PendingForward {
   uint32_t txid = 0;                     // of the forwarded query now out
   std::vector<protocol::NodeId> failed;  // targets that did not answer
   bool busy = false;  // a target answered RATE_LIMITED
+  bool not_serving = false;  // a target answered, not OK (not warm, resigned)
 };
 
 // An id this node aggregates. AggregationState's.

@@ -169,6 +169,17 @@ std::vector<ForwardTarget> UsableAdverts(
     const protocol::NodeId& rendezvous_key, uint16_t resource,
     std::span<const Advert> adverts, std::span<const SearchNode> searched);
 
+// The role recheck (docs/scaling.md "Election"): whether aggregator
+// `self` gives the id up, given the aggregators that serve it (`serving`:
+// UsableAdverts of its own search). Only when at least `k` of them are
+// closer to the key than `self`: merely being outranked is not enough, as
+// the closer nodes may not have taken the role (yet); an aggregator that
+// resigned before they did left the id to nodes farther out, which were
+// elected and resigned in turn (seen: aggregators flapping every minute
+// on a 20-node cluster).
+bool Resigns(const protocol::NodeId& key, const protocol::NodeId& self,
+             std::span<const ForwardTarget> serving, size_t k = kAggregators);
+
 }  // namespace crsp::dht::aggregator
 
 #endif  // CRSP_DHT_ADAPTER_AGGREGATOR_ROLE_H_
