@@ -218,6 +218,16 @@ std::vector<ForwardTarget> UsableAdverts(
   return targets;
 }
 
+std::vector<Advert> AdvertsIn(std::span<const RendezvousValue> values) {
+  std::vector<Advert> adverts;
+  for (const RendezvousValue& value : values) {
+    if (value.kind == RendezvousValue::Kind::kAdvert) {
+      adverts.push_back(value.advert);
+    }
+  }
+  return adverts;
+}
+
 bool Resigns(const protocol::NodeId& key, const protocol::NodeId& self,
              std::span<const ForwardTarget> serving, size_t k) {
   std::vector<protocol::NodeId> ids;

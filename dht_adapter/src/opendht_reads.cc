@@ -370,13 +370,10 @@ void OpenDhtDht::Impl::Relisten(const InfoHash& key) {
     // A new serial: the entry waits for its new listen (PumpListens hands
     // the token only to the entry with the queued serial).
     serial = it->second.serial = next_listen_serial++;
+    cancelled_at[key] = std::chrono::steady_clock::now();
   }
   runner.cancelListen(key, std::move(token));
   metrics->ListenCancelled();
-  {
-    std::lock_guard lock(mu);
-    cancelled_at[key] = std::chrono::steady_clock::now();
-  }
   ListenAfter(key, serial, kRelistenDelay);
 }
 

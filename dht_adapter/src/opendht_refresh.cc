@@ -170,37 +170,15 @@ void OpenDhtDht::Impl::SweepNext() {
     const bool watched = sweep->next < sweep->watched;
     const InfoHash key = sweep->keys[sweep->next++];
     ++sweep->outstanding;
-    if (!watched) {
-      // One of our offers' keys: the walk is the point (its values are
-      // ours). Not a get of the metrics: no caller waits for it.
-      runner.query(
-          key,
-          ::dht::QueryCallback(
-              [](const std::vector<std::shared_ptr<::dht::FieldValueIndex>>&) {
-                return true;
-              }),
-          ::dht::DoneCallbackSimple([weak](bool) {
-            if (auto self = weak.lock()) {
-              self->tasks.Post([self] {
-                if (!self->sweep) return;
-                --self->sweep->outstanding;
-                self->SweepNext();
-              });
-            }
-          }),
-          ::dht::Query(::dht::Select().field(::dht::Value::Field::Id)));
-      continue;
-    }
-    metrics->Started(DhtOp::kGet);
-    // A query for value ids as well as the get: a get of a key whose
-    // listen is synced is answered from the listen's cache, which cannot
-    // hold what the listen missed (our listens carry no Where clause, so
-    // they cover every get). A query selects fields, so no listen covers
-    // it: it walks the key's search to the closest nodes now reachable,
-    // and the listen then subscribes to them and they send it what they
-    // store (how a healed partition's offers arrive). The ids it finds
-    // show a hole in the listen's cache (CheckHoles). The get still
-    // brings the values of keys whose listen is not synced.
+    // A query for value ids under every key. A get of a key whose listen
+    // is synced is answered from the listen's cache, which cannot hold
+    // what the listen missed (our listens carry no Where clause, so they
+    // cover every get). A query selects fields, so no listen covers it: it
+    // walks the key's search to the closest nodes now reachable, and the
+    // listen then subscribes to them and they send it what they store (how
+    // a healed partition's offers arrive). The ids it finds show a hole in
+    // the listen's cache (CheckHoles). Under one of our offers' keys (not
+    // watched) the walk is the point: OpenDHT's announce shares the search.
     auto found = std::make_shared<std::vector<uint64_t>>();
     runner.query(
         key,
@@ -213,15 +191,26 @@ void OpenDhtDht::Impl::SweepNext() {
               }
               return true;
             }),
-        ::dht::DoneCallbackSimple([weak, key, found](bool ok) {
-          if (!ok) return;
+        ::dht::DoneCallbackSimple([weak, key, found, watched](bool ok) {
+          if (watched && !ok) return;
           if (auto self = weak.lock()) {
-            self->tasks.Post([self, key, found] {
-              self->CheckHoles(key, std::move(*found), false);
+            self->tasks.Post([self, key, found, watched] {
+              if (watched) {
+                self->CheckHoles(key, std::move(*found), false);
+                return;  // the get below ends this key's read
+              }
+              if (!self->sweep) return;
+              --self->sweep->outstanding;
+              self->SweepNext();
             });
           }
         }),
         ::dht::Query(::dht::Select().field(::dht::Value::Field::Id)));
+    // Our offers' keys are walked only (their values are ours), and no
+    // caller waits for them: not a get of the metrics.
+    if (!watched) continue;
+    // The get brings the values of keys whose listen is not synced.
+    metrics->Started(DhtOp::kGet);
     runner.get(
         key, ::dht::GetCallback([weak, key](const std::vector<ValuePtr>& vals) {
           if (auto self = weak.lock()) {

@@ -132,6 +132,19 @@ class Forwarding : public ::testing::Test {
     return got;
   }
 
+  // The node's answers to `datagram` (a node-to-node message) from the
+  // peer at `from`, port 7401.
+  std::vector<std::vector<std::byte>> PeerAnswers(
+      const std::vector<std::byte>& datagram,
+      const protocol::Ipv6Address& from) {
+    std::vector<std::vector<std::byte>> answers;
+    node_->HandleDatagram(datagram, {from, 7401},
+                          [&answers](std::vector<std::byte> a) {
+                            answers.push_back(std::move(a));
+                          });
+    return answers;
+  }
+
   std::vector<Sent> TakeSent() {
     std::lock_guard lock(mu_);
     return std::exchange(sent_, {});
@@ -407,12 +420,10 @@ TEST_F(Forwarding, AnAggregatorAnswersForwardedQueriesFromItsIndexOnly) {
 
   protocol::PeerPacket forwarded = protocol::ForwardedQueryFor(
       protocol::Decode(Bytes(Query(46, {Want(kResource)}))).packet, 900);
-  auto answer = std::make_shared<std::vector<std::vector<std::byte>>>();
-  node_->HandleDatagram(
-      protocol::EncodePeer(forwarded), {closest_[0].address, 7401},
-      [answer](std::vector<std::byte> a) { answer->push_back(std::move(a)); });
-  ASSERT_EQ(answer->size(), 1u);
-  protocol::PeerDecodeResult decoded = protocol::DecodePeer(answer->front());
+  auto answer =
+      PeerAnswers(protocol::EncodePeer(forwarded), closest_[0].address);
+  ASSERT_EQ(answer.size(), 1u);
+  protocol::PeerDecodeResult decoded = protocol::DecodePeer(answer.front());
   ASSERT_EQ(decoded.status, Status::kOk);
   EXPECT_EQ(decoded.packet.header.type, wire::kTypeForwardedAnswer);
   EXPECT_EQ(decoded.packet.header.txid, 900u);
@@ -422,12 +433,9 @@ TEST_F(Forwarding, AnAggregatorAnswersForwardedQueriesFromItsIndexOnly) {
   // An id it does not aggregate: INCOMPLETE with nothing, at once.
   forwarded = protocol::ForwardedQueryFor(
       protocol::Decode(Bytes(Query(47, {Want(2)}))).packet, 901);
-  answer->clear();
-  node_->HandleDatagram(
-      protocol::EncodePeer(forwarded), {closest_[0].address, 7401},
-      [answer](std::vector<std::byte> a) { answer->push_back(std::move(a)); });
-  ASSERT_EQ(answer->size(), 1u);
-  decoded = protocol::DecodePeer(answer->front());
+  answer = PeerAnswers(protocol::EncodePeer(forwarded), closest_[0].address);
+  ASSERT_EQ(answer.size(), 1u);
+  decoded = protocol::DecodePeer(answer.front());
   EXPECT_EQ(decoded.packet.header.status, Status::kIncomplete);
   EXPECT_TRUE(
       std::get<protocol::QueryAnswer>(decoded.packet.body).offers.empty());
@@ -457,12 +465,7 @@ TEST_F(Forwarding, AnAggregatorOverAPeersBudgetAnswersRateLimited) {
       protocol::ForwardedQueryFor(
           protocol::Decode(Bytes(Query(53, {Want(kResource)}))).packet, 902));
   auto ask = [&](const protocol::Ipv6Address& from) {
-    std::vector<std::vector<std::byte>> answers;
-    node_->HandleDatagram(query, {from, 7401},
-                          [&answers](std::vector<std::byte> a) {
-                            answers.push_back(std::move(a));
-                          });
-    return answers;
+    return PeerAnswers(query, from);
   };
   std::vector<std::vector<std::byte>> first = ask(closest_[0].address);
   ASSERT_EQ(first.size(), 1u);
@@ -499,14 +502,11 @@ TEST_F(Forwarding, AnAggregatorResignsAtItsFirstRecheckAfterCloserNodesAppear) {
 
   uint32_t txid = 910;
   auto forwarded_status = [&] {
-    std::vector<std::vector<std::byte>> answers;
-    node_->HandleDatagram(
+    const std::vector<std::vector<std::byte>> answers = PeerAnswers(
         protocol::EncodePeer(protocol::ForwardedQueryFor(
             protocol::Decode(Bytes(Query(61, {Want(kResource)}))).packet,
             txid++)),
-        {closest_[0].address, 7401}, [&answers](std::vector<std::byte> a) {
-          answers.push_back(std::move(a));
-        });
+        closest_[0].address);
     EXPECT_EQ(answers.size(), 1u);
     return answers.empty() ? Status::kMalformed
                            : protocol::DecodePeer(answers[0]).packet.header.status;

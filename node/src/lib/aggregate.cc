@@ -242,17 +242,12 @@ void NodeImpl::TickAggregation(uint64_t now) {
     dht_->GetRendezvous(resource, [this, resource](
                                       std::vector<agg::RendezvousValue> values,
                                       std::vector<agg::SearchNode> searched) {
-      std::vector<agg::Advert> adverts;
-      for (const agg::RendezvousValue& value : values) {
-        if (value.kind == agg::RendezvousValue::Kind::kAdvert) {
-          adverts.push_back(value.advert);
-        }
-      }
       const protocol::NodeId key = agg::RendezvousKey(resource);
       // Closer nodes serve the id: this node's last advert lapses within
       // kAdvertLifetime.
       if (agg::Resigns(key, SelfId(),
-                       agg::UsableAdverts(key, resource, adverts, searched))) {
+                       agg::UsableAdverts(key, resource,
+                                          agg::AdvertsIn(values), searched))) {
         Resign(resource);
       }
     });

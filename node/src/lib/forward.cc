@@ -224,14 +224,8 @@ void NodeImpl::OnAdverts(std::vector<Request> requests, uint16_t resource,
                          std::vector<agg::RendezvousValue> values,
                          std::vector<agg::SearchNode> searched) {
   const protocol::NodeId key = agg::RendezvousKey(resource);
-  std::vector<agg::Advert> adverts;
-  for (const agg::RendezvousValue& value : values) {
-    if (value.kind == agg::RendezvousValue::Kind::kAdvert) {
-      adverts.push_back(value.advert);
-    }
-  }
   std::vector<agg::ForwardTarget> targets =
-      agg::UsableAdverts(key, resource, adverts, searched);
+      agg::UsableAdverts(key, resource, agg::AdvertsIn(values), searched);
   // This node may itself be one of the closest: then it aggregates the id
   // (a lone node, a small cluster) without waiting for a demand, the
   // waiting queries' price buckets first.

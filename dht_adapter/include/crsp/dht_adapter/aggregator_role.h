@@ -158,6 +158,9 @@ struct ForwardTarget {
   friend bool operator==(const ForwardTarget&, const ForwardTarget&) = default;
 };
 
+// The adverts among what a read of a rendezvous key found.
+std::vector<Advert> AdvertsIn(std::span<const RendezvousValue> values);
+
 // The aggregators a querying node may forward `resource`'s queries to,
 // closest to the rendezvous key first: adverts for that resource whose
 // node is one the node's own search for the rendezvous key ended on and
