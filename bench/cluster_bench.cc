@@ -32,6 +32,7 @@
 #include <CLI/CLI.hpp>
 #include <array>
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -159,11 +160,16 @@ struct Settings {
 // Info, not warn: the aggregator phases find which nodes aggregate an id
 // from the node's log ("aggregating resource id ...", as
 // tests/cluster/aggregator_test.cc does). The node logs nothing per request
-// at info, and OpenDHT's own log only at trace.
+// at info, and OpenDHT's own log only at trace. CRSP_CLUSTER_LOG_LEVEL
+// (the cluster harness's, e.g. debug) overrides it.
 std::vector<std::string> NodeFlags() {
-  return {"--log-level",    "info",       "--answer-budget",     "1000000000",
-          "--answer-burst", "1000000000", "--offers-per-source", "100000000",
-          "--max-offers",   "10000000"};
+  std::vector<std::string> flags = {
+      "--answer-budget",      "1000000000", "--answer-burst", "1000000000",
+      "--offers-per-source",  "100000000",  "--max-offers",   "10000000"};
+  if (std::getenv("CRSP_CLUSTER_LOG_LEVEL") == nullptr) {
+    flags.insert(flags.begin(), {"--log-level", "info"});
+  }
+  return flags;
 }
 
 int ClientSocket(Cluster& c, const sockaddr_in6* peer = nullptr) {
@@ -493,16 +499,24 @@ size_t AskUntilExact(Cluster& c, const std::vector<int>& nodes,
   return pending.size();
 }
 
-// As an id is asked about in a network: node 1 first (it finds no
-// aggregator, reads directly and demands them), until it answers exactly;
-// then the ids' aggregators are elected and warm up, before anyone else
-// asks. Asking every node at once instead would make each of them read
-// every key directly. Returns the warm aggregators of each id.
+// As ids become popular in a network, one after another: node 1 asks
+// first (it finds no aggregator, reads directly and demands them), until
+// it answers exactly; then the id's aggregators are elected and warm up,
+// before the next id and before anyone else asks. Asking every node at
+// once instead would make each of them read every key directly; electing
+// 12 ids at once (~40 cold reads of 1,408 keys each) saturates 20 nodes
+// on 2 cores for minutes (docs/scaling.md "Known problems"). Returns the
+// warm aggregators of each id.
 AggregatorSets ElectAggregators(Cluster& c, int nodes,
                                 const std::vector<uint16_t>& resources,
                                 uint64_t expected, uint32_t* txid) {
-  AskUntilExact(c, {1}, resources, expected, 60, txid);
-  return WaitForWarmAggregators(c, nodes, resources, 90);
+  AggregatorSets all;
+  for (uint16_t r : resources) {
+    AskUntilExact(c, {1}, {r}, expected, 60, txid);
+    AggregatorSets one = WaitForWarmAggregators(c, nodes, {r}, 90);
+    all[r] = one[r];
+  }
+  return all;
 }
 
 std::vector<pid_t> NodePids(Cluster& c, int nodes) {

@@ -209,7 +209,8 @@ std::vector<ForwardTarget> UsableAdverts(
                               return s.id == node && s.answering;
                             });
     if (met == searched.end()) continue;
-    targets.push_back({node, met->address, entry.second->port});
+    targets.push_back({node, met->address, entry.second->port,
+                       entry.second->warm_since != kWarming});
   }
   std::sort(targets.begin(), targets.end(),
             [&](const ForwardTarget& a, const ForwardTarget& b) {
@@ -231,7 +232,9 @@ std::vector<Advert> AdvertsIn(std::span<const RendezvousValue> values) {
 bool Resigns(const protocol::NodeId& key, const protocol::NodeId& self,
              std::span<const ForwardTarget> serving, size_t k) {
   std::vector<protocol::NodeId> ids;
-  for (const ForwardTarget& target : serving) ids.push_back(target.node);
+  for (const ForwardTarget& target : serving) {
+    if (target.warm) ids.push_back(target.node);
+  }
   return !AmongClosest(key, self, ids, k);
 }
 

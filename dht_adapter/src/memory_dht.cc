@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "crsp/dht_adapter/aggregator_role.h"
 #include "crsp/dht_adapter/keys.h"
@@ -158,6 +159,10 @@ void InMemoryDht::GetRendezvous(uint16_t resource, RendezvousDone done) {
   std::vector<aggregator::SearchNode> searched;
   {
     std::lock_guard lock(mu_);
+    if (hold_rendezvous_reads_) {
+      held_reads_.emplace_back(resource, std::move(done));
+      return;
+    }
     searched = searched_;
     auto it = rendezvous_.find(resource);
     if (it != rendezvous_.end()) {
@@ -246,6 +251,16 @@ bool InMemoryDht::IsPeer(const protocol::Ipv6Address& address) const {
 void InMemoryDht::SetSearched(std::vector<aggregator::SearchNode> nodes) {
   std::lock_guard lock(mu_);
   searched_ = std::move(nodes);
+}
+
+void InMemoryDht::HoldRendezvousReads(bool hold) {
+  std::vector<std::pair<uint16_t, RendezvousDone>> held;
+  {
+    std::lock_guard lock(mu_);
+    hold_rendezvous_reads_ = hold;
+    if (!hold) held = std::exchange(held_reads_, {});
+  }
+  for (auto& [resource, done] : held) GetRendezvous(resource, std::move(done));
 }
 
 void InMemoryDht::SetGoodPeers(uint32_t count) {

@@ -193,6 +193,10 @@ TEST(Resigns, OnlyWhenKCloserNodesServeTheId) {
   // Itself and farther ones do not count.
   const std::vector<ForwardTarget> mixed = {at(1), at(4), at(5), at(2)};
   EXPECT_FALSE(Resigns(key, self, mixed));
+  // Nor do closer ones still warming up: they serve nothing yet.
+  std::vector<ForwardTarget> warming = three;
+  warming[2].warm = false;
+  EXPECT_FALSE(Resigns(key, self, warming));
 }
 
 TEST(DemandDue, OncePerIntervalUnlessItNamesSuspects) {
@@ -256,6 +260,23 @@ TEST(UsableAdverts, OnlySearchedNodesAtTheSearchedAddressClosestFirst) {
   const auto answering = UsableAdverts(key, 9, adverts, searched);
   EXPECT_EQ(answering.size(), 2u);
   for (const ForwardTarget& t : answering) EXPECT_NE(t.node, searched[0].id);
+}
+
+// A warming advert (warm_since kWarming) makes a target that is not warm;
+// the same node's warm advert, which follows it, wins.
+TEST(UsableAdverts, AWarmingAdvertIsAWarmingTargetUntilTheWarmOneCame) {
+  const protocol::NodeId key{};
+  std::vector<SearchNode> searched(1);
+  searched[0].id[19] = 1;
+  Advert warming{9, searched[0].id, 7400, kWarming};
+  auto targets = UsableAdverts(key, 9, std::vector{warming}, searched);
+  ASSERT_EQ(targets.size(), 1u);
+  EXPECT_FALSE(targets[0].warm);
+  Advert warm = warming;
+  warm.warm_since = 100;
+  targets = UsableAdverts(key, 9, std::vector{warming, warm}, searched);
+  ASSERT_EQ(targets.size(), 1u);
+  EXPECT_TRUE(targets[0].warm);
 }
 
 TEST(RankedInElections, ExpiredNodesCountOnlyWhileTheyRepliedLately) {

@@ -116,10 +116,25 @@ class Forwarding : public ::testing::Test {
     std::filesystem::remove_all(dir_, ec);
   }
 
-  // Advertises closest_[k] as an aggregator of kResource at port 7401.
-  void Advertise(size_t k) {
-    agg::Advert advert{kResource, closest_[k].id, 7401, now_.load()};
+  // Advertises closest_[k] as an aggregator of kResource at port 7401,
+  // warm (or still warming up).
+  void Advertise(size_t k, bool warm = true) {
+    agg::Advert advert{kResource, closest_[k].id, 7401,
+                       warm ? now_.load() : agg::kWarming};
     dht_->PutRendezvous(kResource, agg::EncodeAdvert(advert), [](bool) {});
+  }
+
+  // Whether a demand for kResource naming no suspect was put.
+  bool PlainDemand() {
+    bool plain = false;
+    dht_->GetRendezvous(kResource, [&](std::vector<agg::RendezvousValue> values,
+                                       std::vector<agg::SearchNode>) {
+      for (const agg::RendezvousValue& v : values) {
+        plain = plain || (v.kind == agg::RendezvousValue::Kind::kDemand &&
+                          v.demand.suspects.empty());
+      }
+    });
+    return plain;
   }
 
   // Sends `datagram` from `from`; the answers it got (also later ones).
@@ -612,6 +627,100 @@ TEST_F(Forwarding, AnAggregatorThatAnswersIncompleteIsNoDemandsSuspect) {
   });
   EXPECT_TRUE(plain);
   EXPECT_FALSE(named);
+}
+
+// An aggregator advertised warming (elected, still reading the id) answers
+// INCOMPLETE with what it read so far: that is the buyer's answer, and the
+// node reads nothing itself (a direct read would answer OK here: nothing
+// is stored) and demands no more aggregators. Past kWarmingPatienceSec of
+// warming it counts as not serving: a direct read and a demand.
+TEST_F(Forwarding, AWarmingAggregatorsAnswerStandsInsteadOfADirectRead) {
+  for (size_t k = 0; k < 3; ++k) {
+    Advertise(k, /*warm=*/false);
+    dht_->AddPeer(closest_[k].address);
+  }
+  // Each of the three answers INCOMPLETE in turn; the first one's answer
+  // goes to the buyer.
+  auto ask = [&](uint32_t txid) {
+    auto got = Deliver(Bytes(Query(txid, {Want(kResource)})), SourceA());
+    for (size_t k = 0; k < 3; ++k) {
+      std::vector<Sent> sent = TakeSent();
+      EXPECT_EQ(sent.size(), 1u);
+      if (sent.size() != 1) break;
+      std::vector<protocol::Offer> offers;
+      if (k == 0) offers.push_back(SomeOffer(0));
+      Deliver(AnswerFor(sent[0], offers, Status::kIncomplete),
+              {sent[0].to.address, 7401});
+    }
+    EXPECT_TRUE(Answered(got));
+    return got;
+  };
+  auto got = ask(96);
+  ASSERT_FALSE(got->empty());
+  EXPECT_EQ(got->front().packet.header.status, Status::kIncomplete);
+  ASSERT_EQ(Offers(got->front()).offers.size(), 1u);
+  EXPECT_EQ(Offers(got->front()).offers[0], SomeOffer(0));
+  EXPECT_FALSE(PlainDemand());  // three aggregators are on their way
+
+  now_ += 120;  // kWarmingPatienceSec (node_impl.h); the adverts last 3 min
+  got = ask(97);
+  ASSERT_FALSE(got->empty());
+  EXPECT_EQ(got->front().packet.header.status, Status::kOk);  // read directly
+  EXPECT_TRUE(Offers(got->front()).offers.empty());
+  EXPECT_TRUE(PlainDemand());
+}
+
+// A warm aggregator is asked before a warming one, however close.
+TEST_F(Forwarding, AWarmAggregatorIsAskedBeforeAWarmingOne) {
+  Advertise(0, /*warm=*/false);
+  Advertise(2);
+  dht_->AddPeer(closest_[0].address);
+  dht_->AddPeer(closest_[2].address);
+  auto got = Deliver(Bytes(Query(98, {Want(kResource)})), SourceA());
+  std::vector<Sent> sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].to.address, closest_[2].address);
+}
+
+// A read of the adverts that is late (a loaded host) leaves the buyer with
+// an INCOMPLETE answer of what the node holds after kAdvertsDeadline, not
+// with a direct read of every key (which would answer OK: nothing is
+// stored). The read goes on, and the next query is forwarded by it.
+TEST_F(Forwarding, LateAdvertsAnswerIncompleteNotADirectRead) {
+  Advertise(1);
+  dht_->AddPeer(closest_[1].address);
+  dht_->HoldRendezvousReads(true);
+  auto got = Deliver(Bytes(Query(99, {Want(kResource)})), SourceA());
+  ASSERT_TRUE(Answered(got));
+  EXPECT_EQ(got->front().packet.header.status, Status::kIncomplete);
+  EXPECT_TRUE(TakeSent().empty());
+  dht_->HoldRendezvousReads(false);
+  Deliver(Bytes(Query(100, {Want(kResource)})), SourceA());
+  std::vector<Sent> sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].to.address, closest_[1].address);
+}
+
+// An elected aggregator advertises itself warming at once (querying nodes
+// then take its INCOMPLETE answers instead of each reading every key), then
+// warm once it read the id.
+TEST_F(Forwarding, AnElectedAggregatorAdvertisesWarmingThenWarm) {
+  dht_->SetSearched({});  // nobody closer: this node aggregates kResource
+  dht_->AddPeer(closest_[0].address);
+  auto got = Deliver(Bytes(Query(101, {Want(kResource)})), SourceA());
+  ASSERT_TRUE(Answered(got));
+  std::vector<uint64_t> warm_since;
+  dht_->GetRendezvous(kResource, [&](std::vector<agg::RendezvousValue> values,
+                                     std::vector<agg::SearchNode>) {
+    for (const agg::RendezvousValue& v : values) {
+      if (v.kind == agg::RendezvousValue::Kind::kAdvert &&
+          v.advert.node == At(key_, 0xFF, 0)) {
+        warm_since.push_back(v.advert.warm_since);
+      }
+    }
+  });
+  std::sort(warm_since.begin(), warm_since.end());
+  EXPECT_EQ(warm_since, (std::vector<uint64_t>{agg::kWarming, kStart}));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "crsp/dht_adapter/keys.h"
 #include "node_impl.h"
@@ -97,6 +98,9 @@ bool NodeImpl::BecomeAggregator(uint16_t resource, uint32_t first_bucket) {
     role.since = role.asked = role.checked = Now();
   }
   spdlog::info("aggregating resource id {:04x}", resource);
+  // Warming, at once: querying nodes then take this node's INCOMPLETE
+  // answers while it reads, instead of each reading every key itself.
+  Advertise(resource, agg::kWarming);
   WarmUp(resource, first_bucket);
   return true;
 }
@@ -196,14 +200,17 @@ void NodeImpl::Demand(uint16_t resource,
 void NodeImpl::TickAggregation(uint64_t now) {
   std::vector<std::pair<uint16_t, uint64_t>> advertise;
   std::vector<uint16_t> resign, recheck, rewarm;
+  std::set<uint16_t> still_warming;  // warming advert due, if not rewarmed
   {
     MutexLock lock(&agg_.mu);
     for (auto& [resource, role] : agg_.aggregating) {
+      const bool due = now >= role.advertised + agg::kAdvertRefresh.count();
       if (now >= role.asked + kIdleResignSec) {
         resign.push_back(resource);
       } else if (!role.warm) {
         rewarm.push_back(resource);
-      } else if (now >= role.advertised + agg::kAdvertRefresh.count()) {
+        if (due) still_warming.insert(resource);
+      } else if (due) {
         advertise.emplace_back(resource, role.since);
       }
       if (now >= role.checked + RecheckAfter(role.since, role.checked)) {
@@ -218,6 +225,10 @@ void NodeImpl::TickAggregation(uint64_t now) {
     }
     for (auto it = agg_.verified.begin(); it != agg_.verified.end();) {
       it = now >= it->second ? agg_.verified.erase(it) : std::next(it);
+    }
+    for (auto it = agg_.warming_seen.begin(); it != agg_.warming_seen.end();) {
+      it = now >= it->second + kIdleResignSec ? agg_.warming_seen.erase(it)
+                                               : std::next(it);
     }
     DropOldSnapshotsLocked(now);
   }
@@ -235,7 +246,9 @@ void NodeImpl::TickAggregation(uint64_t now) {
         MutexLock lock(&agg_.mu);
         agg_.aggregating.erase(resource);
       }
-      BecomeAggregator(resource, dht::kPriceBuckets - 1);
+      BecomeAggregator(resource, dht::kPriceBuckets - 1);  // advertises
+    } else if (still_warming.count(resource) != 0) {
+      Advertise(resource, agg::kWarming);
     }
   }
   for (uint16_t resource : recheck) {

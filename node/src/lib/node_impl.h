@@ -76,8 +76,10 @@ constexpr uint64_t RecheckAfter(uint64_t since, uint64_t checked) {
   return std::min(kRoleRecheckSec, std::max(kFirstRecheckSec, age));
 }
 inline constexpr std::chrono::milliseconds kVerifyDeadline{1500};
-// How long a query waits for an id's adverts before it is read directly,
-// and how long fewer adverts than aggregators are kept before they are
+// How long a query waits for an id's adverts before it is answered
+// INCOMPLETE with what the node holds (the read goes on for the next
+// query; a direct read is only for ids with no aggregator, or whose
+// aggregators do not answer), and how long fewer adverts than aggregators are kept before they are
 // read again (kAdvertCache when there are enough). A query that finds
 // adverts, however old, is forwarded at once and the read runs beside it.
 inline constexpr std::chrono::milliseconds kAdvertsDeadline{1000};
@@ -93,6 +95,14 @@ inline constexpr size_t kMaxSnapshotRecords = 50000;
 // An aggregator that answered RATE_LIMITED (over its budget for this
 // node) is tried after the others for this long; it is busy, not dead.
 inline constexpr uint64_t kBusyAggregatorSec = 1;
+// An aggregator advertised warming (elected, its cold read running) answers
+// INCOMPLETE with what it read so far; for this long after this node first
+// saw it warming, that answer is the buyer's, and the node reads nothing
+// itself (a direct read is up to 1,408 gets and an hour of OpenDHT search
+// state). Past it, the aggregator counts as not serving: a direct read and
+// a demand, as for one that resigned, so that no node can hold an id
+// INCOMPLETE by advertising warming for ever.
+inline constexpr uint64_t kWarmingPatienceSec = 120;
 
 class NodeImpl final : public Node {
  public:
@@ -180,6 +190,9 @@ class NodeImpl final : public Node {
   // them asked.
   bool AggregatedHere(const protocol::QueryRequest& query)
       EXCLUDES(agg_.mu, reads_.mu);
+  // Whether every entry of `query` names an id this node aggregates, warm
+  // or still warming up.
+  bool AggregatingAll(const protocol::QueryRequest& query) EXCLUDES(agg_.mu);
   // Registers a buyer's query as running (false: a resend of one that
   // runs, which gets that one's answer), and sends a running query's
   // answer, ending it.
@@ -193,8 +206,8 @@ class NodeImpl final : public Node {
   // A query naming one resource id: to its aggregators, else a direct read.
   void ForwardQuery(Request& request, uint16_t resource) EXCLUDES(agg_.mu);
   // Reads `resource`'s adverts, or joins the read that runs, for `request`
-  // (kAdvertsDeadline at most, then a direct read answers it); with no
-  // request, only to refresh the cache.
+  // (kAdvertsDeadline at most, then it is answered INCOMPLETE with what
+  // the node holds); with no request, only to refresh the cache.
   void ReadAdverts(std::optional<Request> request, uint16_t resource)
       EXCLUDES(agg_.mu);
   // The adverts came: cached, this node's own role checked, and `requests`
@@ -203,8 +216,9 @@ class NodeImpl final : public Node {
                  std::vector<dht::aggregator::RendezvousValue> values,
                  std::vector<dht::aggregator::SearchNode> searched)
       EXCLUDES(agg_.mu);
-  // `targets` without those that did not answer lately, the busy ones
-  // (RATE_LIMITED lately) last.
+  // `targets` without those that did not answer lately: the warm ones,
+  // then those advertised warming, then the busy ones (RATE_LIMITED
+  // lately).
   std::vector<dht::aggregator::ForwardTarget> UsableTargetsLocked(
       const std::vector<dht::aggregator::ForwardTarget>& targets,
       uint64_t now) REQUIRES(agg_.mu);
@@ -225,6 +239,20 @@ class NodeImpl final : public Node {
       EXCLUDES(agg_.mu, reads_.mu, budgets_.mu);
   void OnForwardedAnswer(const protocol::PeerPacket& packet, const Sender& from)
       EXCLUDES(agg_.mu);
+  // Whether `target` advertised `resource` warming and this node first saw
+  // that less than kWarmingPatienceSec ago.
+  bool WarmingWithinPatience(uint16_t resource,
+                             const dht::aggregator::ForwardTarget& target)
+      EXCLUDES(agg_.mu);
+  // `packet` (an aggregator's answer, from `from`) to `forward`'s buyer,
+  // once its signed offers are verified here.
+  void RelayForwardedAnswer(const std::shared_ptr<PendingForward>& forward,
+                            const protocol::PeerPacket& packet,
+                            const protocol::Ipv6Address& from)
+      EXCLUDES(agg_.mu);
+  // INCOMPLETE, with what this node holds (its own offers, and the ids it
+  // aggregates): no read of the DHT.
+  void AnswerWhatItHolds(const Request& request) EXCLUDES(agg_.mu, reads_.mu);
   // Sends the buyer `answer` once every offer flagged signed in it was
   // verified by this node (FetchKeyOf); unverified flags are cleared and
   // the answer is then INCOMPLETE.

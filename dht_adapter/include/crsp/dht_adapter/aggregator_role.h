@@ -46,16 +46,20 @@ std::string RendezvousKeyName(uint16_t resource);
 protocol::NodeId RendezvousKey(uint16_t resource);
 
 // "I, DHT node `node`, aggregate `resource`, warm since `warm_since`;
-// forward its queries to my edge port." The advert names no address: a
+// forward its queries to my edge port." warm_since 0 (kWarming): elected,
+// its cold read still running; it answers INCOMPLETE with what it read so
+// far, and a querying node takes that rather than reading every key
+// itself (docs/scaling.md "Warming aggregators and direct reads"). The advert names no address: a
 // querying node forwards to the address at which its own DHT search met
 // `node` (UsableAdverts), so an advert cannot point anywhere else.
 struct Advert {
   uint16_t resource = 0;
   protocol::NodeId node{};
   uint16_t port = 0;
-  uint64_t warm_since = 0;  // unix seconds
+  uint64_t warm_since = 0;  // unix seconds; kWarming: not warm yet
   friend bool operator==(const Advert&, const Advert&) = default;
 };
+inline constexpr uint64_t kWarming = 0;
 
 // "`resource` needs aggregators; these advertised ones did not answer."
 // A storer that ranks itself among the closest leaves the suspects out of
@@ -150,11 +154,13 @@ constexpr bool RankedInElections(
 }
 
 // Where a query may be forwarded: an aggregator's id, the address the
-// DHT search met it at, and its advertised edge port.
+// DHT search met it at, its advertised edge port, and whether it
+// advertised itself warm (false: warming).
 struct ForwardTarget {
   protocol::NodeId node{};
   protocol::Ipv6Address address{};
   uint16_t port = 0;
+  bool warm = true;
   friend bool operator==(const ForwardTarget&, const ForwardTarget&) = default;
 };
 
@@ -166,16 +172,16 @@ std::vector<Advert> AdvertsIn(std::span<const RendezvousValue> values);
 // node is one the node's own search for the rendezvous key ended on and
 // that answered it, at the address the search met it (so a forged advert
 // cannot point forwards at a host outside the DHT). One per aggregator
-// id; an id advertised with two ports keeps the newest advert (highest
-// warm_since).
+// id; an id advertised twice keeps the newest advert (highest
+// warm_since: a warm advert over the warming one it followed).
 std::vector<ForwardTarget> UsableAdverts(
     const protocol::NodeId& rendezvous_key, uint16_t resource,
     std::span<const Advert> adverts, std::span<const SearchNode> searched);
 
 // The role recheck (docs/scaling.md "Election"): whether aggregator
 // `self` gives the id up, given the aggregators that serve it (`serving`:
-// UsableAdverts of its own search). Only when at least `k` of them are
-// closer to the key than `self`: merely being outranked is not enough, as
+// UsableAdverts of its own search; warming ones do not serve yet). Only
+// when at least `k` of them are closer to the key than `self`: merely being outranked is not enough, as
 // the closer nodes may not have taken the role (yet); an aggregator that
 // resigned before they did left the id to nodes farther out, which were
 // elected and resigned in turn (seen: aggregators flapping every minute

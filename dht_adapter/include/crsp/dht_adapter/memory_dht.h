@@ -21,6 +21,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "crsp/dht_adapter/dht.h"
@@ -79,6 +80,10 @@ class InMemoryDht final : public Dht {
   void SetGoodPeers(uint32_t count);
   // Makes IsPeer true for `address` (IPv4 as ::ffff:a.b.c.d).
   void AddPeer(const protocol::Ipv6Address& address);
+  // While held, GetRendezvous keeps its callback instead of running it, as
+  // a read of the rendezvous key on a loaded host is late; releasing
+  // (false) runs the kept ones, in order, with what is stored then.
+  void HoldRendezvousReads(bool hold);
   // Makes every following Publish fail (done(false, 0)) until reset.
   void SetFailPuts(bool fail);
   // Values stored right now, offers and rendezvous values (expired and
@@ -128,6 +133,8 @@ class InMemoryDht final : public Dht {
   uint64_t next_raw_id_ = 1;
   bool fail_puts_ = false;
   bool shut_down_ = false;
+  bool hold_rendezvous_reads_ = false;
+  std::vector<std::pair<uint16_t, RendezvousDone>> held_reads_;
 };
 
 }  // namespace crsp::dht
