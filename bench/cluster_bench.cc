@@ -164,8 +164,8 @@ struct Settings {
 // (the cluster harness's, e.g. debug) overrides it.
 std::vector<std::string> NodeFlags() {
   std::vector<std::string> flags = {
-      "--answer-budget",      "1000000000", "--answer-burst", "1000000000",
-      "--offers-per-source",  "100000000",  "--max-offers",   "10000000"};
+      "--answer-budget",     "1000000000", "--answer-burst", "1000000000",
+      "--offers-per-source", "100000000",  "--max-offers",   "10000000"};
   if (std::getenv("CRSP_CLUSTER_LOG_LEVEL") == nullptr) {
     flags.insert(flags.begin(), {"--log-level", "info"});
   }

@@ -228,7 +228,7 @@ void NodeImpl::TickAggregation(uint64_t now) {
     }
     for (auto it = agg_.warming_seen.begin(); it != agg_.warming_seen.end();) {
       it = now >= it->second + kIdleResignSec ? agg_.warming_seen.erase(it)
-                                               : std::next(it);
+                                              : std::next(it);
     }
     DropOldSnapshotsLocked(now);
   }

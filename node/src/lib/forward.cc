@@ -339,9 +339,9 @@ void NodeImpl::SendForward(const std::shared_ptr<PendingForward>& forward) {
                            forward->warming_from);
       return;
     }
-    spdlog::debug("{:04x}: {} of {} aggregators failed, none served: direct read",
-                  forward->resource, forward->failed.size(),
-                  forward->targets.size());
+    spdlog::debug(
+        "{:04x}: {} of {} aggregators failed, none served: direct read",
+        forward->resource, forward->failed.size(), forward->targets.size());
     DirectRead(std::move(forward->request));
     return;
   }
@@ -487,7 +487,8 @@ void NodeImpl::OnForwardedAnswer(const protocol::PeerPacket& packet,
     return;
   }
   if (packet.header.status == wire::Status::kIncomplete &&
-      WarmingWithinPatience(forward->resource, forward->targets[forward->next])) {
+      WarmingWithinPatience(forward->resource,
+                            forward->targets[forward->next])) {
     // Warming up, as advertised: its answer stands if nobody answers OK.
     if (!forward->warming_answer) {
       forward->warming_answer = packet;
@@ -536,8 +537,7 @@ void NodeImpl::RelayForwardedAnswer(
   // on its total show here.
   spdlog::debug("id {:04x}: aggregator {} answered {}, total {}",
                 forward->resource, LogAddress{from},
-                packet.header.status == wire::Status::kOk ? "OK"
-                                                          : "INCOMPLETE",
+                packet.header.status == wire::Status::kOk ? "OK" : "INCOMPLETE",
                 std::get<protocol::QueryAnswer>(answer.body).total);
   metrics_->ResourceIdsServed(
       0, 0,

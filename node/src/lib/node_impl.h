@@ -79,9 +79,10 @@ inline constexpr std::chrono::milliseconds kVerifyDeadline{1500};
 // How long a query waits for an id's adverts before it is answered
 // INCOMPLETE with what the node holds (the read goes on for the next
 // query; a direct read is only for ids with no aggregator, or whose
-// aggregators do not answer), and how long fewer adverts than aggregators are kept before they are
-// read again (kAdvertCache when there are enough). A query that finds
-// adverts, however old, is forwarded at once and the read runs beside it.
+// aggregators do not answer), and how long fewer adverts than aggregators are
+// kept before they are read again (kAdvertCache when there are enough). A query
+// that finds adverts, however old, is forwarded at once and the read runs
+// beside it.
 inline constexpr std::chrono::milliseconds kAdvertsDeadline{1000};
 inline constexpr uint64_t kFewAdvertsCacheSec = 1;
 // A direct read of one id answers the next pages (cursor > 0) of queries

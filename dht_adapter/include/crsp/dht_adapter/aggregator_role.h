@@ -49,9 +49,10 @@ protocol::NodeId RendezvousKey(uint16_t resource);
 // forward its queries to my edge port." warm_since 0 (kWarming): elected,
 // its cold read still running; it answers INCOMPLETE with what it read so
 // far, and a querying node takes that rather than reading every key
-// itself (docs/scaling.md "Warming aggregators and direct reads"). The advert names no address: a
-// querying node forwards to the address at which its own DHT search met
-// `node` (UsableAdverts), so an advert cannot point anywhere else.
+// itself (docs/scaling.md "Warming aggregators and direct reads"). The advert
+// names no address: a querying node forwards to the address at which its own
+// DHT search met `node` (UsableAdverts), so an advert cannot point anywhere
+// else.
 struct Advert {
   uint16_t resource = 0;
   protocol::NodeId node{};
@@ -181,11 +182,11 @@ std::vector<ForwardTarget> UsableAdverts(
 // The role recheck (docs/scaling.md "Election"): whether aggregator
 // `self` gives the id up, given the aggregators that serve it (`serving`:
 // UsableAdverts of its own search; warming ones do not serve yet). Only
-// when at least `k` of them are closer to the key than `self`: merely being outranked is not enough, as
-// the closer nodes may not have taken the role (yet); an aggregator that
-// resigned before they did left the id to nodes farther out, which were
-// elected and resigned in turn (seen: aggregators flapping every minute
-// on a 20-node cluster).
+// when at least `k` of them are closer to the key than `self`: merely being
+// outranked is not enough, as the closer nodes may not have taken the role
+// (yet); an aggregator that resigned before they did left the id to nodes
+// farther out, which were elected and resigned in turn (seen: aggregators
+// flapping every minute on a 20-node cluster).
 bool Resigns(const protocol::NodeId& key, const protocol::NodeId& self,
              std::span<const ForwardTarget> serving, size_t k = kAggregators);
 
