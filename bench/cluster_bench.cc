@@ -571,6 +571,10 @@ void Memory(Cluster& c, const Settings& s) {
     if (!after || before[size_t(k)] == 0) continue;
     const double growth_mb =
         (double(*after) - double(before[size_t(k)])) / 1024;
+    // Per node, beside what it aggregated and read directly (its log):
+    // where the growth is.
+    Emit(s.label, "memory.node" + std::to_string(k) + ".rss_growth_mb",
+         growth_mb);
     growth_sum += growth_mb;
     growth_max = std::max(growth_max, growth_mb);
     before_sum += double(before[size_t(k)]) / 1024;

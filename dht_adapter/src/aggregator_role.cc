@@ -10,6 +10,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "msgpack_bytes.h"
 
@@ -227,6 +228,16 @@ std::vector<Advert> AdvertsIn(std::span<const RendezvousValue> values) {
     }
   }
   return adverts;
+}
+
+size_t Advertisers(uint16_t resource, std::span<const Advert> adverts) {
+  std::set<protocol::NodeId> nodes;
+  for (const Advert& advert : adverts) {
+    if (advert.resource == resource && advert.port != 0) {
+      nodes.insert(advert.node);
+    }
+  }
+  return nodes.size();
 }
 
 bool Resigns(const protocol::NodeId& key, const protocol::NodeId& self,

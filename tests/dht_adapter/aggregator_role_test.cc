@@ -262,6 +262,19 @@ TEST(UsableAdverts, OnlySearchedNodesAtTheSearchedAddressClosestFirst) {
   for (const ForwardTarget& t : answering) EXPECT_NE(t.node, searched[0].id);
 }
 
+TEST(Advertisers, CountsEachNodeOnceAndOnlyThisId) {
+  Advert a{9, {}, 7400, 100};
+  Advert warming = a;
+  warming.warm_since = kWarming;  // the same node, before it was warm
+  Advert b = a;
+  b.node[19] = 1;
+  Advert other_id = a;
+  other_id.resource = 10;
+  other_id.node[19] = 2;
+  EXPECT_EQ(Advertisers(9, std::vector{a, warming, b, other_id}), 2u);
+  EXPECT_EQ(Advertisers(9, std::vector<Advert>{}), 0u);
+}
+
 // A warming advert (warm_since kWarming) makes a target that is not warm;
 // the same node's warm advert, which follows it, wins.
 TEST(UsableAdverts, AWarmingAdvertIsAWarmingTargetUntilTheWarmOneCame) {

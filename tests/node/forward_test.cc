@@ -670,6 +670,27 @@ TEST_F(Forwarding, AWarmingAggregatorsAnswerStandsInsteadOfADirectRead) {
   EXPECT_TRUE(PlainDemand());
 }
 
+// A search that did not meet every advertised aggregator (a loaded host)
+// is no reason to demand more: three advertise, so none is demanded,
+// although only one is usable here.
+TEST_F(Forwarding, NoDemandWhileEnoughAggregatorsAdvertise) {
+  for (size_t k = 0; k < 3; ++k) Advertise(k);
+  // The search met closest_[0] and two nodes that aggregate nothing (all
+  // closer than this node, which is then not elected itself).
+  dht_->SetSearched({closest_[0],
+                     {At(key_, 0, 10), Address(10)},
+                     {At(key_, 0, 11), Address(11)}});
+  dht_->AddPeer(closest_[0].address);
+  auto got = Deliver(Bytes(Query(102, {Want(kResource)})), SourceA());
+  std::vector<Sent> sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].to.address, closest_[0].address);
+  Deliver(AnswerFor(sent[0], {}), {closest_[0].address, 7401});
+  ASSERT_TRUE(Answered(got));
+  EXPECT_EQ(got->front().packet.header.status, Status::kOk);
+  EXPECT_FALSE(PlainDemand());
+}
+
 // A warm aggregator is asked before a warming one, however close.
 TEST_F(Forwarding, AWarmAggregatorIsAskedBeforeAWarmingOne) {
   Advertise(0, /*warm=*/false);

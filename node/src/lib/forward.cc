@@ -239,8 +239,9 @@ void NodeImpl::OnAdverts(std::vector<Request> requests, uint16_t resource,
                          std::vector<agg::RendezvousValue> values,
                          std::vector<agg::SearchNode> searched) {
   const protocol::NodeId key = agg::RendezvousKey(resource);
+  const std::vector<agg::Advert> adverts = agg::AdvertsIn(values);
   std::vector<agg::ForwardTarget> targets =
-      agg::UsableAdverts(key, resource, agg::AdvertsIn(values), searched);
+      agg::UsableAdverts(key, resource, adverts, searched);
   // This node may itself be one of the closest: then it aggregates the id
   // (a lone node, a small cluster) without waiting for a demand, the
   // waiting queries' price buckets first.
@@ -254,7 +255,9 @@ void NodeImpl::OnAdverts(std::vector<Request> requests, uint16_t resource,
     BecomeAggregator(resource,
                      requests.empty() ? dht::kPriceBuckets - 1 : bucket);
   }
-  if (agg::TooFewAggregators(targets.size())) Demand(resource, {});
+  if (agg::TooFewAggregators(agg::Advertisers(resource, adverts))) {
+    Demand(resource, {});
+  }
   const uint64_t now = Now();
   std::vector<agg::ForwardTarget> usable;
   {
