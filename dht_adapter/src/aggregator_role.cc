@@ -3,13 +3,13 @@
 // converts (as offer_record.cc does), so it cannot throw past its catch.
 #include "crsp/dht_adapter/aggregator_role.h"
 
-#include <msgpack.hpp>
 #include <opendht/infohash.h>
 
 #include <algorithm>
 #include <cstring>
 #include <limits>
 #include <map>
+#include <msgpack.hpp>
 #include <set>
 
 #include "msgpack_bytes.h"
