@@ -691,6 +691,36 @@ TEST_F(Forwarding, NoDemandWhileEnoughAggregatorsAdvertise) {
   EXPECT_FALSE(PlainDemand());
 }
 
+// Adverts of nodes no search met (made up, or far away) never keep a node
+// that can forward to none of them from demanding aggregators.
+TEST_F(Forwarding, UncheckableAdvertsDoNotStopADemand) {
+  for (size_t k = 0; k < 3; ++k) Advertise(k);
+  dht_->SetSearched({{At(key_, 0, 10), Address(10)},
+                     {At(key_, 0, 11), Address(11)},
+                     {At(key_, 0, 12), Address(12)}});
+  auto got = Deliver(Bytes(Query(103, {Want(kResource)})), SourceA());
+  ASSERT_TRUE(Answered(got));  // read directly
+  EXPECT_TRUE(TakeSent().empty());
+  EXPECT_TRUE(PlainDemand());
+}
+
+// A querying node that can forward to k aggregators does not elect itself,
+// even when its search ranks it among the closest (a thin search).
+TEST_F(Forwarding, ANodeThatCanForwardToKAggregatorsDoesNotElectItself) {
+  for (size_t k = 0; k < 3; ++k) {
+    closest_[k].id = At(key_, 0xFF, static_cast<uint8_t>(0x10 + k));
+    Advertise(k);
+    dht_->AddPeer(closest_[k].address);
+  }
+  dht_->SetSearched(closest_);  // all farther from the key than this node
+  auto got = Deliver(Bytes(Query(104, {Want(kResource)})), SourceA());
+  std::vector<Sent> sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  Deliver(AnswerFor(sent[0], {}), {sent[0].to.address, 7401});
+  ASSERT_TRUE(Answered(got));
+  EXPECT_FALSE(AdvertisesItself(*dht_, At(key_, 0xFF, 0)));
+}
+
 // A warm aggregator is asked before a warming one, however close.
 TEST_F(Forwarding, AWarmAggregatorIsAskedBeforeAWarmingOne) {
   Advertise(0, /*warm=*/false);

@@ -174,7 +174,9 @@ std::vector<Advert> AdvertsIn(std::span<const RendezvousValue> values);
 // search often ends without meeting every aggregator, and demanding for
 // that elected nodes farther out (seen: 4.4-5.3 aggregators per id in a
 // 20-node memory run, each ~30 MB). Dead aggregators are found by
-// forwarding to them, which demands naming them.
+// forwarding to them, which demands naming them. Adverts are not signed by
+// the node they name: a node that can forward to none of them demands
+// whatever this count says.
 size_t Advertisers(uint16_t resource, std::span<const Advert> adverts);
 
 // The aggregators a querying node may forward `resource`'s queries to,
