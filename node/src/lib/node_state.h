@@ -145,11 +145,9 @@ struct PendingForward {
   std::vector<protocol::NodeId> failed;  // targets that did not answer
   bool busy = false;  // a target answered RATE_LIMITED
   bool not_serving = false;  // a target answered, not OK (not warm, resigned)
-  // The first INCOMPLETE answer of a target advertised warming (within
-  // kWarmingPatienceSec): the buyer's answer when no target answers OK,
-  // instead of a direct read.
-  std::optional<protocol::PeerPacket> warming_answer;
-  protocol::Ipv6Address warming_from{};
+  // A target advertised warming (within kWarmingPatienceSec) answered
+  // INCOMPLETE: the id's aggregators are on their way, so no demand.
+  bool warming = false;
 };
 
 // An id this node aggregates. AggregationState's.
@@ -207,8 +205,9 @@ struct AggregationState {
   // Aggregators that did not answer a forwarded query: skipped until then.
   std::map<protocol::NodeId, uint64_t> failed_until GUARDED_BY(mu);
   // When this node first saw each aggregator advertise an id as warming
-  // (by id, node): its INCOMPLETE answers stand in for a direct read for
-  // kWarmingPatienceSec from then. Dropped when seen warm, or an hour on.
+  // (by id, node): its INCOMPLETE answers are no reason to demand more
+  // aggregators for kWarmingPatienceSec from then. Dropped when seen warm,
+  // or an hour on.
   std::map<std::pair<uint16_t, protocol::NodeId>, uint64_t> warming_seen
       GUARDED_BY(mu);
   // Aggregators that answered RATE_LIMITED: tried last until then.
