@@ -198,15 +198,9 @@ void NodeImpl::ReadAdverts(std::optional<Request> request, uint16_t resource) {
   }
   if (waiter) {
     timers_->After(kAdvertsDeadline, [this, waiter, resource] {
-      // Not a direct read: the id may well have aggregators (a read of its
-      // adverts is late on a loaded host far more often than they are all
-      // dead, and dead ones are found by forwarding to cached adverts), and
-      // on a loaded host up to 1,408 more gets per query made every read
-      // later still (seen: 3,830 direct reads in a 20-node memory run). The
-      // read goes on; the next query uses it.
       if (std::optional<Request> late = waiter->Take()) {
-        spdlog::debug("adverts of {:04x} late: INCOMPLETE", resource);
-        AnswerWhatItHolds(*late);
+        spdlog::debug("adverts of {:04x} late: direct read", resource);
+        DirectRead(std::move(*late));
       }
     });
   }

@@ -76,15 +76,13 @@ constexpr uint64_t RecheckAfter(uint64_t since, uint64_t checked) {
   return std::min(kRoleRecheckSec, std::max(kFirstRecheckSec, age));
 }
 inline constexpr std::chrono::milliseconds kVerifyDeadline{1500};
-// How long a query waits for an id's adverts before it is answered
-// INCOMPLETE with what the node holds (the read goes on for the next
-// query; not a direct read, which on a loaded host made every read later
-// still), and how long fewer adverts than aggregators are kept before they
-// are read again (kAdvertCache when there are enough). A query that finds
+// How long a query waits for an id's adverts before it is read directly,
+// and how long fewer adverts than aggregators are kept before they are
+// read again (kAdvertCache when there are enough). A query that finds
 // adverts, however old, is forwarded at once and the read runs beside it.
-// 2 s: under ASan with two 5-node clusters on 2 cores, reads of 1.1 s
-// were common, and answering those INCOMPLETE cost exactness for nothing.
-inline constexpr std::chrono::milliseconds kAdvertsDeadline{2000};
+// A direct read, unlike an answer from the index alone, has the records
+// this node stores as a DHT replica at once, whatever the load.
+inline constexpr std::chrono::milliseconds kAdvertsDeadline{1000};
 inline constexpr uint64_t kFewAdvertsCacheSec = 1;
 // A direct read of one id answers the next pages (cursor > 0) of queries
 // for it for kPageSnapshotSec, from what it read: a buyer paging through
@@ -205,8 +203,8 @@ class NodeImpl final : public Node {
   // A query naming one resource id: to its aggregators, else a direct read.
   void ForwardQuery(Request& request, uint16_t resource) EXCLUDES(agg_.mu);
   // Reads `resource`'s adverts, or joins the read that runs, for `request`
-  // (kAdvertsDeadline at most, then it is answered INCOMPLETE with what
-  // the node holds); with no request, only to refresh the cache.
+  // (kAdvertsDeadline at most, then a direct read answers it); with no
+  // request, only to refresh the cache.
   void ReadAdverts(std::optional<Request> request, uint16_t resource)
       EXCLUDES(agg_.mu);
   // The adverts came: cached, this node's own role checked, and `requests`
