@@ -124,17 +124,25 @@ class Forwarding : public ::testing::Test {
     dht_->PutRendezvous(kResource, agg::EncodeAdvert(advert), [](bool) {});
   }
 
-  // Whether a demand for kResource naming no suspect was put.
-  bool PlainDemand() {
-    bool plain = false;
+  // The suspects of each demand for kResource put so far.
+  std::vector<std::vector<protocol::NodeId>> Demands() {
+    std::vector<std::vector<protocol::NodeId>> demands;
     dht_->GetRendezvous(kResource, [&](std::vector<agg::RendezvousValue> values,
                                        std::vector<agg::SearchNode>) {
       for (const agg::RendezvousValue& v : values) {
-        plain = plain || (v.kind == agg::RendezvousValue::Kind::kDemand &&
-                          v.demand.suspects.empty());
+        if (v.kind == agg::RendezvousValue::Kind::kDemand) {
+          demands.push_back(v.demand.suspects);
+        }
       }
     });
-    return plain;
+    return demands;
+  }
+
+  // Whether a demand for kResource naming no suspect was put.
+  bool PlainDemand() {
+    const auto demands = Demands();
+    return std::count(demands.begin(), demands.end(),
+                      std::vector<protocol::NodeId>{}) != 0;
   }
 
   // Sends `datagram` from `from`; the answers it got (also later ones).
@@ -274,17 +282,10 @@ TEST_F(Forwarding, OnlyTheAggregatorAskedMayAnswerThenADemandNamesIt) {
   ASSERT_TRUE(Answered(got));
   EXPECT_EQ(got->front().packet.header.status, Status::kOk);
   EXPECT_EQ(Offers(got->front()).total, 0u);
-  bool demanded = false;
-  dht_->GetRendezvous(kResource, [&](std::vector<agg::RendezvousValue> values,
-                                     std::vector<agg::SearchNode>) {
-    for (const agg::RendezvousValue& v : values) {
-      if (v.kind == agg::RendezvousValue::Kind::kDemand &&
-          v.demand.suspects == std::vector{closest_[2].id}) {
-        demanded = true;
-      }
-    }
-  });
-  EXPECT_TRUE(demanded);
+  const auto demands = Demands();
+  EXPECT_NE(std::find(demands.begin(), demands.end(),
+                      std::vector{closest_[2].id}),
+            demands.end());
 }
 
 // Adverts older than kAdvertCache still answer the next query at once (a
@@ -614,19 +615,10 @@ TEST_F(Forwarding, AnAggregatorThatAnswersIncompleteIsNoDemandsSuspect) {
           {closest_[0].address, 7401});
   ASSERT_TRUE(Answered(got));
   EXPECT_EQ(got->front().packet.header.status, Status::kOk);  // read directly
-  bool plain = false, named = false;
-  dht_->GetRendezvous(kResource, [&](std::vector<agg::RendezvousValue> values,
-                                     std::vector<agg::SearchNode>) {
-    for (const agg::RendezvousValue& v : values) {
-      if (v.kind != agg::RendezvousValue::Kind::kDemand) continue;
-      if (v.demand.suspects.empty()) plain = true;
-      for (const protocol::NodeId& id : v.demand.suspects) {
-        if (id == closest_[0].id) named = true;
-      }
-    }
-  });
-  EXPECT_TRUE(plain);
-  EXPECT_FALSE(named);
+  EXPECT_TRUE(PlainDemand());
+  for (const auto& suspects : Demands()) {
+    EXPECT_EQ(std::count(suspects.begin(), suspects.end(), closest_[0].id), 0);
+  }
 }
 
 // An aggregator advertised warming (elected, still reading the id) that

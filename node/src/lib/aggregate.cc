@@ -98,8 +98,8 @@ bool NodeImpl::BecomeAggregator(uint16_t resource, uint32_t first_bucket) {
     role.since = role.asked = role.checked = Now();
   }
   spdlog::info("aggregating resource id {:04x}", resource);
-  // Warming, at once: querying nodes then take this node's INCOMPLETE
-  // answers while it reads, instead of each reading every key itself.
+  // Warming, at once: querying nodes that find it demand no more
+  // aggregators while it reads (each demand may elect another, ~30 MB).
   Advertise(resource, agg::kWarming);
   WarmUp(resource, first_bucket);
   return true;

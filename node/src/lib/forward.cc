@@ -98,14 +98,6 @@ bool NodeImpl::AggregatedHere(const protocol::QueryRequest& query) {
   return true;
 }
 
-bool NodeImpl::AggregatingAll(const protocol::QueryRequest& query) {
-  MutexLock lock(&agg_.mu);
-  for (const protocol::QueryEntry& entry : query.entries) {
-    if (agg_.aggregating.count(entry.resource) == 0) return false;
-  }
-  return true;
-}
-
 bool NodeImpl::BeginQuery(const Request& request) {
   MutexLock lock(&agg_.mu);
   return agg_.running
@@ -425,11 +417,6 @@ void NodeImpl::AnswerForwardedQuery(const protocol::PeerPacket& packet,
     answer.header.status = ReadEverythingLocked(query)
                                ? wire::Status::kOk
                                : wire::Status::kIncomplete;
-  } else if (AggregatingAll(query)) {
-    // Warming up (its adverts say so): what it read so far, INCOMPLETE.
-    MutexLock lock(&reads_.mu);
-    answer.body = RunQuery(reads_.index, query, now,
-                           OffersPerAnswer(packet.header.check));
   } else {
     answer.body = protocol::QueryAnswer{};
   }
@@ -513,7 +500,18 @@ void NodeImpl::OnForwardedAnswer(const protocol::PeerPacket& packet,
     SendForward(forward);
     return;
   }
-  RelayForwardedAnswer(forward, packet, from.address);
+  protocol::Packet answer =
+      protocol::BuyerAnswerFrom(packet, forward->request.decoded.packet.header);
+  // Which aggregator answered what: two aggregators of an id that disagree
+  // on its total show here.
+  spdlog::debug("id {:04x}: aggregator {} answered, total {}",
+                forward->resource, LogAddress{from.address},
+                std::get<protocol::QueryAnswer>(answer.body).total);
+  metrics_->ResourceIdsServed(
+      0, 0,
+      std::get<protocol::QueryRequest>(forward->request.decoded.packet.body)
+          .entries.size());
+  AnswerVerified(std::move(forward->request), std::move(answer));
 }
 
 bool NodeImpl::WarmingWithinPatience(uint16_t resource,
@@ -523,24 +521,6 @@ bool NodeImpl::WarmingWithinPatience(uint16_t resource,
   auto seen = agg_.warming_seen.find({resource, target.node});
   return seen != agg_.warming_seen.end() &&
          Now() < seen->second + kWarmingPatienceSec;
-}
-
-void NodeImpl::RelayForwardedAnswer(
-    const std::shared_ptr<PendingForward>& forward,
-    const protocol::PeerPacket& packet, const protocol::Ipv6Address& from) {
-  protocol::Packet answer =
-      protocol::BuyerAnswerFrom(packet, forward->request.decoded.packet.header);
-  // Which aggregator answered what: two aggregators of an id that disagree
-  // on its total show here.
-  spdlog::debug("id {:04x}: aggregator {} answered {}, total {}",
-                forward->resource, LogAddress{from},
-                packet.header.status == wire::Status::kOk ? "OK" : "INCOMPLETE",
-                std::get<protocol::QueryAnswer>(answer.body).total);
-  metrics_->ResourceIdsServed(
-      0, 0,
-      std::get<protocol::QueryRequest>(forward->request.decoded.packet.body)
-          .entries.size());
-  AnswerVerified(std::move(forward->request), std::move(answer));
 }
 
 void NodeImpl::AnswerVerified(Request request, protocol::Packet answer) {
@@ -671,21 +651,6 @@ void NodeImpl::AnswerFromRecords(const Request& request,
   SendQueryAnswer(request, answer);
 }
 
-void NodeImpl::AnswerWhatItHolds(const Request& request) {
-  const auto& query =
-      std::get<protocol::QueryRequest>(request.decoded.packet.body);
-  protocol::Packet answer{
-      protocol::AnswerHeaderFor(request.decoded.packet.header,
-                                wire::Status::kIncomplete),
-      {}};
-  {
-    MutexLock lock(&reads_.mu);
-    answer.body = RunQuery(reads_.index, query, Now(),
-                           OffersPerAnswer(answer.header.check));
-  }
-  SendQueryAnswer(request, answer);
-}
-
 void NodeImpl::DirectRead(Request request) {
   const auto& query =
       std::get<protocol::QueryRequest>(request.decoded.packet.body);
@@ -708,7 +673,18 @@ void NodeImpl::DirectRead(Request request) {
     if (admitted) agg_.direct_reads += tops.size();
   }
   if (!admitted) {
-    AnswerWhatItHolds(request);  // too many direct reads at once
+    // Too many direct reads at once: INCOMPLETE, with what the node holds
+    // (its own offers, and what it aggregates).
+    protocol::Packet answer{
+        protocol::AnswerHeaderFor(request.decoded.packet.header,
+                                  wire::Status::kIncomplete),
+        {}};
+    {
+      MutexLock lock(&reads_.mu);
+      answer.body = RunQuery(reads_.index, query, Now(),
+                             OffersPerAnswer(answer.header.check));
+    }
+    SendQueryAnswer(request, answer);
     return;
   }
   auto state = std::make_shared<DirectReadState>();

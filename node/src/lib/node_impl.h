@@ -187,9 +187,6 @@ class NodeImpl final : public Node {
   // them asked.
   bool AggregatedHere(const protocol::QueryRequest& query)
       EXCLUDES(agg_.mu, reads_.mu);
-  // Whether every entry of `query` names an id this node aggregates, warm
-  // or still warming up.
-  bool AggregatingAll(const protocol::QueryRequest& query) EXCLUDES(agg_.mu);
   // Registers a buyer's query as running (false: a resend of one that
   // runs, which gets that one's answer), and sends a running query's
   // answer, ending it.
@@ -241,15 +238,6 @@ class NodeImpl final : public Node {
   bool WarmingWithinPatience(uint16_t resource,
                              const dht::aggregator::ForwardTarget& target)
       EXCLUDES(agg_.mu);
-  // `packet` (an aggregator's answer, from `from`) to `forward`'s buyer,
-  // once its signed offers are verified here.
-  void RelayForwardedAnswer(const std::shared_ptr<PendingForward>& forward,
-                            const protocol::PeerPacket& packet,
-                            const protocol::Ipv6Address& from)
-      EXCLUDES(agg_.mu);
-  // INCOMPLETE, with what this node holds (its own offers, and the ids it
-  // aggregates): no read of the DHT.
-  void AnswerWhatItHolds(const Request& request) EXCLUDES(agg_.mu, reads_.mu);
   // Sends the buyer `answer` once every offer flagged signed in it was
   // verified by this node (FetchKeyOf); unverified flags are cleared and
   // the answer is then INCOMPLETE.

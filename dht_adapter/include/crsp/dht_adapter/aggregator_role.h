@@ -47,10 +47,9 @@ protocol::NodeId RendezvousKey(uint16_t resource);
 
 // "I, DHT node `node`, aggregate `resource`, warm since `warm_since`;
 // forward its queries to my edge port." warm_since 0 (kWarming): elected,
-// its cold read still running; it answers INCOMPLETE with what it read so
-// far, and a querying node takes that rather than reading every key
-// itself (docs/scaling.md "Warming aggregators and direct reads"). The advert
-// names no address: a querying node forwards to the address at which its own
+// its cold read still running (it answers INCOMPLETE until warm), so a
+// querying node demands no more aggregators (docs/scaling.md "Warming
+// aggregators and direct reads"). The advert names no address: a querying node forwards to the address at which its own
 // DHT search met `node` (UsableAdverts), so an advert cannot point anywhere
 // else.
 struct Advert {
