@@ -48,7 +48,7 @@ bool ServesExactly(Cluster& cluster, int k,
 bool AllServeExactly(Cluster& cluster, const std::set<int>& nodes,
                      const std::vector<protocol::DeviceId>& devices,
                      std::chrono::seconds within) {
-  const auto deadline = Clock::now() + within;
+  const auto deadline = Clock::now() + Scaled(within);
   for (int k : nodes) {
     if (!PollUntil([&] { return ServesExactly(cluster, k, devices); },
                    deadline)) {

@@ -2,8 +2,18 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 namespace crsp::testing {
+
+int Slowdown() {
+  static const int factor = [] {
+    const char* text = std::getenv("CRSP_TEST_SLOWDOWN");
+    const int n = text != nullptr ? std::atoi(text) : 1;
+    return std::clamp(n, 1, 10);
+  }();
+  return factor;
+}
 
 double WallSeconds() {
   return std::chrono::duration<double>(

@@ -28,6 +28,18 @@ bool PollUntil(Pred pred, Clock::time_point deadline,
   return false;
 }
 
+// How much longer than in a Release build a "within d" check waits: 1, or
+// the environment's CRSP_TEST_SLOWDOWN (1-10). scripts/sanitize.sh and
+// tsan.sh set it: their builds run several times slower on the same cores,
+// and what they look for is memory errors and races; the deadlines
+// themselves are held in Release runs (scripts/test.sh). Only deadlines
+// for something to happen are scaled, never a time during which something
+// must not happen.
+int Slowdown();
+inline std::chrono::milliseconds Scaled(std::chrono::milliseconds d) {
+  return d * Slowdown();
+}
+
 // Seconds since the epoch as a double (wall clock, as the nodes use).
 double WallSeconds();
 

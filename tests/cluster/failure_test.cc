@@ -23,7 +23,7 @@ bool ServesAll(Cluster& cluster, int k,
 bool EveryNodeServes(Cluster& cluster, const std::vector<int>& nodes,
                      const std::vector<protocol::DeviceId>& devices,
                      std::chrono::milliseconds within) {
-  auto deadline = Clock::now() + within;
+  auto deadline = Clock::now() + Scaled(within);
   for (int k : nodes) {
     if (!PollUntil([&] { return ServesAll(cluster, k, devices); }, deadline)) {
       ADD_FAILURE() << "node " << k << " misses offers";

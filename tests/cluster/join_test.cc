@@ -45,6 +45,7 @@ std::optional<protocol::Offer> PollFor(UdpClient& client,
 // field for field, within `within`.
 void ExpectServedEverywhere(Cluster& cluster, int at,
                             std::chrono::milliseconds within, Asked asked) {
+  within = Scaled(within);
   std::vector<int> others;
   for (int k = 1; k <= cluster.hosts(); ++k) {
     if (k != at) others.push_back(k);
@@ -57,7 +58,7 @@ void ExpectServedEverywhere(Cluster& cluster, int at,
       warming.push_back(std::async(std::launch::async, [&client] {
         ASSERT_TRUE(PollUntil(
             [&client] { return QueryAll(client, kResource).has_value(); },
-            Clock::now() + std::chrono::seconds(30),
+            Clock::now() + Scaled(std::chrono::seconds(30)),
             std::chrono::milliseconds(200)));
       }));
     }

@@ -20,7 +20,7 @@ TEST(ClusterWithdraw, AWithdrawnOfferIsGoneFromEveryNodeWithinFiveSeconds) {
   ASSERT_TRUE(
       RegisterOk(cluster.Client(1), device, {Entry(kResource, 500)}, 1));
   ASSERT_TRUE(RegisterOk(cluster.Client(1), stays, {Entry(kResource, 600)}, 2));
-  auto seen_by = Clock::now() + std::chrono::seconds(5);
+  auto seen_by = Clock::now() + Scaled(std::chrono::seconds(5));
   for (int k = 2; k <= 5; ++k) {
     ASSERT_TRUE(PollUntil(
         [&] { return Serves(cluster.Client(k), kResource, device) == true; },
@@ -29,7 +29,7 @@ TEST(ClusterWithdraw, AWithdrawnOfferIsGoneFromEveryNodeWithinFiveSeconds) {
   }
 
   ASSERT_TRUE(WithdrawOk(cluster.Client(1), device, 3));
-  auto gone_by = Clock::now() + std::chrono::seconds(5);
+  auto gone_by = Clock::now() + Scaled(std::chrono::seconds(5));
   for (int k = 1; k <= 5; ++k) {
     EXPECT_TRUE(PollUntil(
         [&] { return Serves(cluster.Client(k), kResource, device) == false; },

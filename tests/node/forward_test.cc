@@ -737,9 +737,30 @@ TEST_F(Forwarding, LateAdvertsAreReadDirectlyAndTheReadGoesOn) {
   EXPECT_EQ(sent[0].to.address, closest_[1].address);
 }
 
+// The aggregator asked may answer though this node's routing table no
+// longer counts it a peer (a loaded host marks nodes expired): its search
+// met it, and the answer matches the query sent to it. That makes it no
+// peer for anything else: the forwarded query it could send is an unknown
+// type still.
+TEST_F(Forwarding, TheAggregatorAskedMayAnswerThoughNoLongerAPeer) {
+  Advertise(1);  // closest_[1] is met by the search, not a peer (AddPeer)
+  auto got = Deliver(Bytes(Query(105, {Want(kResource)})), SourceA());
+  std::vector<Sent> sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  auto as_query = Deliver(sent[0].bytes, sent[0].to);
+  ASSERT_EQ(as_query->size(), 1u);
+  EXPECT_EQ(as_query->front().packet.header.status, Status::kMalformed);
+  EXPECT_TRUE(Deliver(AnswerFor(sent[0], {SomeOffer(0)}), sent[0].to)->empty());
+  ASSERT_TRUE(Answered(got));
+  EXPECT_EQ(got->front().packet.header.status, Status::kOk);
+  EXPECT_EQ(Offers(got->front()).total, 1u);
+  // Not taken for dead: no demand names it (one advert alone is a plain
+  // demand for more).
+  for (const auto& suspects : Demands()) EXPECT_TRUE(suspects.empty());
+}
+
 // An elected aggregator advertises itself warming at once (querying nodes
-// then take its INCOMPLETE answers instead of each reading every key), then
-// warm once it read the id.
+// that find it demand no more aggregators), then warm once it read the id.
 TEST_F(Forwarding, AnElectedAggregatorAdvertisesWarmingThenWarm) {
   dht_->SetSearched({});  // nobody closer: this node aggregates kResource
   dht_->AddPeer(closest_[0].address);

@@ -3,7 +3,10 @@
 // aggregates, and direct reads of the others (docs/scaling.md).
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "node_harness.h"
 
@@ -221,16 +224,62 @@ TEST(Query, AggregatesABoundedNumberOfPrivateResourceIdsAndReadsTheRest) {
   EXPECT_EQ(world.fetches, fetches);
 }
 
+// Collects the answers a node sends, also those sent later.
+// Written from the node's timer thread too.
+class Answers {
+ public:
+  ReplyFn Reply() const {
+    return [state = state_](std::vector<std::byte> answer) {
+      std::lock_guard lock(state->mu);
+      state->got.push_back(protocol::Decode(answer));
+    };
+  }
+  std::vector<protocol::DecodeResult> got() const {
+    std::lock_guard lock(state_->mu);
+    return state_->got;
+  }
+  // Waits (bounded: `at_most`) until `n` answers came; what came by then.
+  std::vector<protocol::DecodeResult> WaitFor(
+      size_t n,
+      std::chrono::milliseconds at_most = std::chrono::seconds(5)) const {
+    const auto until = std::chrono::steady_clock::now() + at_most;
+    for (int i = 0; i < 500 && got().size() < n &&
+                    std::chrono::steady_clock::now() < until;
+         ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return got();
+  }
+
+ private:
+  struct State {
+    std::mutex mu;
+    std::vector<protocol::DecodeResult> got;
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
+};
+
 TEST(Query, AnIncompleteWarmUpIsAnsweredIncompleteAndStartedAgain) {
   World world;
   TestNode a(world, {}, protocol::NodeId{1});
   TestNode b(world, {}, protocol::NodeId{2});
   a.Send(Register(1, Device(1), {Entry(1, 100)}));
   world.fetches_incomplete = true;  // some keys missed the deadline
-  // Not warm: each query is read directly, and says it is incomplete.
-  EXPECT_EQ(Ask(b, Query(0, {Want(1, 1000)}), Status::kIncomplete).total, 1u);
-  EXPECT_EQ(Ask(b, Query(0, {Want(1, 1000)}), Status::kIncomplete).total, 1u);
-  EXPECT_EQ(world.fetches, 3u);  // the warm-up and two direct reads
+  // Not warm: each query starts the warm-up again (no direct read: it
+  // would read the same keys) and is answered at the deadline with what
+  // was read, saying it is incomplete.
+  Answers answers;
+  b.node().HandleDatagram(Bytes(Query(1, {Want(1, 1000)})), SourceA(),
+                          answers.Reply());
+  b.node().HandleDatagram(Bytes(Query(2, {Want(1, 1000)})), SourceB(),
+                          answers.Reply());
+  const auto got = answers.WaitFor(2);
+  ASSERT_EQ(got.size(), 2u);
+  for (const protocol::DecodeResult& answer : got) {
+    EXPECT_EQ(answer.packet.header.status, Status::kIncomplete);
+    EXPECT_EQ(Offers(answer).total, 1u);
+  }
+  EXPECT_EQ(world.fetches, 3u);  // the election's warm-up, one per query
   world.fetches_incomplete = false;
   b.node().Tick();  // the warm-up is started again, and completes
   EXPECT_EQ(world.fetches, 4u);
@@ -273,32 +322,23 @@ TEST(Query, PastTheRunningFetchBoundAnAnswerIsIncompleteNeverOk) {
   a.Send(Register(1, Device(1), {Entry(wire::kResourceTaxiRide, 100)}));
   world.hold_fetches = true;  // a slow DHT: fetches stay running
   std::vector<protocol::QueryEntry> busy;
-  for (uint16_t r = 1; r <= 9; ++r) {  // 8 fetches running, none of taxis
+  for (uint16_t r = 1; r <= 9; ++r) {  // 8 direct reads running, no taxis
     if (r != wire::kResourceTaxiRide) busy.push_back(Want(r));
   }
   b.node().HandleDatagram(Bytes(Query(1, busy)), SourceB(), [](auto) {});
-  const auto a1 = b.Send(Query(2, {Want(wire::kResourceTaxiRide)}));
+  // Two ids: read directly (one id would wait for its warm-up instead).
+  const auto a1 = b.Send(Query(2, {Want(wire::kResourceTaxiRide), Want(10)}));
   EXPECT_EQ(a1.packet.header.status, Status::kIncomplete);
   world.hold_fetches = false;
   world.ReleaseFetches();
-  // Once fetches ran out, the same query is read and exact.
-  const auto a2 = b.Send(Query(3, {Want(wire::kResourceTaxiRide)}));
+  // Once fetches ran out, the same query is exact (and, its ids warm up
+  // meanwhile, answered from the index).
+  const auto a2 = b.Send(Query(3, {Want(wire::kResourceTaxiRide), Want(10)}));
   EXPECT_EQ(a2.packet.header.status, Status::kOk);
   EXPECT_EQ(Offers(a2).total, 1u);
 }
 
-// Collects the answers a node sends, also those sent later.
-struct Answers {
-  std::shared_ptr<std::vector<protocol::DecodeResult>> got =
-      std::make_shared<std::vector<protocol::DecodeResult>>();
-  ReplyFn Reply() const {
-    return [got = got](std::vector<std::byte> answer) {
-      got->push_back(protocol::Decode(answer));
-    };
-  }
-};
-
-TEST(Query, QueriesDuringAWarmUpAreReadDirectlyAndExact) {
+TEST(Query, QueriesDuringAWarmUpWaitForItNotASecondReadAndAreExact) {
   World world;
   TestNode a(world, {}, protocol::NodeId{1});
   TestNode b(world, {}, protocol::NodeId{2});
@@ -310,20 +350,46 @@ TEST(Query, QueriesDuringAWarmUpAreReadDirectlyAndExact) {
   // Another buyer, and a cheaper limit.
   b.node().HandleDatagram(Bytes(Query(8, {Want(1, 500)})), SourceB(),
                           answers.Reply());
-  EXPECT_TRUE(answers.got->empty());
-  EXPECT_EQ(world.fetches, 3u);  // the warm-up and a direct read each
+  EXPECT_TRUE(answers.got().empty());
+  // The warm-up alone: it reads every key a direct read would.
+  EXPECT_EQ(world.fetches, 1u);
   world.hold_fetches = false;
   world.ReleaseFetches();
-  ASSERT_EQ(answers.got->size(), 2u);
-  for (const protocol::DecodeResult& answer : *answers.got) {
+  const auto got = answers.got();
+  ASSERT_EQ(got.size(), 2u);
+  for (const protocol::DecodeResult& answer : got) {
     EXPECT_EQ(answer.packet.header.status, Status::kOk);
     EXPECT_EQ(Offers(answer).total, 1u) << "txid " << answer.packet.header.txid;
   }
   // Warm now (the warm-up's second read, of the rest of the id, ran once
   // the first ended): no further fetch.
-  EXPECT_EQ(world.fetches, 4u);
+  EXPECT_EQ(world.fetches, 2u);
   EXPECT_EQ(Offers(b.Send(Query(9, {Want(1, 1000)}))).total, 1u);
-  EXPECT_EQ(world.fetches, 4u);
+  EXPECT_EQ(world.fetches, 2u);
+  // Not answered twice when the deadline (1.5 s) passes.
+  EXPECT_EQ(answers.WaitFor(3, std::chrono::seconds(2)).size(), 2u);
+}
+
+TEST(Query, AWarmUpStillRunningAtTheDeadlineAnswersIncomplete) {
+  World world;
+  TestNode a(world, {}, protocol::NodeId{1});
+  TestNode b(world, {}, protocol::NodeId{2});
+  a.Send(Register(1, Device(1), {Entry(1, 100)}));
+  world.hold_fetches = true;
+  Answers answers;
+  b.node().HandleDatagram(Bytes(Query(7, {Want(1)})), SourceA(),
+                          answers.Reply());
+  EXPECT_TRUE(answers.got().empty());
+  const auto got = answers.WaitFor(1);  // kColdFetchDeadline, 1.5 s
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].packet.header.status, Status::kIncomplete);
+  // What the node holds: the watch saw the stored offer, the read did not
+  // end.
+  EXPECT_EQ(Offers(got[0]).total, 1u);
+  EXPECT_EQ(world.fetches, 1u);
+  world.hold_fetches = false;
+  world.ReleaseFetches();
+  EXPECT_EQ(answers.got().size(), 1u);  // once
 }
 
 TEST(Query, AResendOfAQueryStillBeingReadGetsOneAnswer) {
@@ -336,10 +402,10 @@ TEST(Query, AResendOfAQueryStillBeingReadGetsOneAnswer) {
   b.node().HandleDatagram(query, SourceA(), answers.Reply());  // resent
   world.hold_fetches = false;
   world.ReleaseFetches();
-  // The warm-up's two reads and one direct read.
-  EXPECT_EQ(world.fetches, 3u);
-  ASSERT_EQ(answers.got->size(), 1u);
-  EXPECT_EQ(answers.got->front().packet.header.txid, 7u);
+  // The warm-up's two reads; the query waited for the first.
+  EXPECT_EQ(world.fetches, 2u);
+  ASSERT_EQ(answers.got().size(), 1u);
+  EXPECT_EQ(answers.got().front().packet.header.txid, 7u);
   // The same txid from another port is another buyer's query.
   Sender other = SourceA();
   other.port = 5002;
@@ -350,7 +416,7 @@ TEST(Query, AResendOfAQueryStillBeingReadGetsOneAnswer) {
                           answers.Reply());
   world.hold_fetches = false;
   world.ReleaseFetches();
-  EXPECT_EQ(answers.got->size(), 3u);
+  EXPECT_EQ(answers.got().size(), 3u);
 }
 
 TEST(Query, FlagsOnlySignedOffers) {

@@ -98,6 +98,26 @@ bool NodeImpl::AggregatedHere(const protocol::QueryRequest& query) {
   return true;
 }
 
+bool NodeImpl::WarmingHere(const protocol::QueryRequest& query) {
+  const uint64_t now = Now();
+  MutexLock lock(&agg_.mu);
+  for (const protocol::QueryEntry& entry : query.entries) {
+    if (agg_.aggregating.count(entry.resource) == 0) return false;
+    // A warm aggregator answers exactly now; this node's warm-up may take
+    // seconds (a takeover beside aggregators that serve).
+    auto cached = agg_.adverts.find(entry.resource);
+    if (cached == agg_.adverts.end()) continue;
+    for (const agg::ForwardTarget& target :
+         UsableTargetsLocked(cached->second.targets, now)) {
+      if (target.warm) return false;
+    }
+  }
+  for (const protocol::QueryEntry& entry : query.entries) {
+    agg_.aggregating[entry.resource].asked = now;
+  }
+  return true;
+}
+
 bool NodeImpl::BeginQuery(const Request& request) {
   MutexLock lock(&agg_.mu);
   return agg_.running
@@ -179,8 +199,8 @@ void NodeImpl::ReadAdverts(std::optional<Request> request, uint16_t resource) {
   // then the query is read directly while the adverts still come in for
   // the next one. One read of an id's adverts runs at a time; queries that
   // come meanwhile wait for that one.
-  std::shared_ptr<AdvertWaiter> waiter;
-  if (request) waiter = std::make_shared<AdvertWaiter>(std::move(*request));
+  std::shared_ptr<WaitingQuery> waiter;
+  if (request) waiter = std::make_shared<WaitingQuery>(std::move(*request));
   bool start;
   {
     MutexLock lock(&agg_.mu);
@@ -202,7 +222,7 @@ void NodeImpl::ReadAdverts(std::optional<Request> request, uint16_t resource) {
   dht_->GetRendezvous(resource,
                       [this, resource](std::vector<agg::RendezvousValue> values,
                                        std::vector<agg::SearchNode> searched) {
-                        std::vector<std::shared_ptr<AdvertWaiter>> waiters;
+                        std::vector<std::shared_ptr<WaitingQuery>> waiters;
                         {
                           MutexLock lock(&agg_.mu);
                           auto reading = agg_.reading_adverts.find(resource);
@@ -212,7 +232,7 @@ void NodeImpl::ReadAdverts(std::optional<Request> request, uint16_t resource) {
                           }
                         }
                         std::vector<Request> requests;
-                        for (const std::shared_ptr<AdvertWaiter>& w : waiters) {
+                        for (const std::shared_ptr<WaitingQuery>& w : waiters) {
                           if (std::optional<Request> r = w->Take())
                             requests.push_back(std::move(*r));
                         }
@@ -274,12 +294,11 @@ void NodeImpl::OnAdverts(std::vector<Request> requests, uint16_t resource,
         std::get<protocol::QueryRequest>(request.decoded.packet.body);
     if (AggregatedHere(query)) {
       metrics_->ResourceIdsServed(query.entries.size(), 0, 0);
-      {
-        MutexLock lock(&agg_.mu);
-        agg_.running.erase({request.from.address, request.from.port,
-                            request.decoded.packet.header.txid});
-      }
-      AnswerQuery(request);
+      SendQueryAnswer(request, IndexAnswer(request));
+      continue;
+    }
+    if (WarmingHere(query)) {  // elected just now: its warm-up answers
+      AwaitWarmUp(std::move(request));
       continue;
     }
     auto forward = std::make_shared<PendingForward>();
@@ -380,6 +399,17 @@ void NodeImpl::OnForwardTimeout(uint32_t txid) {
   forward->failed.push_back(forward->targets[forward->next].node);
   ++forward->next;
   SendForward(forward);
+}
+
+bool NodeImpl::AwaitsAnswerFrom(const Sender& from) {
+  MutexLock lock(&agg_.mu);
+  for (const auto& [txid, forward] : agg_.forwards) {
+    const agg::ForwardTarget& target = forward->targets[forward->next];
+    if (target.address == from.address && target.port == from.port) {
+      return true;
+    }
+  }
+  return false;
 }
 
 void NodeImpl::HandlePeerDatagram(std::span<const std::byte> datagram,

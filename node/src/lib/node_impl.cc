@@ -124,11 +124,19 @@ void NodeImpl::Publish(const dht::OfferRecord& record) {
 void NodeImpl::HandleDatagram(std::span<const std::byte> datagram,
                               const Sender& from, ReplyFn reply) {
   // Node-to-node messages are taken from DHT peers only; from anyone else
-  // they are an unknown packet type (PROTOCOL.md), answered below.
+  // they are an unknown packet type (PROTOCOL.md), answered below. An
+  // answer is also taken from the aggregator this node forwarded a query
+  // to and waits for: its own search met it as a DHT node, and a loaded
+  // host's routing table may have marked it expired since (then every
+  // answer was dropped, each aggregator taken for dead and named a
+  // suspect: seen under ASan on 2 cores).
   if (datagram.size() > wire::kOffType &&
       protocol::IsPeerType(static_cast<uint8_t>(datagram[wire::kOffProtocol]),
                            static_cast<uint8_t>(datagram[wire::kOffType])) &&
-      dht_->IsPeer(from.address)) {
+      (dht_->IsPeer(from.address) ||
+       (static_cast<uint8_t>(datagram[wire::kOffType]) ==
+            wire::kTypeForwardedAnswer &&
+        AwaitsAnswerFrom(from)))) {
     HandlePeerDatagram(datagram, from, std::move(reply));
     return;
   }

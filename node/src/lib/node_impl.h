@@ -123,7 +123,9 @@ class NodeImpl final : public Node {
   void HandleRegister(Request& request);
   void HandleWithdraw(Request& request);
   void HandleQuery(Request& request);
-  void AnswerQuery(Request& request);
+  // The answer to `request` from the index: OK when ReadEverythingLocked,
+  // else INCOMPLETE.
+  protocol::Packet IndexAnswer(const Request& request) EXCLUDES(reads_.mu);
 
   // --- Queries (query.cc) ---------------------------------------------------
   // Whether `resource` may be fetched and watched (kMaxPrivateResourceIds);
@@ -146,6 +148,21 @@ class NodeImpl final : public Node {
   // Whether every entry of `query` is warm, so that its answer is exact.
   bool ReadEverythingLocked(const protocol::QueryRequest& query) const
       REQUIRES(reads_.mu);
+  // Answers a running query (BeginQuery) for ids this node aggregates, not
+  // warm yet, from the index: once the warm-up read every key the query
+  // needs (OK), or at kColdFetchDeadline with what it read by then
+  // (INCOMPLETE). The warm-up reads what a direct read would, and began
+  // earlier: a second read of the same keys would only slow both.
+  void AwaitWarmUp(Request request) EXCLUDES(agg_.mu, reads_.mu);
+  // The waiting queries that `resource`'s warm-up (up to the bucket just
+  // marked warm) now answers exactly, no longer waiting.
+  std::vector<std::shared_ptr<WaitingQuery>> WarmedUpLocked(uint16_t resource)
+      REQUIRES(reads_.mu);
+  void DropWaiterLocked(const std::shared_ptr<WaitingQuery>& waiter)
+      REQUIRES(reads_.mu);
+  // Answers each untaken one of `waiters` from the index.
+  void AnswerWaiters(const std::vector<std::shared_ptr<WaitingQuery>>& waiters)
+      EXCLUDES(agg_.mu, reads_.mu);
 
   // --- Aggregator roles (aggregate.cc, docs/scaling.md) ---------------------
   // A demand for `resource`'s aggregators reached this node (it stores the
@@ -187,6 +204,10 @@ class NodeImpl final : public Node {
   // them asked.
   bool AggregatedHere(const protocol::QueryRequest& query)
       EXCLUDES(agg_.mu, reads_.mu);
+  // Whether every entry of `query` names an id aggregated here, still
+  // warming up (AggregatedHere was false), and no warm aggregator of it is
+  // known to forward to instead; marks them asked.
+  bool WarmingHere(const protocol::QueryRequest& query) EXCLUDES(agg_.mu);
   // Registers a buyer's query as running (false: a resend of one that
   // runs, which gets that one's answer), and sends a running query's
   // answer, ending it.
@@ -221,7 +242,11 @@ class NodeImpl final : public Node {
   void SendForward(const std::shared_ptr<PendingForward>& forward)
       EXCLUDES(agg_.mu);
   void OnForwardTimeout(uint32_t txid) EXCLUDES(agg_.mu);
-  // A datagram of the node-to-node range (0x40-0x7F) from a DHT peer.
+  // Whether a forwarded query to `from` (address and port) awaits its
+  // answer.
+  bool AwaitsAnswerFrom(const Sender& from) EXCLUDES(agg_.mu);
+  // A datagram of the node-to-node range (0x40-0x7F) from a DHT peer, or
+  // a forwarded answer from an aggregator asked (AwaitsAnswerFrom).
   void HandlePeerDatagram(std::span<const std::byte> datagram,
                           const Sender& from, ReplyFn reply)
       EXCLUDES(agg_.mu, reads_.mu, budgets_.mu);

@@ -25,6 +25,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "answer_cache.h"
@@ -88,6 +89,24 @@ struct WriteState {
   uint64_t last_retry GUARDED_BY(mu) = 0;
 };
 
+// A buyer's query waiting for something, taken once: by what it waits for
+// when that comes, or by its deadline. It waits for a read of its id's
+// adverts (then it is read directly at kAdvertsDeadline), or for the
+// warm-up of ids this node aggregates (then it is answered from the index
+// at kColdFetchDeadline with what the warm-up read).
+struct WaitingQuery {
+  explicit WaitingQuery(Request r)
+      : query(std::get<protocol::QueryRequest>(r.decoded.packet.body)),
+        request(std::move(r)) {}
+  std::optional<Request> Take() {
+    MutexLock lock(&mu);
+    return std::exchange(request, std::nullopt);
+  }
+  const protocol::QueryRequest query;  // the request's, readable untaken
+  Mutex mu;
+  std::optional<Request> request GUARDED_BY(mu);
+};
+
 // A running warm-up of one aggregated resource id up to a price bucket
 // (every key watched and read). ReadState's.
 struct ColdFetch {
@@ -112,6 +131,10 @@ struct ReadState {
   // Running cold fetches by resource id (the widest one when several run).
   std::map<uint16_t, std::shared_ptr<ColdFetch>> fetching GUARDED_BY(mu);
   size_t cold_fetches GUARDED_BY(mu) = 0;  // running
+  // Queries for ids this node aggregates, waiting for their warm-up: by
+  // each id they name.
+  std::map<uint16_t, std::vector<std::shared_ptr<WaitingQuery>>> awaiting_warm
+      GUARDED_BY(mu);
 };
 
 // Limits and caches of answers: the answer-byte budget of each source /64
@@ -159,18 +182,6 @@ struct Aggregated {
   uint64_t checked = 0;     // last role recheck
 };
 
-// A buyer's query waiting for a read of its id's adverts, taken once:
-// by the read when it ends, or by the deadline (then read directly).
-struct AdvertWaiter {
-  explicit AdvertWaiter(Request r) : request(std::move(r)) {}
-  std::optional<Request> Take() {
-    MutexLock lock(&mu);
-    return std::exchange(request, std::nullopt);
-  }
-  Mutex mu;
-  std::optional<Request> request GUARDED_BY(mu);
-};
-
 // One id's direct read, kept kPageSnapshotSec for the next pages of a
 // paged query (docs/scaling.md "Paging a directly read id"): the records
 // as the answer applied them (the node's own first), read up to `top`.
@@ -200,7 +211,7 @@ struct AggregationState {
   std::map<uint16_t, uint64_t> checked_at GUARDED_BY(mu);
   std::map<uint16_t, AdvertCache> adverts GUARDED_BY(mu);
   // Ids whose adverts are being read, and the queries that wait for it.
-  std::map<uint16_t, std::vector<std::shared_ptr<AdvertWaiter>>> reading_adverts
+  std::map<uint16_t, std::vector<std::shared_ptr<WaitingQuery>>> reading_adverts
       GUARDED_BY(mu);
   // Aggregators that did not answer a forwarded query: skipped until then.
   std::map<protocol::NodeId, uint64_t> failed_until GUARDED_BY(mu);

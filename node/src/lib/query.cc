@@ -1,7 +1,8 @@
 // Query (PROTOCOL.md "Query request"): the ids this node aggregates are
 // answered from its warm index; the others are forwarded to their
 // aggregators or read directly (forward.cc). The warm-up of an aggregated
-// id (StartColdFetch) watches and reads every key of it.
+// id (StartColdFetch) watches and reads every key of it; queries for it
+// that come meanwhile wait for that read, not read again (AwaitWarmUp).
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -36,7 +37,7 @@ void NodeImpl::HandleQuery(Request& request) {
   // (docs/scaling.md "Querying node").
   if (AggregatedHere(query)) {
     metrics_->ResourceIdsServed(query.entries.size(), 0, 0);
-    AnswerQuery(request);
+    Send(request, IndexAnswer(request));
     return;
   }
   const uint16_t first = query.entries.front().resource;
@@ -44,6 +45,10 @@ void NodeImpl::HandleQuery(Request& request) {
       query.entries.begin(), query.entries.end(),
       [first](const protocol::QueryEntry& e) { return e.resource == first; });
   if (!BeginQuery(request)) return;  // a resend of a query still running
+  if (WarmingHere(query)) {
+    AwaitWarmUp(std::move(request));
+    return;
+  }
   if (one_id) {
     ForwardQuery(request, first);
     return;
@@ -98,6 +103,7 @@ void NodeImpl::StartColdFetch(uint16_t resource, uint32_t max_price,
 void NodeImpl::OnColdAnswer(const std::shared_ptr<ColdFetch>& fetch,
                             const std::vector<dht::OfferRecord>& records,
                             bool complete) {
+  std::vector<std::shared_ptr<WaitingQuery>> warmed;
   {
     MutexLock lock(&reads_.mu);
     const uint64_t at = Now();
@@ -105,8 +111,12 @@ void NodeImpl::OnColdAnswer(const std::shared_ptr<ColdFetch>& fetch,
       reads_.index.Apply(record, at);
     }
     fetch->answered = true;
-    if (complete) MarkWarmLocked(fetch->resource, fetch->bucket);
+    if (complete) {
+      MarkWarmLocked(fetch->resource, fetch->bucket);
+      warmed = WarmedUpLocked(fetch->resource);
+    }
   }
+  AnswerWaiters(warmed);
   if (complete) OnResourceWarm(fetch->resource);
 }
 
@@ -115,6 +125,7 @@ void NodeImpl::OnColdMore(uint16_t resource,
                           const std::vector<dht::OfferRecord>& records,
                           dht::Dht::FetchProgress progress) {
   bool complete;
+  std::vector<std::shared_ptr<WaitingQuery>> warmed;
   {
     MutexLock lock(&reads_.mu);
     const uint64_t at = Now();
@@ -126,12 +137,16 @@ void NodeImpl::OnColdMore(uint16_t resource,
     --reads_.cold_fetches;
     // Warm only when every key answered (an incomplete warm-up is started
     // again by TickAggregation; what arrived stays).
-    if (complete) MarkWarmLocked(resource, fetch->bucket);
+    if (complete) {
+      MarkWarmLocked(resource, fetch->bucket);
+      warmed = WarmedUpLocked(resource);
+    }
     auto it = reads_.fetching.find(resource);
     if (it != reads_.fetching.end() && it->second == fetch) {
       reads_.fetching.erase(it);
     }
   }
+  AnswerWaiters(warmed);
   if (complete) OnResourceWarm(resource);
 }
 
@@ -153,23 +168,89 @@ bool NodeImpl::ReadEverythingLocked(const protocol::QueryRequest& query) const {
       });
 }
 
-void NodeImpl::AnswerQuery(Request& request) {
+protocol::Packet NodeImpl::IndexAnswer(const Request& request) {
   const auto& query =
       std::get<protocol::QueryRequest>(request.decoded.packet.body);
   const protocol::Header& header = request.decoded.packet.header;
   protocol::Packet answer{protocol::AnswerHeaderFor(header, wire::Status::kOk),
                           {}};
+  MutexLock lock(&reads_.mu);
+  answer.body =
+      RunQuery(reads_.index, query, Now(), OffersPerAnswer(header.check));
+  // OK promises the exact answer (PROTOCOL.md "Query answer"): only when
+  // every key of every entry was read and is watched.
+  if (!ReadEverythingLocked(query)) {
+    answer.header.status = wire::Status::kIncomplete;
+  }
+  return answer;
+}
+
+void NodeImpl::AwaitWarmUp(Request request) {
+  auto waiter = std::make_shared<WaitingQuery>(std::move(request));
+  std::map<uint16_t, uint32_t> buckets;  // id -> highest bucket it needs
+  for (const protocol::QueryEntry& e : waiter->query.entries) {
+    uint32_t& bucket = buckets[e.resource];
+    bucket = std::max(bucket, dht::PriceBucket(e.max_price));
+  }
+  std::vector<std::pair<uint16_t, uint32_t>> idle;  // no warm-up running
   {
     MutexLock lock(&reads_.mu);
-    answer.body =
-        RunQuery(reads_.index, query, Now(), OffersPerAnswer(header.check));
-    // OK promises the exact answer (PROTOCOL.md "Query answer"): only when
-    // every key of every entry was read and is watched.
-    if (!ReadEverythingLocked(query)) {
-      answer.header.status = wire::Status::kIncomplete;
+    if (ReadEverythingLocked(waiter->query)) {
+      buckets.clear();
+    } else {
+      for (const auto& [id, bucket] : buckets) {
+        reads_.awaiting_warm[id].push_back(waiter);
+        if (reads_.fetching.count(id) == 0) idle.emplace_back(id, bucket);
+      }
     }
   }
-  Send(request, answer);
+  if (buckets.empty()) {
+    AnswerWaiters({waiter});
+    return;
+  }
+  // A warm-up that ended incomplete (a slow DHT) starts again now rather
+  // than at the next tick: this query waits for it.
+  for (const auto& [id, bucket] : idle) WarmUp(id, bucket);
+  timers_->After(kColdFetchDeadline, [this, waiter] {
+    {
+      MutexLock lock(&reads_.mu);
+      DropWaiterLocked(waiter);
+    }
+    AnswerWaiters({waiter});
+  });
+}
+
+std::vector<std::shared_ptr<WaitingQuery>> NodeImpl::WarmedUpLocked(
+    uint16_t resource) {
+  std::vector<std::shared_ptr<WaitingQuery>> ready;
+  auto waiting = reads_.awaiting_warm.find(resource);
+  if (waiting == reads_.awaiting_warm.end()) return ready;
+  for (const std::shared_ptr<WaitingQuery>& waiter : waiting->second) {
+    if (ReadEverythingLocked(waiter->query)) ready.push_back(waiter);
+  }
+  for (const std::shared_ptr<WaitingQuery>& waiter : ready) {
+    DropWaiterLocked(waiter);
+  }
+  return ready;
+}
+
+void NodeImpl::DropWaiterLocked(const std::shared_ptr<WaitingQuery>& waiter) {
+  for (const protocol::QueryEntry& e : waiter->query.entries) {
+    auto waiting = reads_.awaiting_warm.find(e.resource);
+    if (waiting == reads_.awaiting_warm.end()) continue;
+    std::erase(waiting->second, waiter);
+    if (waiting->second.empty()) reads_.awaiting_warm.erase(waiting);
+  }
+}
+
+void NodeImpl::AnswerWaiters(
+    const std::vector<std::shared_ptr<WaitingQuery>>& waiters) {
+  for (const std::shared_ptr<WaitingQuery>& waiter : waiters) {
+    std::optional<Request> request = waiter->Take();
+    if (!request) continue;  // answered by the other of warm-up and deadline
+    metrics_->ResourceIdsServed(waiter->query.entries.size(), 0, 0);
+    SendQueryAnswer(*request, IndexAnswer(*request));
+  }
 }
 
 }  // namespace crsp::node
