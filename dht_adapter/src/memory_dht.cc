@@ -95,40 +95,45 @@ void InMemoryDht::Publish(const OfferRecord& record, PutDone done) {
   done(true, 1);
 }
 
-void InMemoryDht::Fetch(uint16_t resource, uint32_t max_price,
-                        FetchDeadlines /*deadlines*/, FetchDone answer,
-                        FetchMore more) {
+std::vector<OfferRecord> InMemoryDht::Read(uint16_t resource,
+                                           uint32_t max_price) const {
   const uint64_t now = now_();
   std::vector<OfferRecord> records;
-  {
-    std::lock_guard lock(mu_);
-    DropExpiredLocked(now);
-    for (const std::string& key : KeysFor(resource, max_price)) {
-      auto it = store_.find(key);
-      if (it == store_.end()) continue;
-      for (const auto& [id, bytes] : it->second) {
-        std::optional<OfferRecord> r = AcceptRecord(bytes, now);
-        if (r && r->offer.resource == resource &&
-            std::find(records.begin(), records.end(), *r) == records.end()) {
-          records.push_back(std::move(*r));
-        }
+  std::lock_guard lock(mu_);
+  DropExpiredLocked(now);
+  for (const std::string& key : KeysFor(resource, max_price)) {
+    auto it = store_.find(key);
+    if (it == store_.end()) continue;
+    for (const auto& [id, bytes] : it->second) {
+      std::optional<OfferRecord> r = AcceptRecord(bytes, now);
+      if (r && r->offer.resource == resource &&
+          std::find(records.begin(), records.end(), *r) == records.end()) {
+        records.push_back(std::move(*r));
       }
     }
   }
-  answer(std::move(records), /*complete=*/true);
+  return records;
+}
+
+void InMemoryDht::Fetch(uint16_t resource, uint32_t max_price,
+                        FetchDeadlines /*deadlines*/, FetchDone answer,
+                        FetchMore more) {
+  {
+    std::lock_guard lock(mu_);
+    if (hold_fetches_) {
+      held_fetches_.push_back(
+          {resource, max_price, std::move(answer), std::move(more)});
+      return;
+    }
+  }
+  answer(Read(resource, max_price), /*complete=*/true);
   more({}, FetchProgress::kComplete);
 }
 
 void InMemoryDht::Watch(uint16_t resource, uint32_t max_price,
                         RecordSeen seen) {
   // Like OpenDHT's listen, a new watcher first sees what is stored.
-  std::vector<OfferRecord> existing;
-  Fetch(
-      resource, max_price, {},
-      [&existing](std::vector<OfferRecord> r, bool) {
-        existing = std::move(r);
-      },
-      [](std::vector<OfferRecord>, FetchProgress) {});
+  std::vector<OfferRecord> existing = Read(resource, max_price);
   {
     std::lock_guard lock(mu_);
     watchers_.push_back({resource, PriceBucket(max_price), seen});
@@ -261,6 +266,19 @@ void InMemoryDht::HoldRendezvousReads(bool hold) {
     if (!hold) held = std::exchange(held_reads_, {});
   }
   for (auto& [resource, done] : held) GetRendezvous(resource, std::move(done));
+}
+
+void InMemoryDht::HoldFetches(bool hold) {
+  std::vector<HeldFetch> held;
+  {
+    std::lock_guard lock(mu_);
+    hold_fetches_ = hold;
+    if (!hold) held = std::exchange(held_fetches_, {});
+  }
+  for (HeldFetch& fetch : held) {
+    fetch.answer(Read(fetch.resource, fetch.max_price), /*complete=*/true);
+    fetch.more({}, FetchProgress::kComplete);
+  }
 }
 
 void InMemoryDht::SetGoodPeers(uint32_t count) {

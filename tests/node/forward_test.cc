@@ -759,6 +759,32 @@ TEST_F(Forwarding, TheAggregatorAskedMayAnswerThoughNoLongerAPeer) {
   for (const auto& suspects : Demands()) EXPECT_TRUE(suspects.empty());
 }
 
+// A node elected beside a warm aggregator (a demand named another one a
+// suspect) still warms up: its buyers' queries wait for that warm-up only
+// while it knows no warm aggregator. The first one reads the adverts
+// beside; the next is forwarded to the warm one, exact at once.
+TEST_F(Forwarding, AWarmingAggregatorForwardsOnceItKnowsAWarmOne) {
+  Advertise(1);  // warm
+  dht_->HoldFetches(true);
+  dht_->PutRendezvous(
+      kResource, agg::EncodeDemand({kResource, {closest_[0].id}}), [](bool) {});
+  // Elected (closest_[0] left out): warming, its read held; so the first
+  // query is not forwarded.
+  auto waits = Deliver(Bytes(Query(106, {Want(kResource)})), SourceA());
+  EXPECT_TRUE(TakeSent().empty());
+  EXPECT_TRUE(waits->empty());
+  auto forwarded = Deliver(Bytes(Query(107, {Want(kResource)})), SourceB());
+  std::vector<Sent> sent = TakeSent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].to.address, closest_[1].address);
+  Deliver(AnswerFor(sent[0], {SomeOffer(0)}), sent[0].to);
+  ASSERT_TRUE(Answered(forwarded));
+  EXPECT_EQ(forwarded->front().packet.header.status, Status::kOk);
+  dht_->HoldFetches(false);  // the warm-up ends: the first query's answer
+  ASSERT_TRUE(Answered(waits));
+  EXPECT_EQ(waits->front().packet.header.status, Status::kOk);
+}
+
 // An elected aggregator advertises itself warming at once (querying nodes
 // that find it demand no more aggregators), then warm once it read the id.
 TEST_F(Forwarding, AnElectedAggregatorAdvertisesWarmingThenWarm) {

@@ -67,6 +67,16 @@ std::string OfferBytes(const protocol::Offer& offer) {
   return key;
 }
 
+// Whether `cache` is due to be read again. Fewer adverts than aggregators
+// (an id whose aggregators are still warming up, or dying): soon, not in a
+// minute.
+bool Stale(const AdvertCache& cache, uint64_t now) {
+  const uint64_t keep = agg::TooFewAggregators(cache.targets.size())
+                            ? kFewAdvertsCacheSec
+                            : agg::kAdvertCache.count();
+  return now >= cache.read_at + keep;
+}
+
 // A direct read of a query's ids (DirectRead): what arrived, per id.
 struct DirectReadState {
   Request request;
@@ -98,14 +108,19 @@ bool NodeImpl::AggregatedHere(const protocol::QueryRequest& query) {
   return true;
 }
 
-bool NodeImpl::WarmingHere(const protocol::QueryRequest& query) {
+bool NodeImpl::WarmingHere(const protocol::QueryRequest& query,
+                           std::vector<uint16_t>* stale_adverts) {
   const uint64_t now = Now();
   MutexLock lock(&agg_.mu);
+  std::vector<uint16_t> stale;
   for (const protocol::QueryEntry& entry : query.entries) {
     if (agg_.aggregating.count(entry.resource) == 0) return false;
     // A warm aggregator answers exactly now; this node's warm-up may take
     // seconds (a takeover beside aggregators that serve).
     auto cached = agg_.adverts.find(entry.resource);
+    if (cached == agg_.adverts.end() || Stale(cached->second, now)) {
+      stale.push_back(entry.resource);
+    }
     if (cached == agg_.adverts.end()) continue;
     for (const agg::ForwardTarget& target :
          UsableTargetsLocked(cached->second.targets, now)) {
@@ -115,6 +130,9 @@ bool NodeImpl::WarmingHere(const protocol::QueryRequest& query) {
   for (const protocol::QueryEntry& entry : query.entries) {
     agg_.aggregating[entry.resource].asked = now;
   }
+  std::sort(stale.begin(), stale.end());
+  stale.erase(std::unique(stale.begin(), stale.end()), stale.end());
+  *stale_adverts = std::move(stale);
   return true;
 }
 
@@ -164,12 +182,7 @@ void NodeImpl::ForwardQuery(Request& request, uint16_t resource) {
     MutexLock lock(&agg_.mu);
     auto cached = agg_.adverts.find(resource);
     if (cached != agg_.adverts.end()) {
-      // Fewer adverts than aggregators (an id whose aggregators are still
-      // warming up, or dying): read again soon, not in a minute.
-      const uint64_t keep = agg::TooFewAggregators(cached->second.targets.size())
-                                ? kFewAdvertsCacheSec
-                                : agg::kAdvertCache.count();
-      stale = now >= cached->second.read_at + keep;
+      stale = Stale(cached->second, now);
       forward->targets = UsableTargetsLocked(cached->second.targets, now);
     }
   }
@@ -297,7 +310,8 @@ void NodeImpl::OnAdverts(std::vector<Request> requests, uint16_t resource,
       SendQueryAnswer(request, IndexAnswer(request));
       continue;
     }
-    if (WarmingHere(query)) {  // elected just now: its warm-up answers
+    std::vector<uint16_t> stale;       // none: this id's adverts were just read
+    if (WarmingHere(query, &stale)) {  // elected just now: its warm-up answers
       AwaitWarmUp(std::move(request));
       continue;
     }

@@ -206,8 +206,10 @@ class NodeImpl final : public Node {
       EXCLUDES(agg_.mu, reads_.mu);
   // Whether every entry of `query` names an id aggregated here, still
   // warming up (AggregatedHere was false), and no warm aggregator of it is
-  // known to forward to instead; marks them asked.
-  bool WarmingHere(const protocol::QueryRequest& query) EXCLUDES(agg_.mu);
+  // known to forward to instead; marks them asked. `stale_adverts`: then
+  // the ids whose adverts are not known or due to be read again.
+  bool WarmingHere(const protocol::QueryRequest& query,
+                   std::vector<uint16_t>* stale_adverts) EXCLUDES(agg_.mu);
   // Registers a buyer's query as running (false: a resend of one that
   // runs, which gets that one's answer), and sends a running query's
   // answer, ending it.

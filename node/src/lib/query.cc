@@ -45,7 +45,13 @@ void NodeImpl::HandleQuery(Request& request) {
       query.entries.begin(), query.entries.end(),
       [first](const protocol::QueryEntry& e) { return e.resource == first; });
   if (!BeginQuery(request)) return;  // a resend of a query still running
-  if (WarmingHere(query)) {
+  std::vector<uint16_t> stale_adverts;
+  if (WarmingHere(query, &stale_adverts)) {
+    // Read beside, for the next queries: they go to a warm aggregator if
+    // the read finds one.
+    for (uint16_t resource : stale_adverts) {
+      ReadAdverts(std::nullopt, resource);
+    }
     AwaitWarmUp(std::move(request));
     return;
   }

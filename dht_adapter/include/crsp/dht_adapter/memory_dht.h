@@ -41,7 +41,8 @@ class InMemoryDht final : public Dht {
   // done(false, 0) when the store policy refuses the record, or after
   // SetFailPuts(true).
   void Publish(const OfferRecord& record, PutDone done) override;
-  // Ignores the deadline: everything is already here.
+  // Ignores the deadline: everything is already here (unless held:
+  // HoldFetches).
   void Fetch(uint16_t resource, uint32_t max_price, FetchDeadlines deadlines,
              FetchDone answer, FetchMore more) override;
   void Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) override;
@@ -84,6 +85,11 @@ class InMemoryDht final : public Dht {
   // a read of the rendezvous key on a loaded host is late; releasing
   // (false) runs the kept ones, in order, with what is stored then.
   void HoldRendezvousReads(bool hold);
+  // While held, Fetch keeps its callbacks instead of running them, as a
+  // read of 1,408 keys on a loaded host takes seconds; releasing (false)
+  // runs the kept ones, in order, with what is stored then. Watch's first
+  // read of what is stored is never held.
+  void HoldFetches(bool hold);
   // Makes every following Publish fail (done(false, 0)) until reset.
   void SetFailPuts(bool fail);
   // Values stored right now, offers and rendezvous values (expired and
@@ -115,6 +121,8 @@ class InMemoryDht final : public Dht {
   // Stores an accepted rendezvous value; runs the demand hook for a demand.
   void StoreRendezvous(const aggregator::RendezvousValue& value);
   void DropExpiredLocked(uint64_t now) const;
+  // The accepted records of `resource` up to `max_price`'s bucket.
+  std::vector<OfferRecord> Read(uint16_t resource, uint32_t max_price) const;
   std::vector<RecordSeen> WatchersOfLocked(const std::string& key_name) const;
 
   Clock now_;
@@ -135,6 +143,14 @@ class InMemoryDht final : public Dht {
   bool shut_down_ = false;
   bool hold_rendezvous_reads_ = false;
   std::vector<std::pair<uint16_t, RendezvousDone>> held_reads_;
+  struct HeldFetch {
+    uint16_t resource;
+    uint32_t max_price;
+    FetchDone answer;
+    FetchMore more;
+  };
+  bool hold_fetches_ = false;
+  std::vector<HeldFetch> held_fetches_;
 };
 
 }  // namespace crsp::dht
