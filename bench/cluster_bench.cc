@@ -650,6 +650,17 @@ DatagramBatch MeasureBatch(Cluster& c, const Settings& s, uint16_t resource,
   return b;
 }
 
+// UDP datagrams in and out of the namespaces of `pids` per second, over
+// the next `seconds`.
+double DatagramsPerSecond(const std::vector<pid_t>& pids, double seconds) {
+  const uint64_t t0 = NowNanos();
+  const UdpDatagrams before = UdpDatagramsOfNamespaces(pids);
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  const UdpDatagrams after = UdpDatagramsOfNamespaces(pids);
+  return double(after.total() - before.total()) /
+         (double(NowNanos() - t0) / 1e9);
+}
+
 // `b` added to `sum`: counts and times summed; ack latencies the worst
 // batch's.
 void AddBatch(DatagramBatch& sum, const DatagramBatch& b) {
@@ -724,16 +735,13 @@ void Datagrams(Cluster& c, const Settings& s) {
   // So wait, 2 s at a time, until the nodes send fewer than
   // kQuietDatagramsPerNode each per second, at most
   // s.datagram_quiet_max_seconds.
+  const std::vector<pid_t> pids = NodePids(c, s.nodes);
   {
     constexpr double kQuietDatagramsPerNode = 20;
-    const std::vector<pid_t> nodes = NodePids(c, s.nodes);
     const uint64_t t0 = NowNanos();
     double rate = 0;
     for (int i = 0; i < 600; ++i) {
-      const UdpDatagrams a = UdpDatagramsOfNamespaces(nodes);
-      std::this_thread::sleep_for(std::chrono::seconds(2));
-      const UdpDatagrams b = UdpDatagramsOfNamespaces(nodes);
-      rate = double(b.total() - a.total()) / 2;
+      rate = DatagramsPerSecond(pids, 2);
       if (rate < kQuietDatagramsPerNode * s.nodes) break;
       if (double(NowNanos() - t0) / 1e9 >= s.datagram_quiet_max_seconds) break;
     }
@@ -744,21 +752,12 @@ void Datagrams(Cluster& c, const Settings& s) {
   // The idle upkeep over a window as long as a batch's, before the
   // batches and after them (their mean is subtracted in the _less_idle
   // figures).
-  const std::vector<pid_t> pids = NodePids(c, s.nodes);
   const int rounds = std::max(1, s.datagram_rounds);
   const size_t per_batch = std::max<size_t>(
       1, s.datagram_registrations / static_cast<size_t>(rounds));
   const double window =
       double(per_batch) / s.datagram_rate + s.datagram_settle_seconds;
-  const auto idle_rate = [&] {
-    const uint64_t t0 = NowNanos();
-    const UdpDatagrams idle0 = UdpDatagramsOfNamespaces(pids);
-    std::this_thread::sleep_for(std::chrono::duration<double>(window));
-    const UdpDatagrams idle1 = UdpDatagramsOfNamespaces(pids);
-    return double(idle1.total() - idle0.total()) /
-           (double(NowNanos() - t0) / 1e9);
-  };
-  const double idle_before = idle_rate();
+  const double idle_before = DatagramsPerSecond(pids, window);
   DatagramBatch nobody, everyone;
   for (int r = 0; r < rounds; ++r) {
     const uint32_t first = static_cast<uint32_t>(r * per_batch);
@@ -773,7 +772,7 @@ void Datagrams(Cluster& c, const Settings& s) {
       }
     }
   }
-  const double idle_after = idle_rate();
+  const double idle_after = DatagramsPerSecond(pids, window);
   const double idle_per_sec = (idle_before + idle_after) / 2;
   Emit(s.label, "datagrams.registrations",
        double(per_batch) * double(rounds));

@@ -719,15 +719,8 @@ void NodeImpl::DirectRead(Request request) {
   if (!admitted) {
     // Too many direct reads at once: INCOMPLETE, with what the node holds
     // (its own offers, and what it aggregates).
-    protocol::Packet answer{
-        protocol::AnswerHeaderFor(request.decoded.packet.header,
-                                  wire::Status::kIncomplete),
-        {}};
-    {
-      MutexLock lock(&reads_.mu);
-      answer.body = RunQuery(reads_.index, query, Now(),
-                             OffersPerAnswer(answer.header.check));
-    }
+    protocol::Packet answer = IndexAnswer(request);
+    answer.header.status = wire::Status::kIncomplete;
     SendQueryAnswer(request, answer);
     return;
   }

@@ -49,9 +49,9 @@ protocol::NodeId RendezvousKey(uint16_t resource);
 // forward its queries to my edge port." warm_since 0 (kWarming): elected,
 // its cold read still running (it answers INCOMPLETE until warm), so a
 // querying node demands no more aggregators (docs/scaling.md "Warming
-// aggregators and direct reads"). The advert names no address: a querying node forwards to the address at which its own
-// DHT search met `node` (UsableAdverts), so an advert cannot point anywhere
-// else.
+// aggregators and direct reads"). The advert names no address: a querying
+// node forwards to the address at which its own DHT search met `node`
+// (UsableAdverts), so an advert cannot point anywhere else.
 struct Advert {
   uint16_t resource = 0;
   protocol::NodeId node{};
