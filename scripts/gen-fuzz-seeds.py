@@ -7,7 +7,9 @@ longer than 16 bytes), built here with CRC-32 (check type 5).
 Then the corpus of the peer_packet target: one file per vector of
 tests/vectors/peer/vectors.json (scripts/gen-peer-vectors.py), plus
 node-to-node packets those lack (error answers, a header longer than 16
-bytes, the largest answer that fits, unused type 0x7F), CRC-32 too.
+bytes, the largest answer that fits, pushes at their bounds, an ack with an
+error status, unused type 0x7F), CRC-32 too. Delete a seed by hand when
+its vector or extra goes.
 
 Usage: scripts/gen-fuzz-seeds.py [VECTORS_JSON]
 """
@@ -49,7 +51,7 @@ extra = {
                                    header_extra=b"\xee" * 4),
 }
 
-# Node-to-node packets (docs/scaling.md): control 0x40 / 0x41.
+# Node-to-node packets (docs/scaling.md): control 0x40 - 0x43.
 cpu_query = struct.pack(">QQHHI", 0, 0, 0, 0, 0) + \
     struct.pack(">HBBII", 1, 0xFF, 0, 0xFFFFFFFF, 1)
 offer = device + bytes(16) + struct.pack(">HHHHBBHIIIQQ", 7400, 1, 156, 1, 1,
@@ -62,6 +64,18 @@ peer_extra = {
     "forwarded_answer_16_offers": packet(
         0, 0x41, 0x204, 0, 16, struct.pack(">II", 16, 0) + offer * 16),
     "peer_type_0x7f": packet(0, 0x7F, 0x205, 0, 1, cpu_query),
+    # 0x42: 64 records of 13 bytes (980 bytes, under 1,232); one record
+    # of 4,096 bytes; a header longer than 16 bytes.
+    "record_push_64_records": packet(
+        0, 0x42, 0x206, 0, 64,
+        b"".join(struct.pack(">H", 13) + bytes([i]) * 13 for i in range(64))),
+    "record_push_4096_bytes": packet(
+        0, 0x42, 0x207, 0, 1,
+        struct.pack(">H", 4096) + bytes(i % 256 for i in range(4096))),
+    "record_push_long_header": packet(0, 0x42, 0x208, 0, 1,
+                                      struct.pack(">H", 3) + b"\x91\x01\x02",
+                                      header_extra=b"\xee" * 4),
+    "push_ack_not_authorized": packet(0, 0x43, 0x209, 6, 0, b""),
 }
 
 

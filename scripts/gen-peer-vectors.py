@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes tests/vectors/peer/vectors.json: the node-to-node packets of
 docs/scaling.md ("Node-to-node messages": 0x40 forwarded query, 0x41
-forwarded answer), in the format of ../shared/protocol-vectors/vectors.json
-(tests/vectors/peer/README.md says what each field means).
+forwarded answer, 0x42 record push, 0x43 push ack), in the format of
+../shared/protocol-vectors/vectors.json (tests/vectors/peer/README.md says
+what each field means).
 
 The packets are built here, from the layout tables of PROTOCOL.md, and not
 with the C++ codec, so the vectors test (tests/protocol/peer_codec_test.cc)
@@ -96,6 +97,7 @@ def ed25519_sign(seed, msg):
 SEED = bytes(range(32))  # the shared vectors' ed25519_seed
 CONTROL = 0
 FORWARDED_QUERY, FORWARDED_ANSWER = 0x40, 0x41
+RECORD_PUSH, PUSH_ACK = 0x42, 0x43
 CRC, ED25519 = 5, 7
 OK, MALFORMED, INVALID_FIELD, RATE_LIMITED, TOO_LARGE, INCOMPLETE = \
     0, 1, 5, 7, 10, 12
@@ -138,6 +140,31 @@ def offer(device, quantity, price, flags, unit=1, resource=1):
 
 def answer_body(total, next_cursor, offers):
     return struct.pack(">II", total, next_cursor) + b"".join(offers)
+
+
+def push_body(records, lengths=None):
+    """Records of a 0x42, each after its 2-byte length (`lengths` overrides
+    the true ones, for bad vectors)."""
+    lengths = lengths or [len(r) for r in records]
+    return b"".join(struct.pack(">H", n) + r for n, r in zip(lengths, records))
+
+
+# DHT records as docs/storage.md encodes them (msgpack), copied from
+# tests/fuzz/corpus/decode_record/: unsigned_offer (86 bytes) and
+# unsigned_tombstone_extremes (96 bytes). The codec treats them as opaque.
+OFFER_RECORD = bytes.fromhex(
+    "dc001101c41001111111111111111111111111111111c41020010db800000000000000"
+    "0000000001cd1b5801cd03d201010004cd03e8ce6955b900ce6955c71001c2c4102001"
+    "0db8000000000000000000000001c400")
+TOMBSTONE_RECORD = bytes.fromhex(
+    "dc001101c41001111111111111111111111111111111c41020010db800000000000000"
+    "0000000001cd1b5801cd03d201010004ceffffffffce6955b900ce6955c710cfffffff"
+    "ffffffffffc3c41020010db8000000000000000000000001c400")
+
+
+def filler(n, start=0):
+    """`n` arbitrary record bytes (a counter), for size-bound vectors."""
+    return bytes((start + i) % 251 for i in range(n))
 
 
 CPU_ENTRIES = [(1, 0xFF, 300, 4), (1, 1, 0xFFFFFFFF, 16)]
@@ -205,10 +232,10 @@ def vectors():
                        query_body([(1, 0xFF, 300, 4),
                                    (3, 2, 0xFFFFFFFF, 0)])),
                 0x105, INVALID_FIELD),
-        refused("peer_type_0x42",
-                "control type 0x42 (implementation range, unused) with a "
+        refused("peer_type_0x44",
+                "control type 0x44 (implementation range, unused) with a "
                 "query body",
-                packet(0x42, 0x106, CRC, OK, 2, query), 0x106, MALFORMED),
+                packet(0x44, 0x106, CRC, OK, 2, query), 0x106, MALFORMED),
         refused("forwarded_query_truncated",
                 "forwarded_query_crc less its last 10 bytes: shorter than "
                 "its total length", crc_query[:-10], 0x101, MALFORMED),
@@ -218,6 +245,91 @@ def vectors():
                 packet(FORWARDED_ANSWER, 0x107, CRC, OK, 17,
                        answer_body(17, 0, too_many)),
                 0x107, TOO_LARGE, answered=False),
+    ] + push_vectors()
+
+
+def push_vectors():
+    """0x42 record push and 0x43 push ack. A refused push is not answered
+    (docs/scaling.md), nor is an ack (an answer): all `no_answer`."""
+    one = push_body([OFFER_RECORD])
+    two = push_body([OFFER_RECORD, TOMBSTONE_RECORD])
+    return [
+        valid("record_push_one",
+              "record push 0x42: one DHT record (msgpack, 86 bytes: a CPU "
+              "offer, unsigned); CRC-32",
+              packet(RECORD_PUSH, 0x110, CRC, OK, 1, one), RECORD_PUSH,
+              0x110, CRC, 1),
+        valid("record_push_two",
+              "record push of two records: the offer and a tombstone (96 "
+              "bytes); CRC-32", packet(RECORD_PUSH, 0x111, CRC, OK, 2, two),
+              RECORD_PUSH, 0x111, CRC, 2),
+        valid("record_push_signed",
+              "record_push_one signed with Ed25519 by the pusher; private "
+              "key seed = bytes 0x00..0x1f",
+              packet(RECORD_PUSH, 0x112, ED25519, OK, 1, one), RECORD_PUSH,
+              0x112, ED25519, 1),
+        valid("record_push_one_large",
+              "record push of one 2000-byte record (arbitrary bytes): 2022 "
+              "bytes, over 1232, which one record may be",
+              packet(RECORD_PUSH, 0x113, CRC, OK, 1,
+                     push_body([filler(2000)])),
+              RECORD_PUSH, 0x113, CRC, 1),
+        valid("push_ack_ok",
+              "push ack 0x43 to record_push_one, OK: every record handled",
+              packet(PUSH_ACK, 0x110, CRC, OK, 0, b""), PUSH_ACK, 0x110, CRC,
+              0, OK),
+        valid("push_ack_incomplete",
+              "push ack to record_push_two, INCOMPLETE: an id not "
+              "aggregated here", packet(PUSH_ACK, 0x111, CRC, INCOMPLETE, 0,
+                                        b""),
+              PUSH_ACK, 0x111, CRC, 0, INCOMPLETE),
+        valid("push_ack_rate_limited",
+              "push ack, RATE_LIMITED: over the peer budget, nothing taken",
+              packet(PUSH_ACK, 0x114, CRC, RATE_LIMITED, 0, b""), PUSH_ACK,
+              0x114, CRC, 0, RATE_LIMITED),
+        refused("record_push_zero_count",
+                "record push with item count 0 and no body",
+                packet(RECORD_PUSH, 0x120, CRC, OK, 0, b""), 0x120,
+                MALFORMED, answered=False),
+        refused("record_push_too_many",
+                "record push of 65 one-byte records: over 64",
+                packet(RECORD_PUSH, 0x121, CRC, OK, 65,
+                       push_body([bytes([i]) for i in range(65)])),
+                0x121, MALFORMED, answered=False),
+        refused("record_push_empty_record",
+                "record push whose one record has length 0",
+                packet(RECORD_PUSH, 0x122, CRC, OK, 1, b"\x00\x00"), 0x122,
+                MALFORMED, answered=False),
+        refused("record_push_record_too_long",
+                "record push of one record of 4097 bytes: over 4096",
+                packet(RECORD_PUSH, 0x123, CRC, OK, 1,
+                       push_body([filler(4097)])),
+                0x123, MALFORMED, answered=False),
+        refused("record_push_truncated",
+                "record push of two records whose second length (96) runs "
+                "past the body: the tombstone less its last 10 bytes",
+                packet(RECORD_PUSH, 0x124, CRC, OK, 2,
+                       push_body([OFFER_RECORD, TOMBSTONE_RECORD[:-10]],
+                                 [len(OFFER_RECORD), len(TOMBSTONE_RECORD)])),
+                0x124, MALFORMED, answered=False),
+        refused("record_push_trailing_bytes",
+                "record_push_one with 3 bytes after its one record",
+                packet(RECORD_PUSH, 0x125, CRC, OK, 1, one + b"\x00\x01\x02"),
+                0x125, MALFORMED, answered=False),
+        refused("record_push_too_large",
+                "record push of two 700-byte records: 1424 bytes, over 1232 "
+                "for more than one record",
+                packet(RECORD_PUSH, 0x126, CRC, OK, 2,
+                       push_body([filler(700), filler(700, 7)])),
+                0x126, TOO_LARGE, answered=False),
+        refused("push_ack_with_body",
+                "push ack, OK, item count 0 but a 4-byte body",
+                packet(PUSH_ACK, 0x127, CRC, OK, 0, b"\x00\x00\x00\x01"),
+                0x127, MALFORMED, answered=False),
+        refused("push_ack_unknown_status",
+                "push ack with status 13 (unknown)",
+                packet(PUSH_ACK, 0x128, CRC, 13, 0, b""), 0x128,
+                INVALID_FIELD, answered=False),
     ]
 
 
@@ -231,7 +343,7 @@ def main():
     if public + signature != raw[-96:]:
         sys.exit("Ed25519 here does not reproduce register_signed")
     doc = {"spec": "docs/scaling.md \"Node-to-node messages\" (control "
-                   "types 0x40/0x41 of PROTOCOL.md v1, revision 1.1)",
+                   "types 0x40-0x43 of PROTOCOL.md v1, revision 1.1)",
            "vectors": vectors()}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=1) + "\n")

@@ -6,7 +6,8 @@
 -- query request and answer with 72-byte offers), the node-to-node messages
 -- CRSP uses (docs/scaling.md: control 0x40 forwarded query and 0x41
 -- forwarded answer, dissected like the query request and answer they carry;
--- the rest of 0x40-0x7F shown as bytes), and the check trailer,
+-- 0x42 record push, its records with their lengths; 0x43 push ack, a
+-- header; the rest of 0x40-0x7F shown as bytes), and the check trailer,
 -- recomputed and compared for check types 0-6 (MD5 and CRC-32 are computed
 -- here in Lua because Wireshark 4.0's Lua API has no hash functions). The
 -- Ed25519 trailer (type 7) is shown as public key and signature, marked
@@ -46,6 +47,10 @@ local MAX_ANSWER = 1232
 -- Node-to-node messages (docs/scaling.md), control types 0x40-0x7F.
 local PEER_FIRST, PEER_LAST = 0x40, 0x7F
 local FORWARDED_QUERY, FORWARDED_ANSWER = 0x40, 0x41
+local RECORD_PUSH, PUSH_ACK = 0x42, 0x43
+-- A record push: 1..64 records of 1..4,096 bytes, each after a 2-byte length.
+local MAX_PUSH_RECORDS = 64
+local MAX_PUSH_RECORD_SIZE = 4096
 
 local PROTO_CONTROL, PROTO_REGISTRATION, PROTO_INQUIRY = 0, 1, 2
 local STATUS_OK, STATUS_INCOMPLETE = 0, 12
@@ -56,13 +61,15 @@ local protocol_names = {
   [2] = "inquiry",
 }
 
--- Packet names by protocol and type; control 0x42-0x7F handled apart.
+-- Packet names by protocol and type; control 0x44-0x7F handled apart.
 local packet_names = {
   [PROTO_CONTROL] = {
     [1] = "ping request",
     [2] = "ping answer",
     [FORWARDED_QUERY] = "forwarded query",
     [FORWARDED_ANSWER] = "forwarded answer",
+    [RECORD_PUSH] = "record push",
+    [PUSH_ACK] = "push ack",
   },
   [PROTO_REGISTRATION] = {
     [1] = "register request",
@@ -265,7 +272,14 @@ local f = {
   next_cursor = ProtoField.uint32("crsp.next_cursor", "Next cursor",
                                   base.DEC),
 
-  -- node-to-node messages CRSP does not use (0x42-0x7F), unknown types
+  -- record push
+  record = ProtoField.none("crsp.record", "Pushed record"),
+  record_length = ProtoField.uint16("crsp.record_length", "Record length",
+                                    base.DEC),
+  record_data = ProtoField.bytes("crsp.record_data",
+                                 "Record (DHT record, msgpack)"),
+
+  -- node-to-node messages CRSP does not use (0x44-0x7F), unknown types
   node_message = ProtoField.bytes("crsp.node_message",
                                   "Node-to-node message body"),
   body = ProtoField.bytes("crsp.body", "Body"),
@@ -758,7 +772,7 @@ local function dissect_body(tvb, tree, h, off, stop)
   end
 
   -- Node-to-node messages CRSP does not use: their layout is unknown.
-  if p == PROTO_CONTROL and t > FORWARDED_ANSWER and t <= PEER_LAST then
+  if p == PROTO_CONTROL and t > PUSH_ACK and t <= PEER_LAST then
     if len > 0 then tree:add(f.node_message, tvb(off, len)) end
     return ""
   end
@@ -901,6 +915,60 @@ local function dissect_body(tvb, tree, h, off, stop)
     return dissect_query_answer(tvb, tree, h, off, stop)
   end
 
+  -- Record push: item count records, each a 2-byte length L (1..4,096)
+  -- and L bytes, nothing after the last; several at most 1,232 bytes in
+  -- all, one may be larger. The records are DHT records, shown as bytes.
+  if p == PROTO_CONTROL and t == RECORD_PUSH then
+    check_count(tree, count, 1, MAX_PUSH_RECORDS, "records")
+    local at, n = off, 0
+    while n < count and at + 2 <= stop do
+      local rlen = tvb(at, 2):uint()
+      if at + 2 + rlen > stop then
+        tree:add_proto_expert_info(e.length, string.format(
+          "Record %d of %d bytes runs %d bytes past the body", n + 1, rlen,
+          at + 2 + rlen - stop))
+        tree:add(f.body, tvb(at, stop - at))
+        return string.format(", %d of %d records", n, count)
+      end
+      n = n + 1
+      local rt = tree:add(f.record, tvb(at, 2 + rlen))
+      rt:append_text(string.format(" %d, %d bytes", n, rlen))
+      local li = rt:add(f.record_length, tvb(at, 2))
+      if rlen == 0 or rlen > MAX_PUSH_RECORD_SIZE then
+        li:add_proto_expert_info(e.invalid, string.format(
+          "Record of %d bytes; 1..%d allowed (a node drops the push)", rlen,
+          MAX_PUSH_RECORD_SIZE))
+      end
+      if rlen > 0 then rt:add(f.record_data, tvb(at + 2, rlen)) end
+      at = at + 2 + rlen
+    end
+    if n < count then
+      tree:add_proto_expert_info(e.length, string.format(
+        "Body holds %d of %d records", n, count))
+    elseif at < stop then
+      tree:add_proto_expert_info(e.length, string.format(
+        "%d bytes after the last record", stop - at))
+    end
+    add_extra(tvb, tree, at, stop)
+    if count > 1 and h.total_length > MAX_ANSWER then
+      tree:add_proto_expert_info(e.invalid, string.format(
+        "Record push of %d records and %d bytes, over %d (a node drops " ..
+        "it: TOO_LARGE)", count, h.total_length, MAX_ANSWER))
+    end
+    return string.format(", %d record%s", n, n == 1 and "" or "s")
+  end
+
+  -- Push ack: the header only.
+  if p == PROTO_CONTROL and t == PUSH_ACK then
+    if count ~= 0 or len > 0 then
+      tree:add_proto_expert_info(e.length, string.format(
+        "Push ack with item count %d and a %d-byte body; it has neither",
+        count, len))
+      if len > 0 then tree:add(f.body, tvb(off, len)) end
+    end
+    return ""
+  end
+
   -- Unknown protocol or packet type: reserved, a node answers MALFORMED.
   if len > 0 then tree:add(f.body, tvb(off, len)) end
   return ""
@@ -1017,7 +1085,8 @@ function crsp.dissector(tvb, pinfo, root)
     name = string.format("unknown packet (protocol %d, type 0x%02x)",
                          h.protocol, h.type)
   end
-  local is_answer = name:find("answer") ~= nil
+  local is_answer = name:find("answer") ~= nil or
+                    (h.protocol == PROTO_CONTROL and h.type == PUSH_ACK)
 
   -- Header.
   local ht = tree:add(f.header, tvb(0, HEADER_SIZE))
@@ -1059,8 +1128,9 @@ function crsp.dissector(tvb, pinfo, root)
                              (status_names[h.status] or tostring(h.status)))
   elseif not is_answer and packet_names[h.protocol] and
          packet_names[h.protocol][h.type] and h.status ~= 0 then
-    -- Node-to-node messages CRSP does not use (0x42-0x7F) lay out their
-    -- own fields; a forwarded query is a request like any other.
+    -- Node-to-node messages CRSP does not use (0x44-0x7F) lay out their
+    -- own fields; a forwarded query or a record push is a request like any
+    -- other.
     si:add_proto_expert_info(e.reserved, "Status is not 0 in a request")
   end
   if is_answer and not status_names[h.status] then

@@ -46,7 +46,8 @@ std::vector<Dht::RecordSeen> InMemoryDht::WatchersOfLocked(
   uint32_t bucket = 0, shard = 0;
   if (!ParseKeyName(key_name, &resource, &bucket, &shard)) return out;
   for (const Watcher& w : watchers_) {
-    if (w.resource == resource && bucket <= w.max_bucket) {
+    if (w.mode == WatchMode::kListen && w.resource == resource &&
+        bucket <= w.max_bucket) {
       out.push_back(w.seen);
     }
   }
@@ -75,6 +76,7 @@ void InMemoryDht::Publish(const OfferRecord& record, PutDone done) {
       for (const std::string& k : keys) store_[k][id] = bytes;
       // Each watcher once, even when several of the keys are its.
       for (const Watcher& w : watchers_) {
+        if (w.mode != WatchMode::kListen) continue;
         for (const std::string& k : keys) {
           uint16_t resource = 0;
           uint32_t bucket = 0, shard = 0;
@@ -130,15 +132,32 @@ void InMemoryDht::Fetch(uint16_t resource, uint32_t max_price,
   more({}, FetchProgress::kComplete);
 }
 
-void InMemoryDht::Watch(uint16_t resource, uint32_t max_price,
-                        RecordSeen seen) {
+void InMemoryDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen,
+                        WatchMode mode) {
   // Like OpenDHT's listen, a new watcher first sees what is stored.
   std::vector<OfferRecord> existing = Read(resource, max_price);
   {
     std::lock_guard lock(mu_);
-    watchers_.push_back({resource, PriceBucket(max_price), seen});
+    watchers_.push_back({resource, PriceBucket(max_price), seen, mode});
   }
   for (const OfferRecord& r : existing) seen(r);
+}
+
+void InMemoryDht::RunRereads() {
+  std::vector<Watcher> rereads;
+  {
+    std::lock_guard lock(mu_);
+    for (const Watcher& w : watchers_) {
+      if (w.mode == WatchMode::kReread) rereads.push_back(w);
+    }
+  }
+  for (const Watcher& w : rereads) {
+    // The highest price of the watcher's last bucket (keys.h: octaves).
+    const uint32_t top = w.max_bucket >= kPriceBuckets - 1
+                             ? UINT32_MAX
+                             : (1u << (w.max_bucket + kLowPriceBits)) - 1;
+    for (const OfferRecord& r : Read(w.resource, top)) w.seen(r);
+  }
 }
 
 DhtInfo InMemoryDht::Info() const {

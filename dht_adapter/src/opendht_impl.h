@@ -185,6 +185,8 @@ struct Watcher {
 struct ListenedKey {
   uint16_t resource;
   uint32_t bucket;
+  // False for a kReread Watch's key: never listened on, only re-read.
+  bool listen = true;
   // Which Watch added this entry: a listen handed to OpenDHT after an
   // Unwatch removed the entry (or after a new Watch replaced it) is
   // cancelled at once instead of kept without a token.
@@ -346,6 +348,10 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   // `rewalk`: the sweep also walks the keys of this node's own offers (a
   // routing change: see SweepSoon).
   void SweepSoon(std::chrono::milliseconds delay, bool rewalk = false);
+  // One get of watched `key` for the running sweep, its values reported
+  // as a listen's (OnValues); the sweep goes on when it is done.
+  void RereadGet(const InfoHash& key,
+                 std::chrono::steady_clock::time_point now);
   void SweepNext();
   // A re-read's query found `found` under watched `key`: the ids its
   // listen never delivered are looked at again after kHoleGrace, and then
@@ -376,9 +382,11 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
 
   // The re-read of watched keys (Sweep*); touched on the task thread only.
   struct Sweep {
-    // The watched keys (read: a query and a get each), then from `watched`
-    // on the keys of this node's offers that are walked only (a query).
+    // The watched keys (read: a get each, and a query too for a listened
+    // one), then from `watched` on the keys of this node's offers that are
+    // walked only (a query).
     std::vector<InfoHash> keys;
+    std::vector<bool> listened;  // per watched key: ListenedKey::listen
     size_t watched = 0;
     size_t next = 0;
     size_t outstanding = 0;

@@ -282,8 +282,10 @@ void OpenDhtDht::Impl::PumpListens() {
   }
 }
 
-void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) {
+void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen,
+                       WatchMode mode) {
   if (impl_->stopped) return;
+  const bool listen = mode == WatchMode::kListen;
   size_t added = 0;    // queued now
   size_t delayed = 0;  // cancelled lately: queued later (QueueListenLocked)
   bool start_pump = false;
@@ -296,10 +298,13 @@ void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) {
         const InfoHash key = InfoHash::get(KeyName(resource, bucket, shard));
         const uint64_t serial = impl_->next_listen_serial;
         if (impl_->listened
-                .emplace(key, ListenedKey{resource, bucket, serial, {}, {}})
+                .emplace(key,
+                         ListenedKey{resource, bucket, listen, serial, {}, {}})
                 .second) {
           ++impl_->next_listen_serial;
-          if (impl_->QueueListenLocked(key, serial, now)) {
+          if (!listen) {
+            ++added;  // read again by the sweeps, never listened on
+          } else if (impl_->QueueListenLocked(key, serial, now)) {
             ++added;
           } else {
             ++delayed;
@@ -307,7 +312,7 @@ void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) {
         }
       }
     }
-    if (added > 0 && !impl_->listen_pump_running) {
+    if (listen && added > 0 && !impl_->listen_pump_running) {
       impl_->listen_pump_running = true;
       start_pump = true;
     }
@@ -318,6 +323,15 @@ void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) {
     impl_->tasks.Post([weak] {
       if (auto self = weak.lock()) self->PumpListens();
     });
+  }
+  if (!listen) {
+    // The catch-up read: what was put before every writer knew to push it
+    // here (reread_settle). SweepSoon keeps an earlier schedule, so the
+    // delay is waited here.
+    impl_->After(impl_->config.reread_settle, [](Impl& self) {
+      self.SweepSoon(std::chrono::milliseconds(0));
+    });
+    return;
   }
   // Once the new listens have settled, read their keys again: a value a
   // listen did not deliver (its notification lost, or stored where the

@@ -124,6 +124,7 @@ void OpenDhtDht::Impl::SweepSoon(std::chrono::milliseconds delay,
       sweep->keys.reserve(self->listened.size());
       for (const auto& entry : self->listened) {
         sweep->keys.push_back(entry.first);
+        sweep->listened.push_back(entry.second.listen);
       }
       sweep->watched = sweep->keys.size();
       if (rewalk) {
@@ -168,8 +169,15 @@ void OpenDhtDht::Impl::SweepNext() {
     }
     ++sweep->window_gets;
     const bool watched = sweep->next < sweep->watched;
+    const bool listened = watched && sweep->listened[sweep->next];
     const InfoHash key = sweep->keys[sweep->next++];
     ++sweep->outstanding;
+    // A key that is only re-read has no listen cache to check: its get
+    // walks the search and reads the values.
+    if (watched && !listened) {
+      RereadGet(key, now);
+      continue;
+    }
     // A query for value ids under every key. A get of a key whose listen
     // is synced is answered from the listen's cache, which cannot hold
     // what the listen missed (our listens carry no Where clause, so they
@@ -210,26 +218,7 @@ void OpenDhtDht::Impl::SweepNext() {
     // caller waits for them: not a get of the metrics.
     if (!watched) continue;
     // The get brings the values of keys whose listen is not synced.
-    metrics->Started(DhtOp::kGet);
-    runner.get(
-        key, ::dht::GetCallback([weak, key](const std::vector<ValuePtr>& vals) {
-          if (auto self = weak.lock()) {
-            self->tasks.Post([self, key, vals] { self->OnValues(key, vals); });
-          }
-          return true;
-        }),
-        ::dht::DoneCallbackSimple([weak, started = now](bool ok) {
-          if (auto self = weak.lock()) {
-            self->metrics->Finished(DhtOp::kGet,
-                                    ok ? DhtOutcome::kOk : DhtOutcome::kFailed,
-                                    std::chrono::steady_clock::now() - started);
-            self->tasks.Post([self] {
-              if (!self->sweep) return;
-              --self->sweep->outstanding;
-              self->SweepNext();
-            });
-          }
-        }));
+    RereadGet(key, now);
   }
   if (sweep->outstanding == 0 && !sweep->paused &&
       (stopped || sweep->next == sweep->keys.size())) {
@@ -239,6 +228,31 @@ void OpenDhtDht::Impl::SweepNext() {
       SweepSoon(std::chrono::milliseconds(0));
     }
   }
+}
+
+void OpenDhtDht::Impl::RereadGet(const InfoHash& key,
+                                 std::chrono::steady_clock::time_point now) {
+  std::weak_ptr<Impl> weak = weak_from_this();
+  metrics->Started(DhtOp::kGet);
+  runner.get(
+      key, ::dht::GetCallback([weak, key](const std::vector<ValuePtr>& vals) {
+        if (auto self = weak.lock()) {
+          self->tasks.Post([self, key, vals] { self->OnValues(key, vals); });
+        }
+        return true;
+      }),
+      ::dht::DoneCallbackSimple([weak, started = now](bool ok) {
+        if (auto self = weak.lock()) {
+          self->metrics->Finished(DhtOp::kGet,
+                                  ok ? DhtOutcome::kOk : DhtOutcome::kFailed,
+                                  std::chrono::steady_clock::now() - started);
+          self->tasks.Post([self] {
+            if (!self->sweep) return;
+            --self->sweep->outstanding;
+            self->SweepNext();
+          });
+        }
+      }));
 }
 
 uint32_t OpenDhtDht::Impl::GoodPeers() const {

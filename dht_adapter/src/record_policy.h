@@ -14,12 +14,7 @@
 
 namespace crsp::dht {
 
-// The record in `bytes` when it decodes (so at most kMaxRecordSize bytes),
-// is not past valid_until at `now` (seconds since the epoch) and passes
-// VerifyRecordSignature; flags bit 0 is then set for a signed record and
-// cleared for an unsigned one. Empty otherwise.
-std::optional<OfferRecord> AcceptRecord(std::span<const std::byte> bytes,
-                                        uint64_t now);
+// AcceptRecord (offer_record.h) is this rule's first half.
 
 // True when `key_name` is one of the keys the record may be stored under:
 // its resource, any price bucket (an older price's key keeps a copy of the

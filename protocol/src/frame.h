@@ -32,7 +32,7 @@ struct Frame {
   wire::Status status = wire::Status::kMalformed;
   std::string_view detail;
   // False when no answer may be sent: fewer than 12 bytes, or an answer
-  // (an even packet type, or 0x41 in the node-to-node range).
+  // (an even packet type, or an odd one in the node-to-node range).
   bool answerable = false;
   // True once the trailer verified (also for check type 0).
   bool check_ok = false;
@@ -92,11 +92,11 @@ inline Frame ReadFrame(std::span<const std::byte> datagram, Header& h) {
   }
   // Requests are odd; an answer is never answered. The node-to-node range
   // (control 0x40..0x7F) turns this round: there requests are even (0x40,
-  // the forwarded query) and answers odd (0x41), and a request also has
-  // status 0, because an error answer to the request just below the range
-  // (control 0x3F) is a 0x40 that carries its error status. The client
-  // codec answers every peer request MALFORMED (PROTOCOL.md: from non-peers
-  // it is an unknown type); no answer it sends is ever answerable.
+  // 0x42) and answers odd (0x41, 0x43), and a request also has status 0,
+  // because an error answer to the request just below the range (control
+  // 0x3F) is a 0x40 that carries its error status. The client codec answers
+  // every peer request MALFORMED (PROTOCOL.md: from non-peers it is an
+  // unknown type); no answer it sends is ever answerable.
   frame.answerable = wire::IsPeerType(h.protocol, h.type)
                          ? (h.type & 1) == 0 && h.status == wire::Status::kOk
                          : (h.type & 1) != 0;

@@ -5,6 +5,7 @@
 
 #include "body_reader.h"
 #include "body_writer.h"
+#include "crsp/protocol/cursor.h"
 #include "frame.h"
 
 namespace crsp::protocol {
@@ -90,6 +91,68 @@ void ReadForwardedAnswer(const Header& h, std::span<const std::byte> datagram,
   Set(result, Status::kOk, "");
 }
 
+// 0x42: the framing only (count, lengths, no trailing bytes); the records
+// are opaque here. Checked in full before anything is copied, so a refused
+// push costs no allocation.
+void ReadRecordPush(const Header& h, std::span<const std::byte> datagram,
+                    std::span<const std::byte> bytes,
+                    PeerDecodeResult& result) {
+  if (h.count == 0 || h.count > wire::kMaxPushRecords) {
+    Set(result, Status::kMalformed, "record push count not 1..64");
+    return;
+  }
+  Reader r(bytes);
+  for (uint16_t i = 0; i < h.count; ++i) {
+    size_t length = r.U16();
+    if (!r.ok()) {
+      Set(result, Status::kMalformed, "record push body ends inside a length");
+      return;
+    }
+    if (length == 0 || length > wire::kMaxPushRecordSize) {
+      Set(result, Status::kMalformed, "pushed record length not 1..4096");
+      return;
+    }
+    r.Skip(length);
+    if (!r.ok()) {
+      Set(result, Status::kMalformed, "pushed record runs past the body");
+      return;
+    }
+  }
+  if (r.remaining() != 0) {
+    Set(result, Status::kMalformed, "bytes after the last pushed record");
+    return;
+  }
+  // Layout before size, as for 0x41. One record may exceed a page.
+  if (h.count > 1 && datagram.size() > wire::kMaxAnswer) {
+    Set(result, Status::kTooLarge, "push of several records over 1232 bytes");
+    return;
+  }
+  RecordPush push;
+  push.records.reserve(h.count);
+  Reader records(bytes);
+  for (uint16_t i = 0; i < h.count; ++i) {
+    std::span<const std::byte> record = records.Take(records.U16());
+    push.records.emplace_back(record.begin(), record.end());
+  }
+  result.packet.body = std::move(push);
+  Set(result, Status::kOk, "");
+}
+
+// 0x43: everything is in the header. Status first, as for 0x41.
+void ReadPushAck(const Header& h, std::span<const std::byte> bytes,
+                 PeerDecodeResult& result) {
+  if (static_cast<uint8_t>(h.status) > wire::kMaxKnownStatus) {
+    Set(result, Status::kInvalidField, "unknown push ack status");
+    return;
+  }
+  if (h.count != 0 || !bytes.empty()) {
+    Set(result, Status::kMalformed, "push ack with a body");
+    return;
+  }
+  result.packet.body = PushAck{};
+  Set(result, Status::kOk, "");
+}
+
 }  // namespace
 
 bool IsPeerType(uint8_t protocol, uint8_t type) {
@@ -114,6 +177,10 @@ PeerDecodeResult DecodePeer(std::span<const std::byte> datagram,
     ReadForwardedQuery(h, frame.body, limits, result);
   } else if (h.type == wire::kTypeForwardedAnswer) {
     ReadForwardedAnswer(h, datagram, frame.body, result);
+  } else if (h.type == wire::kTypeRecordPush) {
+    ReadRecordPush(h, datagram, frame.body, result);
+  } else if (h.type == wire::kTypePushAck) {
+    ReadPushAck(h, frame.body, result);
   } else {
     Set(result, Status::kMalformed, "unknown node-to-node packet type");
   }
@@ -129,6 +196,27 @@ std::vector<std::byte> EncodePeer(const PeerPacket& packet,
     return internal::EncodeFrame(
         h, query->entries.size(), internal::QueryRequestSize(*query), signer,
         [query](Writer& w) { internal::WriteQueryRequest(*query, w); });
+  }
+  if (const auto* push = std::get_if<RecordPush>(&packet.body)) {
+    h.type = wire::kTypeRecordPush;
+    size_t body_size = 0;
+    for (const std::vector<std::byte>& record : push->records) {
+      body_size += PushedRecordSize(record.size());
+    }
+    // A record over 65,535 bytes (its length would not fit 2 bytes) makes
+    // the total exceed 65,535 too: EncodeFrame refuses that, as it refuses
+    // over 65,535 records, before anything is written.
+    return internal::EncodeFrame(
+        h, push->records.size(), body_size, signer, [push](Writer& w) {
+          for (const std::vector<std::byte>& record : push->records) {
+            w.U16(static_cast<uint16_t>(record.size()));
+            w.Bytes(std::span<const std::byte>(record));
+          }
+        });
+  }
+  if (std::holds_alternative<PushAck>(packet.body)) {
+    h.type = wire::kTypePushAck;
+    return internal::EncodeFrame(h, 0, 0, signer, [](Writer&) {});
   }
   const auto& answer = std::get<QueryAnswer>(packet.body);
   h.type = wire::kTypeForwardedAnswer;

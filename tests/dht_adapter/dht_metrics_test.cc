@@ -21,6 +21,8 @@
 namespace crsp::dht {
 namespace {
 
+constexpr Dht::WatchMode kListen = Dht::WatchMode::kListen;
+
 using testing::LoopbackConfig;
 using testing::WaitUntil;
 
@@ -119,7 +121,8 @@ TEST(OpenDhtDhtMetrics, ReportsEveryPutGetAndListen) {
       << metrics->finished(DhtOp::kGet) << " of " << keys;
 
   // A Watch: one listen per key, handed to OpenDHT in paced batches.
-  a.Watch(1, 1000, [](const OfferRecord&) {});
+  a.Watch(
+      1, 1000, [](const OfferRecord&) {}, kListen);
   EXPECT_TRUE(WaitUntil(
       [&] { return metrics->listens() == static_cast<int>(keys); }, 5s))
       << metrics->listens() << " of " << keys;
@@ -159,13 +162,15 @@ TEST(OpenDhtDhtMetrics, UnwatchCancelsEveryListenStartedAndStartsNoMore) {
   auto metrics = std::make_shared<RecordingDhtMetrics>();
   OpenDhtDht a(LoopbackConfig(), {}, metrics);
   const int keys = static_cast<int>(KeysFor(1, 1000).size());
-  a.Watch(1, 1000, [](const OfferRecord&) {});
+  a.Watch(
+      1, 1000, [](const OfferRecord&) {}, kListen);
   ASSERT_TRUE(WaitUntil([&] { return metrics->listens() == keys; }, 5s));
   a.Unwatch(1);
   EXPECT_EQ(metrics->cancelled(), keys);
 
   // 1,408 listens, paced 64 per 20 ms: the Unwatch comes while most wait.
-  a.Watch(2, wire::kAnyPrice, [](const OfferRecord&) {});
+  a.Watch(
+      2, wire::kAnyPrice, [](const OfferRecord&) {}, kListen);
   std::this_thread::sleep_for(50ms);
   a.Unwatch(2);
   std::this_thread::sleep_for(200ms);  // a batch in hand finishes

@@ -12,6 +12,8 @@
 namespace crsp::dht {
 namespace {
 
+constexpr Dht::WatchMode kListen = Dht::WatchMode::kListen;
+
 using testing::SignedRecord;
 using testing::TestKey;
 using testing::UnsignedRecord;
@@ -130,7 +132,8 @@ TEST_F(MemoryDht, HostileRawValuesAreRefused) {
 TEST_F(MemoryDht, WatchSeesStoredAndNewRecordsOfItsResourceAndPrices) {
   ASSERT_TRUE(Publish(UnsignedRecord(1, 50)).first);
   std::vector<OfferRecord> seen;
-  dht_.Watch(1, 1000, [&](const OfferRecord& r) { seen.push_back(r); });
+  dht_.Watch(
+      1, 1000, [&](const OfferRecord& r) { seen.push_back(r); }, kListen);
   ASSERT_EQ(seen.size(), 1u);
   ASSERT_TRUE(Publish(UnsignedRecord(2, 60)).first);
   ASSERT_TRUE(Publish(UnsignedRecord(3, 1000000)).first);     // above the limit
@@ -143,7 +146,8 @@ TEST_F(MemoryDht, AWatcherSeesARepublishUnderTwoKeysOnce) {
   OfferRecord r = UnsignedRecord(1, 100);
   ASSERT_TRUE(Publish(r).first);
   int seen = 0;
-  dht_.Watch(1, wire::kAnyPrice, [&](const OfferRecord&) { ++seen; });
+  dht_.Watch(
+      1, wire::kAnyPrice, [&](const OfferRecord&) { ++seen; }, kListen);
   ASSERT_EQ(seen, 1);
   r.offer.price = 100000;  // another bucket: stored under both keys
   r.version = 2;
@@ -271,9 +275,12 @@ TEST_F(MemoryRendezvous, RawValuesUnderTheWrongKindOfKeyAreRefused) {
 
 TEST_F(MemoryRendezvous, UnwatchStopsTheWatchesOfItsResourceOnly) {
   int seven = 0, eight = 0;
-  dht_.Watch(7, wire::kAnyPrice, [&](const OfferRecord&) { ++seven; });
-  dht_.Watch(7, 1000, [&](const OfferRecord&) { ++seven; });
-  dht_.Watch(8, wire::kAnyPrice, [&](const OfferRecord&) { ++eight; });
+  dht_.Watch(
+      7, wire::kAnyPrice, [&](const OfferRecord&) { ++seven; }, kListen);
+  dht_.Watch(
+      7, 1000, [&](const OfferRecord&) { ++seven; }, kListen);
+  dht_.Watch(
+      8, wire::kAnyPrice, [&](const OfferRecord&) { ++eight; }, kListen);
   ASSERT_TRUE(Publish(UnsignedRecord(1, 500, 7)).first);
   EXPECT_EQ(seven, 2);
   dht_.Unwatch(7);
@@ -283,7 +290,8 @@ TEST_F(MemoryRendezvous, UnwatchStopsTheWatchesOfItsResourceOnly) {
   EXPECT_EQ(eight, 1);
   // Watch again: what is stored, then what comes.
   int again = 0;
-  dht_.Watch(7, wire::kAnyPrice, [&](const OfferRecord&) { ++again; });
+  dht_.Watch(
+      7, wire::kAnyPrice, [&](const OfferRecord&) { ++again; }, kListen);
   EXPECT_EQ(again, 2);
   ASSERT_TRUE(Publish(UnsignedRecord(4, 500, 7)).first);
   EXPECT_EQ(again, 3);

@@ -21,6 +21,8 @@
 namespace crsp::dht {
 namespace {
 
+constexpr Dht::WatchMode kListen = Dht::WatchMode::kListen;
+
 using testing::LoopbackConfig;
 using testing::WaitUntil;
 
@@ -144,10 +146,13 @@ TEST_F(TwoNodes, AFetchPastItsAnswerDeadlineReadsOnInTheBackground) {
 TEST_F(TwoNodes, AWatcherSeesARecordPublishedAtTheOtherNode) {
   std::mutex mu;
   std::vector<OfferRecord> seen;
-  b_->Watch(1, wire::kAnyPrice, [&](const OfferRecord& r) {
-    std::lock_guard lock(mu);
-    seen.push_back(r);
-  });
+  b_->Watch(
+      1, wire::kAnyPrice,
+      [&](const OfferRecord& r) {
+        std::lock_guard lock(mu);
+        seen.push_back(r);
+      },
+      kListen);
   std::this_thread::sleep_for(500ms);  // let the listens reach a
   const OfferRecord r = UnsignedRecord(2, 70000);
   ASSERT_TRUE(PublishAndWait(*a_, r).first);
@@ -157,6 +162,38 @@ TEST_F(TwoNodes, AWatcherSeesARecordPublishedAtTheOtherNode) {
         return Contains(seen, r);
       },
       5s));
+}
+
+// Without a listen, a record put after the Watch arrives by the catch-up
+// read (docs/scaling.md "Pushed records"), not at once.
+TEST_F(TwoNodes, ARereadWatchListensNowhereAndReadsAfterItsSettleTime) {
+  b_->Shutdown(1s);
+  OpenDhtConfig config = LoopbackConfig({a_->LoopbackAddress()});
+  config.reread_settle = 2s;
+  b_ = std::make_unique<OpenDhtDht>(config);
+  ASSERT_TRUE(WaitUntil([&] { return b_->Info().good_peers >= 1; }, 10s));
+  std::mutex mu;
+  std::vector<OfferRecord> seen;
+  const auto watched = std::chrono::steady_clock::now();
+  b_->Watch(
+      1, 15,  // price bucket 0: 64 keys, read in 2 s
+      [&](const OfferRecord& r) {
+        std::lock_guard lock(mu);
+        seen.push_back(r);
+      },
+      Dht::WatchMode::kReread);
+  const OfferRecord r = UnsignedRecord(2, 10);
+  ASSERT_TRUE(PublishAndWait(*a_, r).first);
+  auto saw = [&] {
+    std::lock_guard lock(mu);
+    return Contains(seen, r);
+  };
+  // A listen would have it within milliseconds.
+  std::this_thread::sleep_for(500ms);
+  if (std::chrono::steady_clock::now() - watched < 1900ms) {
+    EXPECT_FALSE(saw());
+  }
+  EXPECT_TRUE(WaitUntil(saw, 15s));
 }
 
 TEST_F(TwoNodes, ARepublishReplacesTheValueAndATombstoneHidesIt) {

@@ -25,6 +25,8 @@
 namespace crsp::dht {
 namespace {
 
+constexpr Dht::WatchMode kListen = Dht::WatchMode::kListen;
+
 using aggregator::Advert;
 using aggregator::Demand;
 using aggregator::RendezvousValue;
@@ -362,8 +364,8 @@ TEST_F(ThreeNodes,
   auto into = [seen](int watch) {
     return [seen, watch](const OfferRecord& r) { seen->Add(watch, r); };
   };
-  b_->Watch(7, wire::kAnyPrice, into(7));
-  b_->Watch(8, wire::kAnyPrice, into(8));
+  b_->Watch(7, wire::kAnyPrice, into(7), kListen);
+  b_->Watch(8, wire::kAnyPrice, into(8), kListen);
   // Two watches of 1,408 listens each, paced 64 per 20 ms.
   std::this_thread::sleep_for(1500ms);
   const OfferRecord before = UnsignedRecord(1, 500, 7);
@@ -380,7 +382,7 @@ TEST_F(ThreeNodes,
   EXPECT_FALSE(seen->Saw(7, after));
 
   // Watch again: the stored record is reported (as a listen does).
-  b_->Watch(7, wire::kAnyPrice, into(17));
+  b_->Watch(7, wire::kAnyPrice, into(17), kListen);
   EXPECT_TRUE(WaitUntil([&] { return seen->Saw(17, after); }, 8s));
   EXPECT_FALSE(seen->Saw(7, after));  // the old watch stays cancelled
 }

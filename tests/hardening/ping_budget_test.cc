@@ -28,8 +28,9 @@ class CountingDht final : public dht::Dht {
     inner_.Fetch(resource, max_price, deadlines, std::move(answer),
                  std::move(more));
   }
-  void Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) override {
-    inner_.Watch(resource, max_price, std::move(seen));
+  void Watch(uint16_t resource, uint32_t max_price, RecordSeen seen,
+             WatchMode mode) override {
+    inner_.Watch(resource, max_price, std::move(seen), mode);
   }
   void GetRendezvous(uint16_t resource, RendezvousDone done) override {
     inner_.GetRendezvous(resource, std::move(done));

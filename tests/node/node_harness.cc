@@ -51,16 +51,19 @@ class SharedDht final : public dht::Dht {
       call();
     }
   }
-  void Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) override {
+  void Watch(uint16_t resource, uint32_t max_price, RecordSeen seen,
+             WatchMode mode) override {
     ++world_.watches;
     // Unwatch must end this node's watches only, not every node's of the
     // shared store: each one reports through a switch this node owns.
     auto on = std::make_shared<std::atomic<bool>>(true);
     watching_[resource].push_back(on);
-    world_.dht->Watch(resource, max_price,
-                      [on, seen = std::move(seen)](const dht::OfferRecord& r) {
-                        if (*on) seen(r);
-                      });
+    world_.dht->Watch(
+        resource, max_price,
+        [on, seen = std::move(seen)](const dht::OfferRecord& r) {
+          if (*on) seen(r);
+        },
+        mode);
   }
   void Unwatch(uint16_t resource) override {
     for (const auto& on : watching_[resource]) *on = false;

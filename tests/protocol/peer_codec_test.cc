@@ -1,12 +1,14 @@
 // The node-to-node codec (peer_codec.h): round trips under every check
 // type, truncations, the order of checks (as decode_order_test.cc does for
-// Decode), the 0x40 and 0x41 body rules, forwarding helpers, and the
-// vectors of tests/vectors/peer/ byte for byte.
+// Decode), the body rules of 0x40, 0x41, 0x42 and 0x43, forwarding helpers,
+// and the vectors of tests/vectors/peer/ byte for byte.
 #include "crsp/protocol/peer_codec.h"
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
+#include <string>
 
 #include "crsp/protocol/check.h"
 #include "crsp/protocol/codec.h"
@@ -84,6 +86,30 @@ PeerPacket ForwardedAnswer(CheckType check = CheckType::kCrc32,
           has_body ? SampleAnswer(offers) : QueryAnswer{}};
 }
 
+// `size` record bytes, distinct per `seed` (the codec reads them opaque).
+std::vector<std::byte> Record(size_t size, uint8_t seed = 0) {
+  std::vector<std::byte> record(size);
+  for (size_t i = 0; i < size; ++i) {
+    record[i] = static_cast<std::byte>(seed + i * 7);
+  }
+  return record;
+}
+
+// A push of records of the given sizes.
+PeerPacket Push(std::vector<size_t> sizes, CheckType check = CheckType::kCrc32,
+                Status status = Status::kOk) {
+  RecordPush push;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    push.records.push_back(Record(sizes[i], static_cast<uint8_t>(i)));
+  }
+  return {PeerHeader(wire::kTypeRecordPush, check, status), std::move(push)};
+}
+
+PeerPacket Ack(CheckType check = CheckType::kCrc32,
+               Status status = Status::kOk) {
+  return {PeerHeader(wire::kTypePushAck, check, status), PushAck{}};
+}
+
 std::vector<std::byte> Bytes(const PeerPacket& p) {
   return EncodePeer(p, &TestKey());
 }
@@ -100,6 +126,12 @@ void ExpectSameHeader(const Header& got, const Header& want) {
 size_t ItemCount(const PeerPacket& p) {
   if (const auto* q = std::get_if<QueryRequest>(&p.body)) {
     return q->entries.size();
+  }
+  if (const auto* push = std::get_if<RecordPush>(&p.body)) {
+    return push->records.size();
+  }
+  if (std::holds_alternative<PushAck>(p.body)) {
+    return 0;
   }
   return std::get<QueryAnswer>(p.body).offers.size();
 }
@@ -134,6 +166,57 @@ TEST(PeerCodec, EveryPacketRoundTripsUnderEveryCheckType) {
     ExpectRoundTrip(ForwardedAnswer(check, Status::kIncomplete, 2));
     ExpectRoundTrip(ForwardedAnswer(check, Status::kRateLimited));
     ExpectRoundTrip(ForwardedAnswer(check, Status::kMalformed));
+    ExpectRoundTrip(Push({86}, check));
+    ExpectRoundTrip(Push({86, 96}, check));
+    ExpectRoundTrip(Ack(check, Status::kOk));
+    ExpectRoundTrip(Ack(check, Status::kIncomplete));
+  }
+}
+
+TEST(PeerCodec, RecordPushesRoundTripAtTheirBounds) {
+  for (CheckType check : kAllChecks) {
+    SCOPED_TRACE(static_cast<int>(check));
+    ExpectRoundTrip(Push({1}, check));
+    ExpectRoundTrip(Push({wire::kMaxPushRecordSize}, check));
+    // 64 records of 1..15 bytes fit 1,232 bytes under every check type.
+    std::vector<size_t> sizes;
+    for (size_t i = 0; i < wire::kMaxPushRecords; ++i) {
+      sizes.push_back(1 + i % 15);
+    }
+    PeerPacket p = Push(sizes, check);
+    ASSERT_LE(Bytes(p).size(), wire::kMaxAnswer);
+    ExpectRoundTrip(p);
+  }
+}
+
+TEST(PeerCodec, RecordPushKeepsEachRecordAndItsOrder) {
+  PeerPacket p = Push({3, 1, 200});
+  std::vector<std::byte> bytes = Bytes(p);
+  // Each record is its 2-byte length, then its bytes.
+  EXPECT_EQ(bytes.size(), wire::kHeaderSize + PushedRecordSize(3) +
+                              PushedRecordSize(1) + PushedRecordSize(200) +
+                              TrailerSize(CheckType::kCrc32));
+  EXPECT_EQ(bytes[kBody], std::byte{0});
+  EXPECT_EQ(bytes[kBody + 1], std::byte{3});
+  EXPECT_EQ(bytes[kBody + 5], std::byte{0});
+  EXPECT_EQ(bytes[kBody + 6], std::byte{1});
+  PeerDecodeResult r = DecodePeer(bytes);
+  ASSERT_EQ(r.status, Status::kOk) << r.detail;
+  const auto& records = std::get<RecordPush>(r.packet.body).records;
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0], Record(3, 0));
+  EXPECT_EQ(records[1], Record(1, 1));
+  EXPECT_EQ(records[2], Record(200, 2));
+  EXPECT_EQ(r.packet.header.count, 3);
+}
+
+TEST(PeerCodec, PushAckRoundTripsWithEveryKnownStatus) {
+  for (uint8_t status = 0; status <= wire::kMaxKnownStatus; ++status) {
+    SCOPED_TRACE(static_cast<int>(status));
+    PeerPacket p = Ack(CheckType::kCrc32, static_cast<Status>(status));
+    EXPECT_EQ(Bytes(p).size(),
+              wire::kHeaderSize + TrailerSize(CheckType::kCrc32));
+    ExpectRoundTrip(p);
   }
 }
 
@@ -155,6 +238,19 @@ TEST(PeerCodec, RandomPacketsRoundTripUnderEveryCheckType) {
     Status status = rng() % 2 ? Status::kOk : Status::kIncomplete;
     ExpectRoundTrip({PeerHeader(wire::kTypeForwardedAnswer, check, status),
                      std::get<QueryAnswer>(answer.body)});
+    // 1..8 records of 1..100 bytes fit 1,232 bytes; one up to 4,096.
+    std::vector<size_t> sizes(1 + rng() % 8);
+    for (size_t& size : sizes) {
+      size = 1 + rng() % 100;
+    }
+    if (round % 10 == 0) {
+      sizes = {1 + rng() % wire::kMaxPushRecordSize};
+    }
+    PeerPacket push = Push(sizes, check, static_cast<Status>(rng() % 256));
+    push.header.txid = static_cast<uint32_t>(rng());
+    ExpectRoundTrip(push);
+    ExpectRoundTrip(
+        Ack(check, static_cast<Status>(rng() % (wire::kMaxKnownStatus + 1))));
   }
 }
 
@@ -169,6 +265,35 @@ TEST(PeerCodec, EncodeRefusesWhatCannotBeSent) {
   std::get<QueryAnswer>(error.body).offers.clear();
   std::get<QueryAnswer>(error.body).total = 3;
   EXPECT_TRUE(Bytes(error).empty());
+  EXPECT_TRUE(EncodePeer(Push({10}, CheckType::kEd25519)).empty());
+  EXPECT_TRUE(EncodePeer(Ack(CheckType::kEd25519)).empty());
+  EXPECT_TRUE(Bytes(Ack(static_cast<CheckType>(8))).empty());
+}
+
+TEST(PeerCodec, EncodeRefusesPushesTheWireCannotHold) {
+  // The largest record that fits 65,535 bytes under CRC-32: it encodes
+  // (the encoder does not check 4,096), and DecodePeer refuses it.
+  const size_t largest = UINT16_MAX - wire::kHeaderSize - PushedRecordSize(0) -
+                         TrailerSize(CheckType::kCrc32);
+  std::vector<std::byte> bytes = Bytes(Push({largest}));
+  ASSERT_EQ(bytes.size(), size_t{UINT16_MAX});
+  EXPECT_EQ(DecodePeer(bytes).status, Status::kMalformed);
+  EXPECT_TRUE(Bytes(Push({largest + 1})).empty());
+  // A record whose length does not fit 2 bytes.
+  EXPECT_TRUE(Bytes(Push({size_t{UINT16_MAX} + 1})).empty());
+  // More records than the item count holds (their lengths alone are over
+  // 65,535 bytes too).
+  PeerPacket many = Push({});
+  auto& records = std::get<RecordPush>(many.body).records;
+  records.assign(UINT16_MAX + 1, {});
+  EXPECT_TRUE(Bytes(many).empty());
+  // What DecodePeer refuses still encodes: no records, 65, an empty one.
+  for (const PeerPacket& p :
+       {Push({}), Push(std::vector<size_t>(65, 1)), Push({0})}) {
+    std::vector<std::byte> refused = Bytes(p);
+    ASSERT_FALSE(refused.empty());
+    EXPECT_EQ(DecodePeer(refused).status, Status::kMalformed);
+  }
 }
 
 TEST(PeerCodec, EncodeTakesTheTypeFromTheBody) {
@@ -180,6 +305,15 @@ TEST(PeerCodec, EncodeTakesTheTypeFromTheBody) {
   EXPECT_EQ(bytes[wire::kOffType], std::byte{wire::kTypeForwardedQuery});
   p.body = SampleAnswer();
   EXPECT_EQ(Bytes(p)[wire::kOffType], std::byte{wire::kTypeForwardedAnswer});
+  p.body = RecordPush{{Record(5)}};
+  bytes = Bytes(p);
+  EXPECT_EQ(bytes[wire::kOffType], std::byte{wire::kTypeRecordPush});
+  EXPECT_EQ(bytes[wire::kOffItemCount + 1], std::byte{1});
+  p.header.count = 9;  // computed, not copied
+  p.body = PushAck{};
+  bytes = Bytes(p);
+  EXPECT_EQ(bytes[wire::kOffType], std::byte{wire::kTypePushAck});
+  EXPECT_EQ(bytes[wire::kOffItemCount + 1], std::byte{0});
 }
 
 TEST(PeerCodec, IsPeerTypeIsTheControlImplementationRange) {
@@ -202,7 +336,8 @@ TEST(PeerCodec, EveryTruncationIsRefused) {
     for (const PeerPacket& p :
          {ForwardedQuery(check), ForwardedAnswer(check, Status::kOk, 2),
           ForwardedAnswer(check, Status::kIncomplete, 0),
-          ForwardedAnswer(check, Status::kInternal)}) {
+          ForwardedAnswer(check, Status::kInternal), Push({1}, check),
+          Push({20, 3}, check), Ack(check, Status::kRateLimited)}) {
       std::vector<std::byte> bytes = Bytes(p);
       for (size_t n = 0; n < bytes.size(); ++n) {
         std::span<const std::byte> cut(bytes.data(), n);
@@ -285,7 +420,7 @@ TEST(PeerDecodeOrder, ExtraHeaderBytesAreSkipped) {
 TEST(PeerDecodeOrder, BadCheckBitsComeBeforeTypeLayoutAndFields) {
   // Each edit would fail a later step; unsealed, the check fails first.
   std::vector<std::byte> type = Bytes(ForwardedQuery());
-  type[wire::kOffType] = std::byte{0x42};
+  type[wire::kOffType] = std::byte{0x44};
   std::vector<std::byte> count = Bytes(ForwardedQuery());
   PutU16(count, wire::kOffItemCount, 5);
   PeerPacket multi = ForwardedQuery();
@@ -313,10 +448,9 @@ TEST(PeerDecodeOrder, BadSignatureIsBadCheck) {
   EXPECT_FALSE(r.signer.has_value());
 }
 
-TEST(PeerDecodeOrder, OnlyTypes0x40And0x41AreKnown) {
+TEST(PeerDecodeOrder, OnlyTypes0x40To0x43AreKnown) {
   for (int type = 0; type <= 0xFF; ++type) {
-    if (type == wire::kTypeForwardedQuery ||
-        type == wire::kTypeForwardedAnswer) {
+    if (type >= wire::kTypeForwardedQuery && type <= wire::kTypePushAck) {
       continue;
     }
     std::vector<std::byte> bytes = Bytes(ForwardedQuery());
@@ -326,12 +460,17 @@ TEST(PeerDecodeOrder, OnlyTypes0x40And0x41AreKnown) {
     EXPECT_EQ(r.status, Status::kMalformed) << type;
     EXPECT_EQ(r.packet.header.type, type);
   }
-  // The two types under another protocol are not peer packets either.
+  // The four types under another protocol are not peer packets either.
   for (uint8_t protocol : {1, 2, 3}) {
-    std::vector<std::byte> bytes = Bytes(ForwardedAnswer());
-    bytes[wire::kOffProtocol] = static_cast<std::byte>(protocol);
-    Reseal(bytes);
-    EXPECT_EQ(DecodePeer(bytes).status, Status::kMalformed);
+    for (const PeerPacket& p :
+         {ForwardedQuery(), ForwardedAnswer(), Push({4}), Ack()}) {
+      std::vector<std::byte> bytes = Bytes(p);
+      ASSERT_EQ(DecodePeer(bytes).status, Status::kOk);
+      bytes[wire::kOffProtocol] = static_cast<std::byte>(protocol);
+      Reseal(bytes);
+      EXPECT_EQ(DecodePeer(bytes).status, Status::kMalformed)
+          << int(protocol) << "/" << int(p.header.type);
+    }
   }
 }
 
@@ -493,9 +632,163 @@ TEST(PeerDecodeOrder, ForwardedAnswerOverTheAnswerSizeIsTooLarge) {
   EXPECT_EQ(DecodePeer(bytes).status, Status::kTooLarge);
 }
 
+// Bytes of a push of records of `sizes` with item count `count` instead,
+// resealed.
+std::vector<std::byte> EditedPush(const std::vector<size_t>& sizes,
+                                  uint16_t count) {
+  std::vector<std::byte> bytes = Bytes(Push(sizes));
+  PutU16(bytes, wire::kOffItemCount, count);
+  Reseal(bytes);
+  return bytes;
+}
+
+TEST(PeerDecodeOrder, RecordPushCountMustBeOneToSixtyFour) {
+  EXPECT_EQ(DecodePeer(Bytes(Push({}))).status, Status::kMalformed);
+  EXPECT_EQ(DecodePeer(Bytes(Push(std::vector<size_t>(64, 1)))).status,
+            Status::kOk);
+  PeerDecodeResult r = DecodePeer(Bytes(Push(std::vector<size_t>(65, 1))));
+  EXPECT_EQ(r.status, Status::kMalformed);
+  EXPECT_EQ(r.detail, "record push count not 1..64");
+  // The count comes before the size rule: 65 records over 1,232 bytes.
+  r = DecodePeer(Bytes(Push(std::vector<size_t>(65, 30))));
+  EXPECT_EQ(r.status, Status::kMalformed);
+  // And before the body: count 0 with records, 65 over 64 records.
+  EXPECT_EQ(DecodePeer(EditedPush({5}, 0)).status, Status::kMalformed);
+  EXPECT_EQ(DecodePeer(EditedPush(std::vector<size_t>(64, 1), 65)).status,
+            Status::kMalformed);
+}
+
+TEST(PeerDecodeOrder, RecordLengthMustBeOneTo4096) {
+  EXPECT_EQ(DecodePeer(Bytes(Push({0}))).status, Status::kMalformed);
+  EXPECT_EQ(DecodePeer(Bytes(Push({4096}))).status, Status::kOk);
+  PeerDecodeResult r = DecodePeer(Bytes(Push({4097})));
+  EXPECT_EQ(r.status, Status::kMalformed);
+  EXPECT_EQ(r.detail, "pushed record length not 1..4096");
+  // Also a bad length after good records.
+  EXPECT_EQ(DecodePeer(Bytes(Push({3, 4, 0}))).status, Status::kMalformed);
+}
+
+TEST(PeerDecodeOrder, RecordPushBodyHoldsExactlyItsRecords) {
+  // Count 2 over one record: the body ends where a length should be.
+  PeerDecodeResult r = DecodePeer(EditedPush({5}, 2));
+  EXPECT_EQ(r.status, Status::kMalformed);
+  EXPECT_EQ(r.detail, "record push body ends inside a length");
+  // Count 1 over two records: bytes after the last.
+  r = DecodePeer(EditedPush({5, 6}, 1));
+  EXPECT_EQ(r.status, Status::kMalformed);
+  EXPECT_EQ(r.detail, "bytes after the last pushed record");
+  // A length one past the body, and one short of it.
+  for (int delta : {+1, -1}) {
+    std::vector<std::byte> bytes = Bytes(Push({5, 6}));
+    PutU16(bytes, kBody + PushedRecordSize(5),
+           static_cast<uint16_t>(6 + delta));
+    Reseal(bytes);
+    r = DecodePeer(bytes);
+    EXPECT_EQ(r.status, Status::kMalformed) << delta;
+    EXPECT_EQ(r.detail, delta > 0 ? "pushed record runs past the body"
+                                  : "bytes after the last pushed record");
+  }
+  // One stray byte after the last record.
+  std::vector<std::byte> bytes = Bytes(Push({5}));
+  bytes.insert(bytes.end() - TrailerSize(CheckType::kCrc32), std::byte{0});
+  PutU16(bytes, wire::kOffTotalLength, static_cast<uint16_t>(bytes.size()));
+  Reseal(bytes);
+  EXPECT_EQ(DecodePeer(bytes).status, Status::kMalformed);
+}
+
+TEST(PeerDecodeOrder, SeveralRecordsOverTheAnswerSizeAreTooLarge) {
+  for (CheckType check : kAllChecks) {
+    SCOPED_TRACE(static_cast<int>(check));
+    // Two records that fill 1,232 bytes exactly, then one byte more.
+    const size_t fill = wire::kMaxAnswer - wire::kHeaderSize -
+                        TrailerSize(check) - 2 * PushedRecordSize(0);
+    std::vector<std::byte> full =
+        Bytes(Push({fill / 2, fill - fill / 2}, check));
+    ASSERT_EQ(full.size(), wire::kMaxAnswer);
+    EXPECT_EQ(DecodePeer(full).status, Status::kOk);
+    std::vector<std::byte> over =
+        Bytes(Push({fill / 2, fill - fill / 2 + 1}, check));
+    ASSERT_EQ(over.size(), wire::kMaxAnswer + 1);
+    PeerDecodeResult r = DecodePeer(over);
+    EXPECT_EQ(r.status, Status::kTooLarge);
+    EXPECT_FALSE(r.detail.empty());
+    // One record may be larger: up to 4,096 bytes of it.
+    std::vector<std::byte> one =
+        Bytes(Push({fill + PushedRecordSize(0) + 1}, check));
+    ASSERT_EQ(one.size(), wire::kMaxAnswer + 1);
+    EXPECT_EQ(DecodePeer(one).status, Status::kOk);
+    EXPECT_EQ(DecodePeer(Bytes(Push({4096}, check))).status, Status::kOk);
+  }
+  // Layout first: an oversized push whose count is wrong is MALFORMED.
+  std::vector<std::byte> bytes = EditedPush({700, 700}, 3);
+  EXPECT_EQ(DecodePeer(bytes).status, Status::kMalformed);
+  bytes = EditedPush({700, 700}, 1);
+  EXPECT_EQ(DecodePeer(bytes).status, Status::kMalformed);
+  // Header bytes past 16 count too: the datagram is what must fit.
+  bytes = Bytes(Push({600, 600}));
+  ASSERT_LE(bytes.size(), wire::kMaxAnswer);
+  EXPECT_EQ(DecodePeer(bytes).status, Status::kOk);
+  bytes.insert(bytes.begin() + kBody, 40, std::byte{0});
+  PutU16(bytes, wire::kOffHeaderLength, 16 + 40);
+  Reseal(bytes);
+  ASSERT_GT(bytes.size(), wire::kMaxAnswer);
+  EXPECT_EQ(DecodePeer(bytes).status, Status::kTooLarge);
+}
+
+TEST(PeerDecodeOrder, RecordPushStatusByteIsIgnoredLikeAnyRequest) {
+  for (Status status : {Status::kInternal, static_cast<Status>(0xFF)}) {
+    PeerDecodeResult r =
+        DecodePeer(Bytes(Push({7}, CheckType::kCrc32, status)));
+    EXPECT_EQ(r.status, Status::kOk);
+    EXPECT_EQ(r.packet.header.status, status);
+  }
+}
+
+TEST(PeerDecodeOrder, RecordPushRecordsComeAfterTheCheckBits) {
+  // A record length past the body, unsealed: the check fails first.
+  std::vector<std::byte> bytes = Bytes(Push({5}));
+  PutU16(bytes, kBody, 9);
+  EXPECT_EQ(DecodePeer(bytes).status, Status::kBadCheck);
+  Reseal(bytes);
+  EXPECT_EQ(DecodePeer(bytes).status, Status::kMalformed);
+}
+
+TEST(PeerDecodeOrder, PushAckStatusMustBeKnown) {
+  for (int status = wire::kMaxKnownStatus + 1; status <= 0xFF; ++status) {
+    PeerDecodeResult r =
+        DecodePeer(Bytes(Ack(CheckType::kCrc32, static_cast<Status>(status))));
+    EXPECT_EQ(r.status, Status::kInvalidField) << status;
+    EXPECT_EQ(r.detail, "unknown push ack status");
+  }
+  // The status is checked before the body.
+  std::vector<std::byte> bytes = Bytes(Ack());
+  PutU16(bytes, wire::kOffItemCount, 1);
+  bytes[wire::kOffStatus] = std::byte{13};
+  Reseal(bytes);
+  EXPECT_EQ(DecodePeer(bytes).status, Status::kInvalidField);
+}
+
+TEST(PeerDecodeOrder, PushAckHasNoBodyAndNoItems) {
+  std::vector<std::byte> count = Bytes(Ack());
+  PutU16(count, wire::kOffItemCount, 1);
+  Reseal(count);
+  PeerDecodeResult r = DecodePeer(count);
+  EXPECT_EQ(r.status, Status::kMalformed);
+  EXPECT_EQ(r.detail, "push ack with a body");
+  // A record push's body under type 0x43, count 0 and 1.
+  for (uint16_t n : {0, 1}) {
+    std::vector<std::byte> body = Bytes(Push({4}));
+    body[wire::kOffType] = std::byte{wire::kTypePushAck};
+    PutU16(body, wire::kOffItemCount, n);
+    Reseal(body);
+    EXPECT_EQ(DecodePeer(body).status, Status::kMalformed) << n;
+  }
+}
+
 TEST(PeerDecodeOrder, ClientDecodeStillAnswersPeerTypesAsUnknown) {
-  // Decode is what clients reach: 0x40 and 0x41 stay unknown types there.
-  for (const PeerPacket& p : {ForwardedQuery(), ForwardedAnswer()}) {
+  // Decode is what clients reach: 0x40..0x43 stay unknown types there.
+  for (const PeerPacket& p :
+       {ForwardedQuery(), ForwardedAnswer(), Push({9}), Ack()}) {
     DecodeResult r = Decode(Bytes(p));
     EXPECT_EQ(r.status, Status::kMalformed);
     EXPECT_EQ(r.detail, "unknown protocol or packet type");
@@ -507,6 +800,8 @@ TEST(PeerDecodeOrder, ClientDecodeStillAnswersPeerTypesAsUnknown) {
   // are even and answers odd (0x40 / 0x41), the reverse of types 0x01-0x3F.
   EXPECT_TRUE(Decode(Bytes(ForwardedQuery())).answerable);
   EXPECT_FALSE(Decode(Bytes(ForwardedAnswer())).answerable);
+  EXPECT_TRUE(Decode(Bytes(Push({9}))).answerable);
+  EXPECT_FALSE(Decode(Bytes(Ack())).answerable);
   for (uint8_t type : {0x42, 0x43, 0x7E, 0x7F}) {
     std::vector<std::byte> bytes = Bytes(ForwardedQuery());
     bytes[wire::kOffType] = std::byte{type};
@@ -691,12 +986,12 @@ TEST(PeerVectors, ValidOnesDecodeToTheFieldsTheyList) {
     EXPECT_EQ(h.count, v.count.value_or(-1));
     EXPECT_EQ(static_cast<int>(h.status), v.status.value_or(0));
     EXPECT_TRUE(IsPeerType(h.protocol, h.type));
-    EXPECT_EQ(r.packet.body.index(),
-              h.type == wire::kTypeForwardedQuery ? 0u : 1u);
+    // The body's alternative follows the type: 0x40..0x43 in order.
+    EXPECT_EQ(r.packet.body.index(), size_t{h.type} - wire::kFirstPeerType);
     // Clients cannot reach the peer path: Decode refuses every one.
     EXPECT_EQ(Decode(v.bytes).status, Status::kMalformed);
   }
-  EXPECT_EQ(seen, 5);
+  EXPECT_EQ(seen, 12);
 }
 
 TEST(PeerVectors, ValidOnesReEncodeByteForByte) {
@@ -734,7 +1029,7 @@ TEST(PeerVectors, BadOnesYieldTheirStatus) {
     EXPECT_FALSE(r.detail.empty());
     EXPECT_EQ(r.packet.header.txid, v.txid.value_or(-1));
   }
-  EXPECT_EQ(seen, 4);
+  EXPECT_EQ(seen, 13);
 }
 
 TEST(PeerVectors, TheForwardedQueryVectorsCarryOneId) {
@@ -752,6 +1047,38 @@ TEST(PeerVectors, TheForwardedQueryVectorsCarryOneId) {
     return;
   }
   FAIL() << "forwarded_query_crc missing";
+}
+
+TEST(PeerVectors, TheRecordPushVectorsCarryTheirRecords) {
+  // The records' sizes as the generator wrote them. The real ones start as
+  // a DHT record does: a msgpack array of 17 (0xdc 0x00 0x11).
+  const std::map<std::string, std::vector<size_t>> sizes = {
+      {"record_push_one", {86}},
+      {"record_push_two", {86, 96}},
+      {"record_push_signed", {86}},
+      {"record_push_one_large", {2000}},
+  };
+  int seen = 0;
+  for (const Vector& v : PeerVectors()) {
+    auto want = sizes.find(v.name);
+    if (want == sizes.end()) {
+      continue;
+    }
+    ++seen;
+    SCOPED_TRACE(v.name);
+    PeerDecodeResult r = DecodePeer(v.bytes);
+    ASSERT_EQ(r.status, Status::kOk) << r.detail;
+    const auto& records = std::get<RecordPush>(r.packet.body).records;
+    ASSERT_EQ(records.size(), want->second.size());
+    for (size_t i = 0; i < records.size(); ++i) {
+      EXPECT_EQ(records[i].size(), want->second[i]) << i;
+    }
+    if (v.name != "record_push_one_large") {
+      EXPECT_EQ(records[0][0], std::byte{0xdc});
+      EXPECT_EQ(records[0][2], std::byte{0x11});
+    }
+  }
+  EXPECT_EQ(seen, 4);
 }
 
 }  // namespace

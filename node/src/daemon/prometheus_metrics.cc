@@ -236,6 +236,22 @@ class PrometheusMetrics::ScrapeTimeCollector final
           {{"how", kHow[h]}});
     }
     out.push_back(std::move(served));
+    MetricFamily pushes =
+        Family("crsp_record_pushes_total",
+               "Pushed records (docs/scaling.md): push datagrams sent, "
+               "acked, refused, given up; records not sent, and records "
+               "an aggregator took.",
+               MetricType::Counter);
+    constexpr std::array<const char*, 6> kEvents = {
+        "sent",         "acked", "refused", "given_up", "records_not_sent",
+        "records_taken"};
+    for (size_t e = 0; e < kEvents.size(); ++e) {
+      AddGauge(
+          pushes,
+          static_cast<double>(hot_.pushes[e].load(std::memory_order_relaxed)),
+          {{"event", kEvents[e]}});
+    }
+    out.push_back(std::move(pushes));
   }
 
   const std::string state_dir_;
@@ -386,6 +402,13 @@ void PrometheusMetrics::Journaled(size_t records) {
 
 void PrometheusMetrics::JournalSynced(std::chrono::nanoseconds took) {
   fsync_seconds_->Observe(Seconds(took));
+}
+
+void PrometheusMetrics::Pushed(PushEvent event, size_t n) {
+  if (n != 0) {
+    hot_.pushes[static_cast<size_t>(event)].fetch_add(
+        n, std::memory_order_relaxed);
+  }
 }
 
 void PrometheusMetrics::ResourceIdsServed(size_t from_index, size_t cold_read,

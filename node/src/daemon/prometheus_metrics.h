@@ -69,6 +69,7 @@ class PrometheusMetrics final : public NodeMetrics, public dht::DhtMetrics {
   void ResourceIdsServed(size_t from_index, size_t cold_read,
                          size_t forwarded) override;
   void Offers(const OfferGauges& gauges) override;
+  void Pushed(PushEvent event, size_t n) override;
 
   // dht::DhtMetrics
   void Started(dht::DhtOp op) override;
@@ -89,6 +90,7 @@ class PrometheusMetrics final : public NodeMetrics, public dht::DhtMetrics {
         requests{};
     std::array<std::atomic<uint64_t>, kRequestTypes> answer_bytes{};
     std::array<std::atomic<uint64_t>, 3> served{};  // by ServedFrom
+    std::array<std::atomic<uint64_t>, 6> pushes{};  // by PushEvent
   };
 
   std::shared_ptr<prometheus::Registry> registry_;

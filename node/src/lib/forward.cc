@@ -71,6 +71,7 @@ std::string OfferBytes(const protocol::Offer& offer) {
 // (an id whose aggregators are still warming up, or dying): soon, not in a
 // minute.
 bool Stale(const AdvertCache& cache, uint64_t now) {
+  if (!cache.asked) return true;
   const uint64_t keep = agg::TooFewAggregators(cache.targets.size())
                             ? kFewAdvertsCacheSec
                             : agg::kAdvertCache.count();
@@ -206,7 +207,8 @@ void NodeImpl::ForwardQuery(Request& request, uint16_t resource) {
   SendForward(forward);
 }
 
-void NodeImpl::ReadAdverts(std::optional<Request> request, uint16_t resource) {
+void NodeImpl::ReadAdverts(std::optional<Request> request, uint16_t resource,
+                           bool asked) {
   // The buyer waits for the adverts at most kAdvertsDeadline: a search
   // that meets dead or paused peers takes seconds (OPENDHT-NOTES.md), and
   // then the query is read directly while the adverts still come in for
@@ -219,6 +221,7 @@ void NodeImpl::ReadAdverts(std::optional<Request> request, uint16_t resource) {
     MutexLock lock(&agg_.mu);
     auto [reading, inserted] = agg_.reading_adverts.try_emplace(resource);
     if (waiter) reading->second.push_back(waiter);
+    if (asked) agg_.adverts_asked.insert(resource);
     start = inserted;
   }
   if (waiter) {
@@ -236,6 +239,7 @@ void NodeImpl::ReadAdverts(std::optional<Request> request, uint16_t resource) {
                       [this, resource](std::vector<agg::RendezvousValue> values,
                                        std::vector<agg::SearchNode> searched) {
                         std::vector<std::shared_ptr<WaitingQuery>> waiters;
+                        bool asked;
                         {
                           MutexLock lock(&agg_.mu);
                           auto reading = agg_.reading_adverts.find(resource);
@@ -243,24 +247,34 @@ void NodeImpl::ReadAdverts(std::optional<Request> request, uint16_t resource) {
                             waiters = std::move(reading->second);
                             agg_.reading_adverts.erase(reading);
                           }
+                          asked = agg_.adverts_asked.erase(resource) != 0;
                         }
                         std::vector<Request> requests;
                         for (const std::shared_ptr<WaitingQuery>& w : waiters) {
                           if (std::optional<Request> r = w->Take())
                             requests.push_back(std::move(*r));
                         }
-                        OnAdverts(std::move(requests), resource,
+                        OnAdverts(std::move(requests), resource, asked,
                                   std::move(values), std::move(searched));
                       });
 }
 
 void NodeImpl::OnAdverts(std::vector<Request> requests, uint16_t resource,
-                         std::vector<agg::RendezvousValue> values,
+                         bool asked, std::vector<agg::RendezvousValue> values,
                          std::vector<agg::SearchNode> searched) {
   const protocol::NodeId key = agg::RendezvousKey(resource);
   const std::vector<agg::Advert> adverts = agg::AdvertsIn(values);
   std::vector<agg::ForwardTarget> targets =
       agg::UsableAdverts(key, resource, adverts, searched);
+  if (!asked) {
+    // Read for pushes only: cached, and the pushes that waited sent.
+    {
+      MutexLock lock(&agg_.mu);
+      agg_.adverts[resource] = AdvertCache{targets, Now(), /*asked=*/false};
+    }
+    PushBacklog(resource);
+    return;
+  }
   // This node may itself be one of the closest: then it aggregates the id
   // (a lone node, a small cluster) without waiting for a demand, the
   // waiting queries' price buckets first. Not while it can forward to k
@@ -321,6 +335,7 @@ void NodeImpl::OnAdverts(std::vector<Request> requests, uint16_t resource,
     forward->request = std::move(request);
     SendForward(forward);
   }
+  PushBacklog(resource);
 }
 
 std::vector<agg::ForwardTarget> NodeImpl::UsableTargetsLocked(
@@ -415,8 +430,18 @@ void NodeImpl::OnForwardTimeout(uint32_t txid) {
   SendForward(forward);
 }
 
-bool NodeImpl::AwaitsAnswerFrom(const Sender& from) {
+bool NodeImpl::AwaitsAnswerFrom(const Sender& from, uint8_t type) {
   MutexLock lock(&agg_.mu);
+  if (type == wire::kTypePushAck) {
+    for (const auto& [txid, push] : agg_.pushes) {
+      if (push.target.address == from.address &&
+          push.target.port == from.port) {
+        return true;
+      }
+    }
+    return false;
+  }
+  if (type != wire::kTypeForwardedAnswer) return false;
   for (const auto& [txid, forward] : agg_.forwards) {
     const agg::ForwardTarget& target = forward->targets[forward->next];
     if (target.address == from.address && target.port == from.port) {
@@ -437,11 +462,21 @@ void NodeImpl::HandlePeerDatagram(std::span<const std::byte> datagram,
     metrics_->Dropped(DropReason::kUndecodable);
     return;
   }
-  if (decoded.packet.header.type == wire::kTypeForwardedQuery) {
-    AnswerForwardedQuery(decoded.packet, datagram.size(), from,
-                         std::move(reply));
-  } else {
-    OnForwardedAnswer(decoded.packet, from);
+  switch (decoded.packet.header.type) {
+    case wire::kTypeForwardedQuery:
+      AnswerForwardedQuery(decoded.packet, datagram.size(), from,
+                           std::move(reply));
+      break;
+    case wire::kTypeForwardedAnswer:
+      OnForwardedAnswer(decoded.packet, from);
+      break;
+    case wire::kTypeRecordPush:
+      TakePushedRecords(decoded.packet, datagram.size(), from,
+                        std::move(reply));
+      break;
+    default:  // kTypePushAck: DecodePeer knows no other type
+      OnPushAck(decoded.packet, from);
+      break;
   }
 }
 

@@ -102,22 +102,28 @@ void NodeImpl::RepublishAll() {
     MutexLock lock(&writes_.mu);
     all = writes_.local.All();
   }
-  for (const JournalEntry& entry : all) Publish(entry.record);
+  // Not pushed: the aggregators read these before (or will at their
+  // catch-up read); 2,000 records at once would be 6,000 pushes.
+  for (const JournalEntry& entry : all) Publish(entry.record, false);
 }
 
-void NodeImpl::Publish(const dht::OfferRecord& record) {
+void NodeImpl::Publish(const dht::OfferRecord& record, bool push) {
   {
     MutexLock lock(&writes_.mu);
     ++writes_.retries_in_flight;
   }
-  dht_->Publish(record, [this, record](bool ok, uint16_t) {
-    MutexLock lock(&writes_.mu);
-    --writes_.retries_in_flight;
-    writes_.local.SetConfirmed(record, ok);
-    if (!ok) {
-      spdlog::warn("re-publication of an offer failed; retried in {} s",
-                   kRetryIntervalSec);
+  dht_->Publish(record, [this, record, push](bool ok, uint16_t) {
+    {
+      MutexLock lock(&writes_.mu);
+      --writes_.retries_in_flight;
+      writes_.local.SetConfirmed(record, ok);
+      if (!ok) {
+        spdlog::warn("re-publication of an offer failed; retried in {} s",
+                     kRetryIntervalSec);
+      }
     }
+    // A record the DHT refused at first: no aggregator was told of it.
+    if (ok && push) PushRecords({record});
   });
 }
 
@@ -125,18 +131,17 @@ void NodeImpl::HandleDatagram(std::span<const std::byte> datagram,
                               const Sender& from, ReplyFn reply) {
   // Node-to-node messages are taken from DHT peers only; from anyone else
   // they are an unknown packet type (PROTOCOL.md), answered below. An
-  // answer is also taken from the aggregator this node forwarded a query
-  // to and waits for: its own search met it as a DHT node, and a loaded
-  // host's routing table may have marked it expired since (then every
-  // answer was dropped, each aggregator taken for dead and named a
-  // suspect: seen under ASan on 2 cores).
+  // answer (0x41, 0x43) is also taken from the aggregator this node
+  // forwarded a query or pushed records to and waits for: its own search met it
+  // as a DHT node, and a loaded host's routing table may have marked it expired
+  // since (then every answer was dropped, each aggregator taken for dead and
+  // named a suspect: seen under ASan on 2 cores).
   if (datagram.size() > wire::kOffType &&
       protocol::IsPeerType(static_cast<uint8_t>(datagram[wire::kOffProtocol]),
                            static_cast<uint8_t>(datagram[wire::kOffType])) &&
       (dht_->IsPeer(from.address) ||
-       (static_cast<uint8_t>(datagram[wire::kOffType]) ==
-            wire::kTypeForwardedAnswer &&
-        AwaitsAnswerFrom(from)))) {
+       AwaitsAnswerFrom(from,
+                        static_cast<uint8_t>(datagram[wire::kOffType])))) {
     HandlePeerDatagram(datagram, from, std::move(reply));
     return;
   }
@@ -325,7 +330,7 @@ void NodeImpl::Tick() {
       OnPublished(op, job, false, 0);  // a no-op for settled jobs
     }
   }
-  for (const dht::OfferRecord& record : retry) Publish(record);
+  for (const dht::OfferRecord& record : retry) Publish(record, true);
   TickAggregation(now);
 }
 

@@ -95,6 +95,22 @@ inline constexpr size_t kMaxSnapshotRecords = 50000;
 // An aggregator that answered RATE_LIMITED (over its budget for this
 // node) is tried after the others for this long; it is busy, not dead.
 inline constexpr uint64_t kBusyAggregatorSec = 1;
+// Pushed records (docs/scaling.md "Pushed records"): a push not acked is
+// sent again after kPushTimeout, kPushTries times in all; then that
+// aggregator is skipped for kAdvertCache and the record reaches it by its
+// next re-read. A record goes to at most kMaxPushTargets aggregators.
+inline constexpr std::chrono::milliseconds kPushTimeout{250};
+inline constexpr uint32_t kPushTries = 3;
+inline constexpr size_t kMaxPushTargets = 6;
+inline constexpr size_t kMaxPushesInFlight = 4096;
+inline constexpr size_t kMaxPushBacklog = 4096;
+// A new aggregator reads its id once more this long after its election:
+// writers whose adverts read (kept kFewAdvertsCacheSec while the id has
+// fewer than k aggregators) came just before its warming advert pushed
+// their records to the others only. Writers with k aggregators cached
+// (kAdvertCache) are covered by the adapter's catch-up read
+// (OpenDhtConfig::reread_settle).
+inline constexpr std::chrono::milliseconds kPushCatchUp{3000};
 // An aggregator advertised warming (elected, its cold read running) answers
 // INCOMPLETE; for this long after this node first saw it warming, that is
 // no reason to demand more aggregators (they are on their way). Past it,
@@ -179,6 +195,10 @@ class NodeImpl final : public Node {
   // Watches and reads `resource`'s keys up to `bucket` (nothing when a
   // read of it runs: OnResourceWarm follows that one).
   void WarmUp(uint16_t resource, uint32_t bucket) EXCLUDES(agg_.mu, reads_.mu);
+  // Reads every key of aggregated `resource` again into the index (after
+  // kPushCatchUp): what was confirmed while writers did not know this
+  // aggregator yet.
+  void CatchUp(uint16_t resource) EXCLUDES(agg_.mu, reads_.mu);
   // Called when a cold fetch of `resource` completed: the rest of an
   // aggregated id is read, or the whole id turns warm and is advertised.
   void OnResourceWarm(uint16_t resource) EXCLUDES(agg_.mu, reads_.mu);
@@ -224,12 +244,17 @@ class NodeImpl final : public Node {
   void ForwardQuery(Request& request, uint16_t resource) EXCLUDES(agg_.mu);
   // Reads `resource`'s adverts, or joins the read that runs, for `request`
   // (kAdvertsDeadline at most, then a direct read answers it); with no
-  // request, only to refresh the cache.
-  void ReadAdverts(std::optional<Request> request, uint16_t resource)
-      EXCLUDES(agg_.mu);
-  // The adverts came: cached, this node's own role checked, and `requests`
-  // (those no direct read answered meanwhile) forwarded.
-  void OnAdverts(std::vector<Request> requests, uint16_t resource,
+  // request, only to refresh the cache. `asked`: for a query (then the
+  // read may elect this node and demand aggregators); a read only for
+  // pushes does neither, or registering an id would elect aggregators for
+  // it.
+  void ReadAdverts(std::optional<Request> request, uint16_t resource,
+                   bool asked = true) EXCLUDES(agg_.mu);
+  // The adverts came: cached, pushes waiting for them sent, and, when a
+  // query `asked` for them, this node's own role checked, aggregators
+  // demanded if too few, and `requests` (those no direct read answered
+  // meanwhile) forwarded.
+  void OnAdverts(std::vector<Request> requests, uint16_t resource, bool asked,
                  std::vector<dht::aggregator::RendezvousValue> values,
                  std::vector<dht::aggregator::SearchNode> searched)
       EXCLUDES(agg_.mu);
@@ -244,9 +269,9 @@ class NodeImpl final : public Node {
   void SendForward(const std::shared_ptr<PendingForward>& forward)
       EXCLUDES(agg_.mu);
   void OnForwardTimeout(uint32_t txid) EXCLUDES(agg_.mu);
-  // Whether a forwarded query to `from` (address and port) awaits its
-  // answer.
-  bool AwaitsAnswerFrom(const Sender& from) EXCLUDES(agg_.mu);
+  // Whether a forwarded query (`type` 0x41) or a push (`type` 0x43) to
+  // `from` (address and port) awaits its answer.
+  bool AwaitsAnswerFrom(const Sender& from, uint8_t type) EXCLUDES(agg_.mu);
   // A datagram of the node-to-node range (0x40-0x7F) from a DHT peer, or
   // a forwarded answer from an aggregator asked (AwaitsAnswerFrom).
   void HandlePeerDatagram(std::span<const std::byte> datagram,
@@ -291,6 +316,29 @@ class NodeImpl final : public Node {
                          const std::vector<dht::OfferRecord>& records,
                          bool complete) EXCLUDES(agg_.mu);
 
+  // --- Pushed records (push.cc, docs/scaling.md "Pushed records") ----------
+  // Records the DHT just confirmed, to their ids' aggregators: at once to
+  // those of a fresh advert cache, else once the adverts were read.
+  void PushRecords(std::vector<dht::OfferRecord> records) EXCLUDES(agg_.mu);
+  // Pushes `records` (all of `resource`) to each of `targets`.
+  void SendPushes(uint16_t resource,
+                  const std::vector<dht::aggregator::ForwardTarget>& targets,
+                  const std::vector<dht::OfferRecord>& records)
+      EXCLUDES(agg_.mu);
+  // The backlog of `resource` (records confirmed while its adverts were
+  // read), pushed now that the read ended.
+  void PushBacklog(uint16_t resource) EXCLUDES(agg_.mu);
+  // Sends (again) the pending push `txid` and arms its timeout.
+  void SendPush(uint32_t txid) EXCLUDES(agg_.mu);
+  void OnPushTimeout(uint32_t txid) EXCLUDES(agg_.mu);
+  // A 0x42 from a DHT peer: its records of ids aggregated here applied to
+  // the index; a 0x43 ack to `reply`.
+  void TakePushedRecords(const protocol::PeerPacket& packet, size_t size,
+                         const Sender& from, ReplyFn reply)
+      EXCLUDES(agg_.mu, reads_.mu, budgets_.mu);
+  void OnPushAck(const protocol::PeerPacket& packet, const Sender& from)
+      EXCLUDES(agg_.mu);
+
   // --- Writes (write_path.cc) -----------------------------------------------
   // Shared by register and withdraw: the budget for the largest answer,
   // require_signed, ownership and replay. Returns true when the request goes
@@ -320,8 +368,9 @@ class NodeImpl final : public Node {
   // `out`.
   void FinishLocked(PendingWrite& op, Outbox& out) REQUIRES(writes_.mu)
       EXCLUDES(budgets_.mu);
-  // Publishes one record again (start-up, retries).
-  void Publish(const dht::OfferRecord& record) EXCLUDES(writes_.mu);
+  // Publishes one record again (start-up, retries); `push`: to its id's
+  // aggregators too once confirmed.
+  void Publish(const dht::OfferRecord& record, bool push) EXCLUDES(writes_.mu);
 
   // --- Answers (node_impl.cc) -----------------------------------------------
   // Encodes an answer (signed for check type 7). Empty on failure.

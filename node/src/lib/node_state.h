@@ -193,10 +193,22 @@ struct PageSnapshot {
   std::shared_ptr<const std::vector<dht::OfferRecord>> records;
 };
 
+// A push of records to one of an id's aggregators, waiting for its ack
+// (docs/scaling.md "Pushed records"). AggregationState's.
+struct PendingPush {
+  uint16_t resource = 0;
+  dht::aggregator::ForwardTarget target;
+  std::vector<std::byte> datagram;  // sent again as it is
+  uint32_t tries = 1;
+};
+
 // What a querying node learnt of an id's aggregators. AggregationState's.
 struct AdvertCache {
   std::vector<dht::aggregator::ForwardTarget> targets;
   uint64_t read_at = 0;
+  // Read for a query (so the role check and demands ran on it), not only
+  // for pushes: a query takes a push-only read as stale.
+  bool asked = true;
 };
 
 // The aggregator roles and forwarding (docs/scaling.md): the ids this node
@@ -210,9 +222,11 @@ struct AggregationState {
   std::set<uint16_t> checking GUARDED_BY(mu);
   std::map<uint16_t, uint64_t> checked_at GUARDED_BY(mu);
   std::map<uint16_t, AdvertCache> adverts GUARDED_BY(mu);
-  // Ids whose adverts are being read, and the queries that wait for it.
+  // Ids whose adverts are being read, and the queries that wait for it;
+  // those of them a query asked for (ReadAdverts' `asked`).
   std::map<uint16_t, std::vector<std::shared_ptr<WaitingQuery>>> reading_adverts
       GUARDED_BY(mu);
+  std::set<uint16_t> adverts_asked GUARDED_BY(mu);
   // Aggregators that did not answer a forwarded query: skipped until then.
   std::map<protocol::NodeId, uint64_t> failed_until GUARDED_BY(mu);
   // When this node first saw each aggregator advertise an id as warming
@@ -232,6 +246,17 @@ struct AggregationState {
   std::set<std::tuple<protocol::Ipv6Address, uint16_t, uint32_t>> running
       GUARDED_BY(mu);
   std::map<uint32_t, std::shared_ptr<PendingForward>> forwards GUARDED_BY(mu);
+  // Pushes waiting for their ack, by txid (from next_txid too), and the
+  // records confirmed while their id's adverts were being read: pushed
+  // when the read ends (OnAdverts). At most kMaxPushesInFlight and
+  // kMaxPushBacklog; past them, records are left to the re-reads.
+  std::map<uint32_t, PendingPush> pushes GUARDED_BY(mu);
+  std::map<uint16_t, std::vector<dht::OfferRecord>> push_backlog GUARDED_BY(mu);
+  size_t push_backlog_records GUARDED_BY(mu) = 0;
+  // (id, aggregator) pairs whose push was acked not OK (it does not serve
+  // the id, though its advert lives on): not pushed to until then.
+  std::map<std::pair<uint16_t, protocol::NodeId>, uint64_t> push_refused
+      GUARDED_BY(mu);
   uint32_t next_txid GUARDED_BY(mu) = 1;
   size_t direct_reads GUARDED_BY(mu) = 0;  // running
   // Recent direct reads of one id, and their records in all (at most

@@ -88,13 +88,17 @@ void NodeImpl::StartColdFetch(uint16_t resource, uint32_t max_price,
     watch = watched == reads_.watched.end() || watched->second < fetch->bucket;
     if (watch) reads_.watched[resource] = fetch->bucket;
   }
-  // Watch first: nothing published between the fetch and the watch is
-  // missed.
+  // Watch first: nothing published between the fetch and the watch's
+  // catch-up read is missed. By re-reads, not listens: new records are
+  // pushed here by their writers (docs/scaling.md "Pushed records").
   if (watch) {
-    dht_->Watch(resource, max_price, [this](const dht::OfferRecord& record) {
-      MutexLock lock(&reads_.mu);
-      reads_.index.Apply(record, Now());
-    });
+    dht_->Watch(
+        resource, max_price,
+        [this](const dht::OfferRecord& record) {
+          MutexLock lock(&reads_.mu);
+          reads_.index.Apply(record, Now());
+        },
+        dht::Dht::WatchMode::kReread);
   }
   dht_->Fetch(
       resource, max_price, {kColdFetchDeadline, kWarmUpLimit},

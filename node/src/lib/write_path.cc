@@ -212,7 +212,9 @@ void NodeImpl::OnPublished(const std::shared_ptr<PendingWrite>& op,
         ok ? std::max<uint16_t>(replicas, 1) : uint16_t{0};
   }
   writes_.local.SetConfirmed(job.record, ok);
-  if (!ok) {
+  if (ok) {
+    out.Then([this, record = job.record] { PushRecords({record}); });
+  } else {
     spdlog::warn(
         "DHT did not confirm an offer (txid {}); kept in the "
         "journal, re-published later",

@@ -10,8 +10,9 @@ Subcommands, one ctest test each (tests/device/wireshark/CMakeLists.txt):
            body fields against `crsp decode` of the same bytes, check status,
            and the expert info each bad vector must raise. The node-to-node
            vectors of tests/vectors/peer/ (0x40 forwarded query, 0x41
-           forwarded answer) the same way, their body fields read here from
-           the layout tables (`crsp decode` reads client packets only).
+           forwarded answer, 0x42 record push, 0x43 push ack) the same way,
+           their body fields read here from the layout tables (`crsp
+           decode` reads client packets only).
            Then generated packets of every type under every check type
            (checks computed here with hashlib/zlib), corrupted copies, and
            layout faults.
@@ -70,13 +71,14 @@ INT_FIELDS = {
     "crsp.query_unit", "crsp.max_price", "crsp.min_quantity",
     "crsp.total_matches", "crsp.next_cursor", "crsp.check.status",
     "crsp.check_reserved", "crsp.flags.signed", "crsp.request_in",
-    "crsp.answer_in", "crsp.resend_of",
+    "crsp.answer_in", "crsp.resend_of", "crsp.record_length",
 }
 BYTES_FIELDS = {
     "crsp.device_id", "crsp.node_id", "crsp.node_public_key",
     "crsp.signer_public_key", "crsp.signature", "crsp.check",
     "crsp.check.computed", "crsp.reserved", "crsp.node_message",
     "crsp.body", "crsp.extra", "crsp.trailing", "crsp.header_extra",
+    "crsp.record_data",
 }
 TIME_FIELDS = {"crsp.valid_from", "crsp.valid_until"}
 # Expert infos that mean "this packet is wrong" (not notes).
@@ -288,7 +290,8 @@ def expected_from_decode(d):
 def expected_from_bytes(raw):
     """Field -> values the dissector must show for a node-to-node packet
     (docs/scaling.md: 0x40 carries a query request body, 0x41 a query
-    answer body), read from PROTOCOL.md's tables."""
+    answer body, 0x42 records after their 2-byte lengths, 0x43 nothing),
+    read from PROTOCOL.md's tables."""
     ver, proto, ptype, hl, total, txid, ct, status, count = struct.unpack(
         ">HBBHHIBBH", raw[:16])
     e = {}
@@ -332,6 +335,13 @@ def expected_from_bytes(raw):
             values = values[:8] + values[9:11] + values[12:]
             for k, v in zip(OFFER_KEYS, values):
                 add("crsp." + k, v)
+    elif ptype == 0x42:
+        at = 0
+        for _ in range(count):
+            (n,) = struct.unpack(">H", body[at:at + 2])
+            add("crsp.record_length", n)
+            add("crsp.record_data", body[at + 2:at + 2 + n].hex())
+            at += 2 + n
     return e
 
 
@@ -456,9 +466,9 @@ def generated_packets(rng):
             e["crsp.check.status"] = [CHECK_GOOD]
         return e
 
-    for i in range(48):
+    for i in range(56):
         ct = ct_cycle[i % 8]
-        kind = i // 8 % 6 * 2 + (i % 2)
+        kind = i // 8 % 7 * 2 + (i % 2)
         txid = rng.getrandbits(32)
         e = {}
         note = set()
@@ -550,16 +560,29 @@ def generated_packets(rng):
             else:
                 count, body = 0, b""
         elif kind == 10:  # node-to-node messages CRSP does not use
-            proto, ptype = 0, rng.choice([0x42, 0x50, 0x7F])
+            proto, ptype = 0, rng.choice([0x44, 0x50, 0x7F])
             # Their fields are the implementation's: no status rule applies.
             status, count = rng.getrandbits(8), rng.getrandbits(16)
             body = rbytes(rng, rng.randint(0, 40))
             if body:
                 e = {"crsp.node_message": [body.hex()]}
-        else:  # kind 11: a reserved packet type
+        elif kind == 11:  # a reserved packet type
             proto, ptype, status, count = 1, 9, 0, 0
             body = rbytes(rng, 5)
             e = {"crsp.body": [body.hex()]}
+        elif kind == 12:  # record push: 1-4 records of 1-60 bytes
+            proto, ptype, status = 0, 0x42, 0
+            records = [rbytes(rng, rng.randint(1, 60))
+                       for _ in range(rng.randint(1, 4))]
+            count = len(records)
+            body = b"".join(struct.pack(">H", len(r)) + r for r in records)
+            e = {"crsp.record_length": [len(r) for r in records],
+                 "crsp.record_data": [r.hex() for r in records]}
+        else:  # kind 13: push ack, header only
+            proto, ptype, count, body = 0, 0x43, 0, b""
+            status = rng.choice([0, 12, 7, 1])
+            if status:
+                note.add("crsp.expert.error_status")
         if ct == 7:
             note.add("crsp.expert.unverified")
         raw = packet(proto, ptype, txid, ct, status, count, body, rng)
@@ -727,9 +750,18 @@ def run_vectors(args, tmp):
     # raise the expert info of DecodePeer's refusal (peer_codec.h).
     peer_faults = {
         "forwarded_query_multi_id": {"crsp.expert.invalid_field"},
-        "peer_type_0x42": set(),  # unused type: shown as bytes, no fault
+        "peer_type_0x44": set(),  # unused type: shown as bytes, no fault
         "forwarded_query_truncated": {"crsp.expert.length"},
         "forwarded_answer_too_large": {"crsp.expert.invalid_field"},
+        "record_push_zero_count": {"crsp.expert.invalid_field"},
+        "record_push_too_many": {"crsp.expert.invalid_field"},
+        "record_push_empty_record": {"crsp.expert.invalid_field"},
+        "record_push_record_too_long": {"crsp.expert.invalid_field"},
+        "record_push_truncated": {"crsp.expert.length"},
+        "record_push_trailing_bytes": {"crsp.expert.length"},
+        "record_push_too_large": {"crsp.expert.invalid_field"},
+        "push_ack_with_body": {"crsp.expert.length"},
+        "push_ack_unknown_status": {"crsp.expert.reserved"},
     }
     at = len(vectors)
     for v, frame in zip(peer_vectors, frames[at:at + len(peer_vectors)]):
@@ -762,21 +794,35 @@ def run_vectors(args, tmp):
                                                    sorted(want_ex)))
             check(got.get("crsp.txid") == [v["txid"]],
                   name + ": txid %s" % got.get("crsp.txid"))
-            if v["name"] == "peer_type_0x42":
+            if v["name"] == "peer_type_0x44":
                 check(got.get("crsp.node_message") ==
                       [raw[16:-4].hex()], name + ": body not shown as bytes")
             if v["name"] == "forwarded_answer_too_large":
                 # Too large, yet dissected in full.
                 check(len(got.get("crsp.price", [])) == 17,
                       name + ": offers not all dissected")
+            # Bad pushes are dissected as far as their records go.
+            records = {"record_push_too_many": [1] * 65,
+                       "record_push_empty_record": [0],
+                       "record_push_record_too_long": [4097],
+                       "record_push_truncated": [86],
+                       "record_push_trailing_bytes": [86],
+                       "record_push_too_large": [700, 700]}
+            if v["name"] in records:
+                check(got.get("crsp.record_length") == records[v["name"]],
+                      name + ": record lengths %s" % got.get(
+                          "crsp.record_length"))
     # With port 7400 unregistered only the heuristic is left: it takes the
     # packets whose layout and check hold, and none of the broken ones.
     vector_pcap = os.path.join(tmp, "only-vectors.pcap")
     text2pcap([v["hex"] for v in vectors + peer_vectors], vector_pcap, tmp)
     heur = dissect(args, vector_pcap, ["-o", "crsp.udp_port:0"])
+    # Every bad peer vector but the truncated datagram: the heuristic reads
+    # the frame (lengths, type, check), not the records of a push.
     layout_ok = {"validity_reversed", "validity_past", "zero_quantity",
-                 "bad_signature", "forwarded_query_multi_id",
-                 "peer_type_0x42", "forwarded_answer_too_large"}
+                 "bad_signature"} | \
+        {v["name"] for v in peer_vectors if v["expect"] != "valid" and
+         v["name"] != "forwarded_query_truncated"}
     check(len(heur) == len(vectors) + len(peer_vectors),
           "%d frames for %d vectors" % (len(heur),
                                         len(vectors) + len(peer_vectors)))

@@ -48,6 +48,13 @@ class Dht {
   using FetchMore = std::function<void(std::vector<OfferRecord> records,
                                        FetchProgress progress)>;
   using RecordSeen = std::function<void(const OfferRecord& record)>;
+  // How a Watch learns of new records. kListen: an OpenDHT listen per key
+  // (a notification from every replica of every put, ~3 datagrams per
+  // replica). kReread: no listen; the keys are read again kRereadSettle
+  // after the Watch and then at the implementation's re-read times, and
+  // new records are expected to be pushed to the watcher by their writer
+  // (docs/scaling.md "Pushed records").
+  enum class WatchMode { kListen, kReread };
 
   virtual ~Dht() = default;
 
@@ -68,9 +75,10 @@ class Dht {
                      FetchMore more) = 0;
 
   // From now on, calls `seen` for every valid record that arrives under the
-  // keys of `resource` up to max_price (idempotent per key).
-  virtual void Watch(uint16_t resource, uint32_t max_price,
-                     RecordSeen seen) = 0;
+  // keys of `resource` up to max_price (idempotent per key: a key keeps the
+  // mode of the first Watch that named it), as `mode` learns of them.
+  virtual void Watch(uint16_t resource, uint32_t max_price, RecordSeen seen,
+                     WatchMode mode) = 0;
 
   // --- Aggregator roles (docs/scaling.md) -------------------------------
   // Every value under the rendezvous key of `resource`

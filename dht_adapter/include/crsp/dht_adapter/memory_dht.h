@@ -45,7 +45,10 @@ class InMemoryDht final : public Dht {
   // HoldFetches).
   void Fetch(uint16_t resource, uint32_t max_price, FetchDeadlines deadlines,
              FetchDone answer, FetchMore more) override;
-  void Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) override;
+  // kListen: `seen` for every later accepted Publish or StoreRaw, as a
+  // listen. kReread: only what is stored now, and at RunRereads.
+  void Watch(uint16_t resource, uint32_t max_price, RecordSeen seen,
+             WatchMode mode) override;
   // The values of `resource` not yet lapsed; `searched` is what
   // SetSearched set (empty unless a test set it).
   void GetRendezvous(uint16_t resource, RendezvousDone done) override;
@@ -90,6 +93,9 @@ class InMemoryDht final : public Dht {
   // runs the kept ones, in order, with what is stored then. Watch's first
   // read of what is stored is never held.
   void HoldFetches(bool hold);
+  // Runs every kReread watcher with every record stored under its keys, as
+  // OpenDhtDht's re-reads of such a watch would.
+  void RunRereads();
   // Makes every following Publish fail (done(false, 0)) until reset.
   void SetFailPuts(bool fail);
   // Values stored right now, offers and rendezvous values (expired and
@@ -101,6 +107,7 @@ class InMemoryDht final : public Dht {
     uint16_t resource;
     uint32_t max_bucket;
     RecordSeen seen;
+    WatchMode mode;
   };
   struct DeviceResource {
     protocol::DeviceId device;

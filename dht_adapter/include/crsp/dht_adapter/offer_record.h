@@ -48,6 +48,14 @@ std::optional<OfferRecord> DecodeRecord(std::span<const std::byte> bytes);
 // when this holds, and sets flags bit 0 for the signed ones.
 bool VerifyRecordSignature(const OfferRecord& record);
 
+// The record in `bytes` when it decodes (so at most kMaxRecordSize bytes),
+// is not past valid_until at `now` (seconds since the epoch) and passes
+// VerifyRecordSignature; flags bit 0 is then set for a signed record and
+// cleared for an unsigned one. Empty otherwise. What every reader of the
+// DHT serves, and what an aggregator takes from a push.
+std::optional<OfferRecord> AcceptRecord(std::span<const std::byte> bytes,
+                                        uint64_t now);
+
 // The Ed25519 key in the trailer of the record's signed_request; nullopt
 // for an unsigned record. It verifies nothing: call it on records that
 // VerifyRecordSignature accepted (every stored, indexed or edited one),

@@ -75,6 +75,11 @@ struct OpenDhtConfig {
   // How often Watch re-reads every watched key (see Watch), at 32 gets/s.
   // 0: only when peers come back.
   std::chrono::milliseconds resync_interval{300000};
+  // How long after a kReread Watch its keys are read again (the catch-up
+  // read of docs/scaling.md "Pushed records": writers push to the
+  // aggregators their advert caches name, and those live 60 s, so a record
+  // confirmed before every writer knew the new watcher comes in then).
+  std::chrono::milliseconds reread_settle{90000};
   // How often the node stops re-announcing its offers past valid_until
   // (one pass over them, rather than a timer per offer).
   std::chrono::milliseconds expiry_sweep_interval{10000};
@@ -104,12 +109,15 @@ class OpenDhtDht final : public Dht {
   void Publish(const OfferRecord& record, PutDone done) override;
   void Fetch(uint16_t resource, uint32_t max_price, FetchDeadlines deadlines,
              FetchDone answer, FetchMore more) override;
-  // Listens on the keys, and re-reads them (`seen` may get a record more
-  // than once): 5 s after a Watch adds keys, every resync_interval, when a
-  // bootstrap peer answers again after it did not, and at a refresh that
-  // finds many more good peers than before. A record stored where a listen
-  // did not reach is seen by the next re-read.
-  void Watch(uint16_t resource, uint32_t max_price, RecordSeen seen) override;
+  // kListen: listens on the keys, and re-reads them (`seen` may get a
+  // record more than once): 5 s after a Watch adds keys, every
+  // resync_interval, when a bootstrap peer answers again after it did not,
+  // and at a refresh that finds many more good peers than before. A record
+  // stored where a listen did not reach is seen by the next re-read.
+  // kReread: no listen; the same re-reads, the first reread_settle after
+  // the Watch (a get per key, no hole check).
+  void Watch(uint16_t resource, uint32_t max_price, RecordSeen seen,
+             WatchMode mode) override;
   // One OpenDHT get of the rendezvous key; done(values, searched) when its
   // search ends, or at rendezvous_timeout with what arrived and no nodes.
   void GetRendezvous(uint16_t resource, RendezvousDone done) override;

@@ -53,6 +53,20 @@ enum class LimitReason : uint8_t {
 // node) does not happen yet: every node answers from its own index.
 enum class ServedFrom : uint8_t { kIndex, kColdRead, kForwarded };
 
+// Pushed records (docs/scaling.md "Pushed records"). A pusher's: a push
+// datagram sent (resends too), acked OK, answered not OK (the aggregator
+// does not serve the id), given up unacked after its tries; records not
+// pushed for want of room (left to the aggregators' re-reads). An
+// aggregator's: records taken into its index.
+enum class PushEvent : uint8_t {
+  kSent,
+  kAcked,
+  kRefused,
+  kGivenUp,
+  kNotSent,
+  kRecordsTaken,
+};
+
 // Sampled by Tick, about once a second.
 struct OfferGauges {
   uint64_t journaled = 0;       // live offers in this node's journal
@@ -81,6 +95,8 @@ class NodeMetrics {
   virtual void ResourceIdsServed(size_t from_index, size_t cold_read,
                                  size_t forwarded) {}
   virtual void Offers(const OfferGauges& gauges) {}
+  // `n` pushes (kSent .. kGivenUp) or records (kNotSent, kRecordsTaken).
+  virtual void Pushed(PushEvent event, size_t n) {}
 };
 
 }  // namespace crsp::node

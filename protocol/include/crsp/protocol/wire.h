@@ -57,12 +57,20 @@ inline constexpr uint8_t kTypeQueryRequest = 0x01;
 inline constexpr uint8_t kTypeQueryAnswer = 0x02;
 // Control types 0x40..0x7F are node-to-node messages, the implementation's
 // own range (PROTOCOL.md 1.1): clients never send them, and a node takes
-// them only from its DHT peers. CRSP uses the first two (docs/scaling.md
+// them only from its DHT peers. CRSP uses the first four (docs/scaling.md
 // "Node-to-node messages", peer_codec.h); the rest stay unknown.
 inline constexpr uint8_t kFirstPeerType = 0x40;
 inline constexpr uint8_t kLastPeerType = 0x7F;
 inline constexpr uint8_t kTypeForwardedQuery = 0x40;
 inline constexpr uint8_t kTypeForwardedAnswer = 0x41;
+inline constexpr uint8_t kTypeRecordPush = 0x42;
+inline constexpr uint8_t kTypePushAck = 0x43;
+// A record push carries 1..kMaxPushRecords records of 1..kMaxPushRecordSize
+// bytes each (the DHT record's own bound, docs/storage.md), each after a
+// 2-byte length. Several records fit kMaxAnswer; one may exceed it.
+inline constexpr uint16_t kMaxPushRecords = 64;
+inline constexpr size_t kMaxPushRecordSize = 4096;
+inline constexpr size_t kPushRecordLengthSize = 2;
 // Whether (protocol, type) is in that range. Inline: every decode asks it.
 inline constexpr bool IsPeerType(uint8_t protocol, uint8_t type) {
   return protocol == static_cast<uint8_t>(Protocol::kControl) &&
