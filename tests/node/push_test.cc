@@ -153,6 +153,11 @@ TEST_F(Pushing, AnIdWithoutAggregatorsIsNotPushedAndGetsNoDemand) {
   std::this_thread::sleep_for(100ms);
   EXPECT_TRUE(Pushes(TakeSent()).empty());
   EXPECT_TRUE(Demands().empty());
+  // The adverts read for the push stands in for no query's: a query reads
+  // them itself (its own role check), and demands aggregators.
+  auto got = Deliver(Bytes(Query(5, {Want(kResource)})), SourceA());
+  ASSERT_TRUE(Answered(got));
+  EXPECT_TRUE(PlainDemand());
 }
 
 TEST_F(Pushing, AnUnackedPushIsSentThreeTimesThenItsAggregatorSkipped) {

@@ -71,11 +71,11 @@ std::string OfferBytes(const protocol::Offer& offer) {
 // (an id whose aggregators are still warming up, or dying): soon, not in a
 // minute.
 bool Stale(const AdvertCache& cache, uint64_t now) {
-  if (!cache.asked) return true;
+  if (cache.asked_at == 0) return true;
   const uint64_t keep = agg::TooFewAggregators(cache.targets.size())
                             ? kFewAdvertsCacheSec
                             : agg::kAdvertCache.count();
-  return now >= cache.read_at + keep;
+  return now >= cache.asked_at + keep;
 }
 
 // A direct read of a query's ids (DirectRead): what arrived, per id.
@@ -270,7 +270,9 @@ void NodeImpl::OnAdverts(std::vector<Request> requests, uint16_t resource,
     // Read for pushes only: cached, and the pushes that waited sent.
     {
       MutexLock lock(&agg_.mu);
-      agg_.adverts[resource] = AdvertCache{targets, Now(), /*asked=*/false};
+      AdvertCache& cache = agg_.adverts[resource];
+      cache.targets = targets;
+      cache.read_at = Now();  // asked_at stays: nothing was checked
     }
     PushBacklog(resource);
     return;
@@ -304,7 +306,7 @@ void NodeImpl::OnAdverts(std::vector<Request> requests, uint16_t resource,
   std::vector<agg::ForwardTarget> usable;
   {
     MutexLock lock(&agg_.mu);
-    agg_.adverts[resource] = AdvertCache{targets, now};
+    agg_.adverts[resource] = AdvertCache{targets, now, now};
     usable = UsableTargetsLocked(targets, now);
     for (const agg::ForwardTarget& target : targets) {
       if (target.warm) {
@@ -572,7 +574,9 @@ void NodeImpl::OnForwardedAnswer(const protocol::PeerPacket& packet,
     {
       MutexLock lock(&agg_.mu);
       auto cached = agg_.adverts.find(forward->resource);
-      if (cached != agg_.adverts.end()) cached->second.read_at = 0;
+      if (cached != agg_.adverts.end()) {
+        cached->second.read_at = cached->second.asked_at = 0;
+      }
     }
     forward->not_serving = true;
     ++forward->next;

@@ -205,10 +205,11 @@ struct PendingPush {
 // What a querying node learnt of an id's aggregators. AggregationState's.
 struct AdvertCache {
   std::vector<dht::aggregator::ForwardTarget> targets;
-  uint64_t read_at = 0;
-  // Read for a query (so the role check and demands ran on it), not only
-  // for pushes: a query takes a push-only read as stale.
-  bool asked = true;
+  uint64_t read_at = 0;  // the last read's (for pushes, or a query)
+  // The last read a query asked for (the role check and demands ran on
+  // it; 0: none): what a query's staleness counts from, so that reads for
+  // pushes, which check nothing, never stand in for it.
+  uint64_t asked_at = 0;
 };
 
 // The aggregator roles and forwarding (docs/scaling.md): the ids this node
