@@ -1,6 +1,7 @@
 // Pushed records (docs/scaling.md "Pushed records"): a node pushes each
 // record the DHT confirmed to the aggregators its adverts name (0x42),
-// resends an unacked push and then skips its aggregator, takes the ack
+// again to new ones when it knew fewer than k, resends an unacked push and
+// then skips its aggregator, takes the ack
 // (0x43) from the aggregator pushed to only; a registration never elects
 // or demands aggregators. And the aggregator's side: pushed records taken
 // from DHT peers only, for ids it aggregates only, after the checks a
@@ -158,6 +159,20 @@ TEST_F(Pushing, AnIdWithoutAggregatorsIsNotPushedAndGetsNoDemand) {
   auto got = Deliver(Bytes(Query(5, {Want(kResource)})), SourceA());
   ASSERT_TRUE(Answered(got));
   EXPECT_TRUE(PlainDemand());
+}
+
+// An aggregator elected just after a record's writer read the adverts may
+// have read the record's key before it was stored; the writer pushes such
+// records again once it reads the adverts after kPushFollowUp.
+TEST_F(Pushing, ARecordPushedWithTooFewAggregatorsKnownFollowsUpToNewOnes) {
+  ASSERT_EQ(RegisterOffer(3, 300, 1), Status::kOk);
+  EXPECT_TRUE(Pushes(TakeSent()).empty());  // no aggregator known
+  Advertise(0);                             // elected now
+  std::vector<Push> pushes = Pushes(WaitSent(1));
+  ASSERT_EQ(pushes.size(), 1u);
+  EXPECT_EQ(pushes[0].to.address, closest_[0].address);
+  ASSERT_EQ(pushes[0].records.size(), 1u);
+  EXPECT_EQ(pushes[0].records[0].offer.device, Device(3));
 }
 
 TEST_F(Pushing, AnUnackedPushIsSentThreeTimesThenItsAggregatorSkipped) {

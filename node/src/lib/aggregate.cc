@@ -102,39 +102,7 @@ bool NodeImpl::BecomeAggregator(uint16_t resource, uint32_t first_bucket) {
   // aggregators while it reads (each demand may elect another, ~30 MB).
   Advertise(resource, agg::kWarming);
   WarmUp(resource, first_bucket);
-  // Writers that read the id's adverts just before this one was stored
-  // push to the others only, for up to kFewAdvertsCacheSec.
-  timers_->After(kPushCatchUp, [this, resource] { CatchUp(resource); });
   return true;
-}
-
-void NodeImpl::CatchUp(uint16_t resource) {
-  {
-    MutexLock lock(&agg_.mu);
-    if (agg_.aggregating.count(resource) == 0) return;
-  }
-  auto apply = [this](const std::vector<dht::OfferRecord>& records) {
-    const uint64_t now = Now();
-    MutexLock read_lock(&reads_.mu);
-    // Under reads_.mu, as TakePushedRecords: no record outlives the role.
-    {
-      MutexLock lock(&agg_.mu);
-      if (records.empty() ||
-          agg_.aggregating.count(records.front().offer.resource) == 0) {
-        return;
-      }
-    }
-    for (const dht::OfferRecord& record : records) {
-      reads_.index.Apply(record, now);
-    }
-  };
-  dht_->Fetch(
-      resource, wire::kAnyPrice, {kWarmUpLimit, kWarmUpLimit},
-      [apply](const std::vector<dht::OfferRecord>& records, bool) {
-        apply(records);
-      },
-      [apply](const std::vector<dht::OfferRecord>& records,
-              dht::Dht::FetchProgress) { apply(records); });
 }
 
 void NodeImpl::WarmUp(uint16_t resource, uint32_t bucket) {

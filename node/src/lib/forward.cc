@@ -274,6 +274,7 @@ void NodeImpl::OnAdverts(std::vector<Request> requests, uint16_t resource,
       cache.targets = targets;
       cache.read_at = Now();  // asked_at stays: nothing was checked
     }
+    PushFollowUps(resource);
     PushBacklog(resource);
     return;
   }
@@ -337,6 +338,7 @@ void NodeImpl::OnAdverts(std::vector<Request> requests, uint16_t resource,
     forward->request = std::move(request);
     SendForward(forward);
   }
+  PushFollowUps(resource);
   PushBacklog(resource);
 }
 

@@ -104,13 +104,15 @@ inline constexpr uint32_t kPushTries = 3;
 inline constexpr size_t kMaxPushTargets = 6;
 inline constexpr size_t kMaxPushesInFlight = 4096;
 inline constexpr size_t kMaxPushBacklog = 4096;
-// A new aggregator reads its id once more this long after its election:
-// writers whose adverts read (kept kFewAdvertsCacheSec while the id has
-// fewer than k aggregators) came just before its warming advert pushed
-// their records to the others only. Writers with k aggregators cached
-// (kAdvertCache) are covered by the adapter's catch-up read
-// (OpenDhtConfig::reread_settle).
-inline constexpr std::chrono::milliseconds kPushCatchUp{3000};
+// A record pushed while its id had fewer than k usable aggregators known
+// (an adverts read kept kFewAdvertsCacheSec) is pushed again, this long
+// after, to the aggregators a new adverts read then finds: one elected
+// just then may have read the record's key before it was stored, and
+// pushers did not know it yet. At most kMaxFollowUps records wait for it.
+// (Writers with k aggregators known, kAdvertCache, are covered by the new
+// aggregator's catch-up read, OpenDhtConfig::reread_settle.)
+inline constexpr std::chrono::milliseconds kPushFollowUp{1500};
+inline constexpr size_t kMaxFollowUps = 4096;
 // An aggregator advertised warming (elected, its cold read running) answers
 // INCOMPLETE; for this long after this node first saw it warming, that is
 // no reason to demand more aggregators (they are on their way). Past it,
@@ -195,10 +197,6 @@ class NodeImpl final : public Node {
   // Watches and reads `resource`'s keys up to `bucket` (nothing when a
   // read of it runs: OnResourceWarm follows that one).
   void WarmUp(uint16_t resource, uint32_t bucket) EXCLUDES(agg_.mu, reads_.mu);
-  // Reads every key of aggregated `resource` again into the index (after
-  // kPushCatchUp): what was confirmed while writers did not know this
-  // aggregator yet.
-  void CatchUp(uint16_t resource) EXCLUDES(agg_.mu, reads_.mu);
   // Called when a cold fetch of `resource` completed: the rest of an
   // aggregated id is read, or the whole id turns warm and is advertised.
   void OnResourceWarm(uint16_t resource) EXCLUDES(agg_.mu, reads_.mu);
@@ -328,6 +326,13 @@ class NodeImpl final : public Node {
   // The backlog of `resource` (records confirmed while its adverts were
   // read), pushed now that the read ended.
   void PushBacklog(uint16_t resource) EXCLUDES(agg_.mu);
+  // kPushFollowUp after records of `resource` were pushed with fewer than
+  // k aggregators known: the adverts are read again (OnAdverts then calls
+  // PushFollowUps).
+  void FollowUp(uint16_t resource) EXCLUDES(agg_.mu);
+  // The follow-up records of `resource`, pushed to every aggregator now
+  // known (again to those that had them: pushes are idempotent).
+  void PushFollowUps(uint16_t resource) EXCLUDES(agg_.mu);
   // Sends (again) the pending push `txid` and arms its timeout.
   void SendPush(uint32_t txid) EXCLUDES(agg_.mu);
   void OnPushTimeout(uint32_t txid) EXCLUDES(agg_.mu);

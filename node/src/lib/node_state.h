@@ -254,6 +254,14 @@ struct AggregationState {
   std::map<uint32_t, PendingPush> pushes GUARDED_BY(mu);
   std::map<uint16_t, std::vector<dht::OfferRecord>> push_backlog GUARDED_BY(mu);
   size_t push_backlog_records GUARDED_BY(mu) = 0;
+  // Records pushed while their id had fewer than k aggregators known,
+  // waiting for their follow-up (kPushFollowUp, scheduled once per id:
+  // `following_up`), then for the follow-up's adverts read (`due`).
+  std::map<uint16_t, std::vector<dht::OfferRecord>> follow_ups GUARDED_BY(mu);
+  std::map<uint16_t, std::vector<dht::OfferRecord>> follow_ups_due
+      GUARDED_BY(mu);
+  size_t follow_up_records GUARDED_BY(mu) = 0;
+  std::set<uint16_t> following_up GUARDED_BY(mu);
   // (id, aggregator) pairs whose push was acked not OK (it does not serve
   // the id, though its advert lives on): not pushed to until then.
   std::map<std::pair<uint16_t, protocol::NodeId>, uint64_t> push_refused

@@ -27,6 +27,7 @@ void NodeImpl::PushRecords(std::vector<dht::OfferRecord> records) {
   for (auto& [resource, of_id] : by_id) {
     std::vector<agg::ForwardTarget> targets;
     bool read = false;
+    bool follow_up = false;
     {
       MutexLock lock(&agg_.mu);
       auto cache = agg_.adverts.find(resource);
@@ -43,6 +44,13 @@ void NodeImpl::PushRecords(std::vector<dht::OfferRecord> records) {
                                 ? kFewAdvertsCacheSec
                                 : agg::kAdvertCache.count();
       if (cache != agg_.adverts.end() && now < cache->second.read_at + keep) {
+        if (agg::TooFewAggregators(usable.size()) &&
+            agg_.follow_up_records + of_id.size() <= kMaxFollowUps) {
+          std::vector<dht::OfferRecord>& later = agg_.follow_ups[resource];
+          later.insert(later.end(), of_id.begin(), of_id.end());
+          agg_.follow_up_records += of_id.size();
+          follow_up = agg_.following_up.insert(resource).second;
+        }
         for (const agg::ForwardTarget& target : usable) {
           auto refused = agg_.push_refused.find({resource, target.node});
           if (target.node != self && targets.size() < kMaxPushTargets &&
@@ -65,6 +73,52 @@ void NodeImpl::PushRecords(std::vector<dht::OfferRecord> records) {
     } else if (!targets.empty()) {
       SendPushes(resource, targets, of_id);
     }
+    if (follow_up) {
+      timers_->After(kPushFollowUp, [this, resource] { FollowUp(resource); });
+    }
+  }
+}
+
+void NodeImpl::FollowUp(uint16_t resource) {
+  {
+    MutexLock lock(&agg_.mu);
+    agg_.following_up.erase(resource);  // later records: a later follow-up
+    auto it = agg_.follow_ups.find(resource);
+    if (it == agg_.follow_ups.end()) return;
+    std::vector<dht::OfferRecord>& due = agg_.follow_ups_due[resource];
+    due.insert(due.end(), it->second.begin(), it->second.end());
+    agg_.follow_ups.erase(it);
+  }
+  ReadAdverts(std::nullopt, resource, /*asked=*/false);
+}
+
+void NodeImpl::PushFollowUps(uint16_t resource) {
+  std::vector<dht::OfferRecord> records;
+  std::vector<agg::ForwardTarget> targets;
+  const protocol::NodeId self = SelfId();
+  {
+    MutexLock lock(&agg_.mu);
+    // Only records whose follow-up came (FollowUp): a read that ended
+    // sooner may predate the aggregator they are for.
+    auto it = agg_.follow_ups_due.find(resource);
+    if (it == agg_.follow_ups_due.end()) return;
+    records = std::move(it->second);
+    agg_.follow_ups_due.erase(it);
+    agg_.follow_up_records -= records.size();
+    auto cache = agg_.adverts.find(resource);
+    if (cache == agg_.adverts.end()) return;
+    const uint64_t now = Now();
+    for (const agg::ForwardTarget& target :
+         UsableTargetsLocked(cache->second.targets, now)) {
+      auto refused = agg_.push_refused.find({resource, target.node});
+      if (target.node != self && targets.size() < kMaxPushTargets &&
+          (refused == agg_.push_refused.end() || now >= refused->second)) {
+        targets.push_back(target);
+      }
+    }
+  }
+  if (!records.empty() && !targets.empty()) {
+    SendPushes(resource, targets, records);
   }
 }
 
