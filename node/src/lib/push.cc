@@ -74,7 +74,8 @@ void NodeImpl::PushRecords(std::vector<dht::OfferRecord> records) {
       SendPushes(resource, targets, of_id);
     }
     if (follow_up) {
-      timers_->After(kPushFollowUp, [this, resource] { FollowUp(resource); });
+      const uint16_t id = resource;  // clang 14: no captured bindings
+      timers_->After(kPushFollowUp, [this, id] { FollowUp(id); });
     }
   }
 }
