@@ -318,6 +318,13 @@ class NodeImpl final : public Node {
   // Records the DHT just confirmed, to their ids' aggregators: at once to
   // those of a fresh advert cache, else once the adverts were read.
   void PushRecords(std::vector<dht::OfferRecord> records) EXCLUDES(agg_.mu);
+  // Of `usable` (UsableTargetsLocked), those `resource`'s records go to:
+  // not this node (`self`), not one that refused the id lately, at most
+  // kMaxPushTargets.
+  std::vector<dht::aggregator::ForwardTarget> PushTargetsLocked(
+      uint16_t resource,
+      const std::vector<dht::aggregator::ForwardTarget>& usable,
+      const protocol::NodeId& self, uint64_t now) REQUIRES(agg_.mu);
   // Pushes `records` (all of `resource`) to each of `targets`.
   void SendPushes(uint16_t resource,
                   const std::vector<dht::aggregator::ForwardTarget>& targets,

@@ -51,13 +51,7 @@ void NodeImpl::PushRecords(std::vector<dht::OfferRecord> records) {
           agg_.follow_up_records += of_id.size();
           follow_up = agg_.following_up.insert(resource).second;
         }
-        for (const agg::ForwardTarget& target : usable) {
-          auto refused = agg_.push_refused.find({resource, target.node});
-          if (target.node != self && targets.size() < kMaxPushTargets &&
-              (refused == agg_.push_refused.end() || now >= refused->second)) {
-            targets.push_back(target);
-          }
-        }
+        targets = PushTargetsLocked(resource, usable, self, now);
       } else if (agg_.push_backlog_records + of_id.size() <= kMaxPushBacklog) {
         std::vector<dht::OfferRecord>& backlog = agg_.push_backlog[resource];
         backlog.insert(backlog.end(), of_id.begin(), of_id.end());
@@ -109,18 +103,26 @@ void NodeImpl::PushFollowUps(uint16_t resource) {
     auto cache = agg_.adverts.find(resource);
     if (cache == agg_.adverts.end()) return;
     const uint64_t now = Now();
-    for (const agg::ForwardTarget& target :
-         UsableTargetsLocked(cache->second.targets, now)) {
-      auto refused = agg_.push_refused.find({resource, target.node});
-      if (target.node != self && targets.size() < kMaxPushTargets &&
-          (refused == agg_.push_refused.end() || now >= refused->second)) {
-        targets.push_back(target);
-      }
-    }
+    targets = PushTargetsLocked(
+        resource, UsableTargetsLocked(cache->second.targets, now), self, now);
   }
   if (!records.empty() && !targets.empty()) {
     SendPushes(resource, targets, records);
   }
+}
+
+std::vector<agg::ForwardTarget> NodeImpl::PushTargetsLocked(
+    uint16_t resource, const std::vector<agg::ForwardTarget>& usable,
+    const protocol::NodeId& self, uint64_t now) {
+  std::vector<agg::ForwardTarget> targets;
+  for (const agg::ForwardTarget& target : usable) {
+    auto refused = agg_.push_refused.find({resource, target.node});
+    if (target.node != self && targets.size() < kMaxPushTargets &&
+        (refused == agg_.push_refused.end() || now >= refused->second)) {
+      targets.push_back(target);
+    }
+  }
+  return targets;
 }
 
 void NodeImpl::PushBacklog(uint16_t resource) {
