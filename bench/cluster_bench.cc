@@ -472,6 +472,8 @@ size_t AskUntilExact(Cluster& c, const std::vector<int>& nodes,
   for (int k : nodes) edges[size_t(k)] = EdgeOf(c, k);
   const uint64_t end = NowNanos() + uint64_t(max_seconds * 1e9);
   std::array<std::byte, 2048> buf{};
+  // The last answer of each pair not exact (status, total): for the report.
+  std::map<std::pair<int, uint16_t>, std::pair<int, int64_t>> last;
   for (int round = 0; round < 1000 && !pending.empty() && NowNanos() < end;
        ++round) {
     std::map<uint32_t, std::pair<int, uint16_t>> asked;
@@ -496,6 +498,9 @@ size_t AskUntilExact(Cluster& c, const std::vector<int>& nodes,
       if (d.packet.header.status == wire::Status::kOk && a != nullptr &&
           a->total == expected) {
         pending.erase(it->second);
+      } else {
+        last[it->second] = {int(d.packet.header.status),
+                            a != nullptr ? int64_t(a->total) : -1};
       }
       asked.erase(it);
     }
@@ -504,6 +509,17 @@ size_t AskUntilExact(Cluster& c, const std::vector<int>& nodes,
     }
   }
   close(fd);
+  for (const auto& pair : pending) {
+    auto l = last.find(pair);
+    std::cerr << "cluster_bench: node " << pair.first << " id " << pair.second
+              << " not exact: ";
+    if (l == last.end()) {
+      std::cerr << "never answered\n";
+    } else {
+      std::cerr << "status " << l->second.first << " total " << l->second.second
+                << " (expected " << expected << ")\n";
+    }
+  }
   return pending.size();
 }
 

@@ -233,6 +233,7 @@ void OpenDhtDht::Impl::Start(const OpenDhtConfig& cfg) {
   RegisterRendezvousType();
   node_id = runner.getNodeId();
   for (const std::string& peer : cfg.bootstrap) runner.bootstrap(peer);
+  StartSearchAnchors();
   After(config.expiry_sweep_interval, [](Impl& self) { self.SweepExpired(); });
   After(std::chrono::milliseconds(100),
         [](Impl& self) { self.ReapPuts(false); });

@@ -344,6 +344,9 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   // finished ones at the front. `all`: finishes every one (shutdown).
   void ReapPuts(bool all);
   void Refresh(std::chrono::milliseconds next);
+  // Listens on config.search_anchors keys, one in each equal slice of the
+  // keyspace, that deliver nothing (OpenDhtConfig::search_anchors).
+  void StartSearchAnchors();
   void OnPeerPing(const std::string& peer, bool ok);
   // `rewalk`: the sweep also walks the keys of this node's own offers (a
   // routing change: see SweepSoon).

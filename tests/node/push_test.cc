@@ -238,6 +238,26 @@ TEST_F(Pushing, AnAggregatorThatDoesNotServeTheIdIsPushedItNoMore) {
   EXPECT_TRUE(Pushes(TakeSent()).empty());
 }
 
+// MALFORMED is a node's answer to a push from an address it does not know
+// as a DHT peer yet (an unknown packet type to it): not a refusal of the
+// id. The push is resent, and the id's next records still go there.
+TEST_F(Pushing, AMalformedAnswerToAPushIsResentNotTakenAsARefusal) {
+  Advertise(0);
+  ASSERT_EQ(RegisterOffer(3, 300, 1), Status::kOk);
+  std::vector<Push> pushes = Pushes(WaitSent(1));
+  ASSERT_EQ(pushes.size(), 1u);
+  const Sender aggregator{closest_[0].address, 7401};
+  Deliver(AckFor(pushes[0], Status::kMalformed), aggregator);
+  std::vector<Push> again = Pushes(WaitSent(1));
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].packet, pushes[0].packet);
+  Deliver(AckFor(again[0], Status::kOk), aggregator);
+  ASSERT_EQ(RegisterOffer(4, 300, 2), Status::kOk);
+  pushes = Pushes(WaitSent(1));
+  ASSERT_EQ(pushes.size(), 1u);
+  EXPECT_EQ(pushes[0].to.address, closest_[0].address);
+}
+
 TEST_F(Pushing, AnAggregatorTakesPushesFromPeersOnlyForItsIds) {
   AggregateHere();
   dht_->AddPeer(closest_[0].address);

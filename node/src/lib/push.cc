@@ -230,7 +230,15 @@ void NodeImpl::OnPushAck(const protocol::PeerPacket& packet,
   const agg::ForwardTarget& target = it->second.target;
   if (target.address != from.address || target.port != from.port) return;
   // Over its budget for this node: nothing taken; the timeout resends.
-  if (packet.header.status == wire::Status::kRateLimited) return;
+  // MALFORMED is how a node answers an unknown packet type, which a
+  // node-to-node message is from an address it does not (yet) count among
+  // its DHT peers: a node started a moment ago refused a withdrawal's
+  // push so, and taken as "not an aggregator of the id", it was pushed
+  // nothing more for a minute and served the withdrawn offer on.
+  if (packet.header.status == wire::Status::kRateLimited ||
+      packet.header.status == wire::Status::kMalformed) {
+    return;
+  }
   if (packet.header.status != wire::Status::kOk) {
     // It does not aggregate the id (any more; its advert lapses within
     // kAdvertLifetime): not pushed this id until the adverts are read again.

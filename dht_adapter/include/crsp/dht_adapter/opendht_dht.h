@@ -52,6 +52,16 @@ struct OpenDhtConfig {
   // each refreshed on up to 8 nodes), and a failed search is not taken as a
   // connectivity change.
   bool public_stable = true;
+  // Search anchors: listens on this many keys spread evenly over the
+  // keyspace, on which nothing is ever put. OpenDHT 2.4.12 offers every
+  // packet's sender to its searches, walking from the sender's id past
+  // every search that is done until it meets one that is not; a done
+  // search (each one-shot get leaves one, kept 62 minutes) costs that walk
+  // on every packet, so 10,000 of them took over half a 20-node cluster's
+  // CPU. A listening search ends the walk: with n anchors it passes about
+  // done/n searches. Each costs a listen refresh on 4 nodes every 5 minutes
+  // (public_stable). docs/storage.md "Search anchors". 0: none.
+  uint32_t search_anchors = 128;
   // OpenDHT network id: nodes only talk to nodes of the same network.
   uint32_t network = 0;
   // Whether OpenDHT's own log lines (all passed on as kDebug) reach the
