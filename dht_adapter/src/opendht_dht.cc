@@ -24,6 +24,7 @@
 #include "crsp/support/clock.h"
 #include "node_identity.h"
 #include "opendht_impl.h"
+#include "peer_socket.h"
 #include "record_policy.h"
 #include "task_thread.h"
 #include "value_types.h"
@@ -177,6 +178,11 @@ void OpenDhtDht::Impl::Start(const OpenDhtConfig& cfg) {
   ::dht::DhtRunner::Context context;
   if (cfg.log_opendht) context.logger = MakeLogger(logger);
   try {
+    // OpenDHT's own socket, wrapped so that IsPeer knows who spoke to it.
+    context.sock = std::make_unique<internal::PeerSocket>(
+        std::make_unique<::dht::net::UdpSocket>(
+            dht_config.bind4, dht_config.bind6, context.logger),
+        peer_book);
     runner.run(dht_config, std::move(context));
   } catch (const std::exception& e) {
     throw std::runtime_error(std::string("DHT start failed: ") + e.what());
@@ -237,7 +243,6 @@ void OpenDhtDht::Impl::Start(const OpenDhtConfig& cfg) {
   After(config.expiry_sweep_interval, [](Impl& self) { self.SweepExpired(); });
   After(std::chrono::milliseconds(100),
         [](Impl& self) { self.ReapPuts(false); });
-  After(std::chrono::milliseconds(0), [](Impl& self) { self.RefreshPeers(); });
   if (cfg.refresh_interval.count() > 0) {
     // The first refreshes come soon: a node started together with its
     // peers often first hears of only one of them.
@@ -486,10 +491,7 @@ void OpenDhtDht::Shutdown(std::chrono::milliseconds timeout) {
     impl_->Log(DhtLogLevel::kWarning, "DHT: shutdown timed out");
   }
   impl_->runner.join();
-  {
-    std::lock_guard lock(impl_->peers_mu);
-    impl_->peer_addresses.clear();  // no routing table any more
-  }
+  impl_->peer_book->Clear();  // no DHT any more
   // Fails every put still unfinished, on the task thread like every other
   // done, then runs what is left there: every outstanding done is called.
   impl_->tasks.Post([impl = impl_] { impl->ReapPuts(/*all=*/true); });

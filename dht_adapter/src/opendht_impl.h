@@ -27,6 +27,7 @@
 
 #include "crsp/dht_adapter/aggregator_role.h"
 #include "crsp/dht_adapter/opendht_dht.h"
+#include "peer_book.h"
 #include "task_thread.h"
 
 namespace crsp::dht {
@@ -68,8 +69,12 @@ constexpr std::chrono::milliseconds kWatchSettleTime{5000};
 // The new listen's storing nodes send every value again.
 constexpr std::chrono::milliseconds kHoleGrace{5000};
 constexpr std::chrono::milliseconds kRelistenDelay{65000};
-// How often IsPeer's snapshot of the routing table is taken.
-constexpr std::chrono::milliseconds kPeerSnapshotInterval{1000};
+// IsPeer's book (peer_book.h): addresses per generation, and how long a
+// generation lasts. A node reads an id's adverts from the nodes closest to
+// its rendezvous key, which are the id's aggregators, at most 60 s before
+// it pushes or forwards to them; 10 minutes leaves room.
+constexpr size_t kPeerBookCapacity = 16384;
+constexpr std::chrono::minutes kPeerBookGeneration{10};
 
 // The whole store and read policy for one OpenDHT value (docs/storage.md
 // "Store policy"): one of our types, not signed or signed with a valid
@@ -290,10 +295,10 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   // (docs/metrics.md).
   DhtMetrics uncounted;
 
-  // IsPeer's snapshot: the addresses of the routing table's good nodes,
-  // sorted, taken every kPeerSnapshotInterval on the task thread.
-  mutable std::mutex peers_mu;
-  std::vector<protocol::Ipv6Address> peer_addresses;
+  // What IsPeer answers from: every DHT packet's source (PeerSocket).
+  std::shared_ptr<internal::PeerBook> peer_book =
+      std::make_shared<internal::PeerBook>(internal::kPeerBookCapacity,
+                                           internal::kPeerBookGeneration);
 
   // Shared with the store policies OpenDHT holds (Fetch's order).
   std::shared_ptr<internal::StoredKeys> stored_keys =
@@ -380,8 +385,6 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   // The store policy accepted a demand (on OpenDHT's thread): the hook
   // runs on the task thread.
   void DemandStored(aggregator::Demand demand);
-  // Takes IsPeer's snapshot, then again after kPeerSnapshotInterval.
-  void RefreshPeers();
 
   // The re-read of watched keys (Sweep*); touched on the task thread only.
   struct Sweep {

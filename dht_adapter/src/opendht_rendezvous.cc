@@ -22,7 +22,6 @@ namespace crsp::dht {
 using internal::AcceptRendezvous;
 using internal::AddressBytes;
 using internal::InfoHash;
-using internal::kPeerSnapshotInterval;
 using internal::PutOp;
 using internal::RendezvousGetOp;
 using internal::ValuePtr;
@@ -253,37 +252,8 @@ void OpenDhtDht::PutRendezvous(uint16_t resource, std::vector<std::byte> value,
   op->put_primary();
 }
 
-// DhtRunner::exportNodes is the one public call of OpenDHT 2.4.12 that
-// lists the routing table's nodes with their addresses (getNodesStats only
-// counts them; getRoutingTablesLog is text for people). It lists the good
-// nodes of both tables: nodes that answered lately, not ones merely heard
-// of, which is what a peer trusted with control messages should be. It
-// takes DhtRunner's lock, which OpenDHT's thread holds while it works, so
-// it runs here, once a second, and never inside IsPeer.
-void OpenDhtDht::Impl::RefreshPeers() {
-  if (stopped) return;
-  std::vector<protocol::Ipv6Address> addresses;
-  for (const ::dht::NodeExport& node : runner.exportNodes()) {
-    const ::dht::SockAddr addr(reinterpret_cast<const sockaddr*>(&node.ss),
-                               node.sslen);
-    if (std::optional<protocol::Ipv6Address> a = AddressBytes(addr)) {
-      addresses.push_back(*a);
-    }
-  }
-  std::sort(addresses.begin(), addresses.end());
-  addresses.erase(std::unique(addresses.begin(), addresses.end()),
-                  addresses.end());
-  {
-    std::lock_guard lock(peers_mu);
-    peer_addresses.swap(addresses);
-  }
-  After(kPeerSnapshotInterval, [](Impl& self) { self.RefreshPeers(); });
-}
-
 bool OpenDhtDht::IsPeer(const protocol::Ipv6Address& address) const {
-  std::lock_guard lock(impl_->peers_mu);
-  return std::binary_search(impl_->peer_addresses.begin(),
-                            impl_->peer_addresses.end(), address);
+  return impl_->peer_book->Knows(address, std::chrono::steady_clock::now());
 }
 
 }  // namespace crsp::dht
