@@ -133,8 +133,7 @@ void OpenDhtDht::Impl::OnPeerPing(const std::string& peer, bool ok) {
 // so a sweep gets every listened key again and reports what it finds like
 // a listen would. One sweep at a time, paced (kSweepGetsPerSecond); asked
 // for again while running, it runs once more after.
-void OpenDhtDht::Impl::SweepSoon(std::chrono::milliseconds delay,
-                                 bool rewalk) {
+void OpenDhtDht::Impl::SweepSoon(std::chrono::milliseconds delay, bool rewalk) {
   if (stopped) return;
   rewalk_next = rewalk_next || rewalk;
   if (sweep) {
