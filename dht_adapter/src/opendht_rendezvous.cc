@@ -1,7 +1,7 @@
 // OpenDhtDht's part of the aggregator roles (docs/scaling.md): the
 // rendezvous value type and its store policy (which tells the node of the
-// demands it stores), GetRendezvous, PutRendezvous, and IsPeer's snapshot
-// of the routing table.
+// demands it stores), GetRendezvous, PutRendezvous, and IsPeer (which
+// answers from the peer book, peer_book.h).
 #include <netinet/in.h>
 #include <opendht.h>
 #include <opendht/node.h>  // dht::Node, for the search's nodes

@@ -132,10 +132,11 @@ void NodeImpl::HandleDatagram(std::span<const std::byte> datagram,
   // Node-to-node messages are taken from DHT peers only; from anyone else
   // they are an unknown packet type (PROTOCOL.md), answered below. An
   // answer (0x41, 0x43) is also taken from the aggregator this node
-  // forwarded a query or pushed records to and waits for: its own search met it
-  // as a DHT node, and a loaded host's routing table may have marked it expired
-  // since (then every answer was dropped, each aggregator taken for dead and
-  // named a suspect: seen under ASan on 2 cores).
+  // forwarded a query or pushed records to and waits for: its own search met
+  // it as a DHT node. (When peers were the routing table's nodes, a loaded
+  // host's table marked such a node expired, every answer was dropped and
+  // each aggregator taken for dead: seen under ASan on 2 cores. Kept as a
+  // backstop for one heard over 20 minutes ago.)
   if (datagram.size() > wire::kOffType &&
       protocol::IsPeerType(static_cast<uint8_t>(datagram[wire::kOffProtocol]),
                            static_cast<uint8_t>(datagram[wire::kOffType])) &&

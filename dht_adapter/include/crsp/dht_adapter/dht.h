@@ -116,8 +116,9 @@ class Dht {
                           std::chrono::milliseconds deadline,
                           FetchDone done) = 0;
   // Whether `address` (IPv6 bytes; IPv4 as ::ffff:a.b.c.d) is the
-  // address of a node in this node's routing table. Cheap: may answer
-  // from a snapshot refreshed at most every second.
+  // address of a DHT node that sent this node a DHT packet lately (not
+  // only the routing table's nodes: Kademlia keeps a few dozen of a large
+  // network's). Cheap: called for every node-to-node message.
   virtual bool IsPeer(const protocol::Ipv6Address& address) const = 0;
 
   virtual DhtInfo Info() const = 0;

@@ -145,8 +145,9 @@ class OpenDhtDht final : public Dht {
   void Unwatch(uint16_t resource) override;
   void FetchKeyOf(const protocol::Offer& offer,
                   std::chrono::milliseconds deadline, FetchDone done) override;
-  // From a snapshot of the routing table's good nodes (both families),
-  // taken every second; false for every address after Shutdown.
+  // True for an address OpenDHT's socket received a packet from in the
+  // last 10 to 20 minutes (peer_book.h; both families); false for every
+  // address after Shutdown.
   bool IsPeer(const protocol::Ipv6Address& address) const override;
   DhtInfo Info() const override;
   // Waits for OpenDHT's shutdown (which saves dht.state when persisting) at
