@@ -92,11 +92,10 @@ void OpenDhtDht::Impl::StartSearchAnchors() {
   if (n == 0) return;
   for (uint32_t i = 0; i < n; ++i) {
     InfoHash key = InfoHash::getRandom();
-    const uint32_t slice_start = uint32_t((uint64_t(i) << 16) / n);
-    const uint32_t slice_end = uint32_t((uint64_t(i + 1) << 16) / n);
-    const uint32_t top =
-        slice_start + (uint32_t(key[0]) << 8 | key[1]) %
-                          std::max<uint32_t>(1, slice_end - slice_start);
+    // The key's first 16 bits, random r, moved into slice i of n:
+    // (i * 65536 + r) / n lies in [i * 65536 / n, (i + 1) * 65536 / n).
+    const uint32_t r = uint32_t(key[0]) << 8 | key[1];
+    const auto top = uint32_t((uint64_t(i) * 65536 + r) / n);
     key[0] = uint8_t(top >> 8);
     key[1] = uint8_t(top & 0xff);
     // The token is not kept: anchors live as long as the runner.
