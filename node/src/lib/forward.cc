@@ -388,30 +388,34 @@ void NodeImpl::SendForward(const std::shared_ptr<PendingForward>& forward) {
     DirectRead(std::move(forward->request));
     return;
   }
-  const agg::ForwardTarget& target = forward->targets[forward->next];
+  const agg::ForwardTarget target = forward->targets[forward->next];
+  uint32_t txid;
   {
     MutexLock lock(&agg_.mu);
-    forward->txid = agg_.next_txid++;
-    agg_.forwards[forward->txid] = forward;
+    txid = agg_.next_txid++;
   }
-  protocol::PeerPacket packet = protocol::ForwardedQueryFor(
-      forward->request.decoded.packet, forward->txid);
+  protocol::PeerPacket packet =
+      protocol::ForwardedQueryFor(forward->request.decoded.packet, txid);
   const bool sign = packet.header.check == wire::CheckType::kEd25519;
   std::vector<std::byte> bytes =
       protocol::EncodePeer(packet, sign ? &key_ : nullptr);
   if (bytes.empty() || bytes.size() > forward->request.datagram.size()) {
     // Never more bytes to a third party than the buyer sent.
-    {
-      MutexLock lock(&agg_.mu);
-      agg_.forwards.erase(forward->txid);
-    }
     forward->next = forward->targets.size();
     SendForward(forward);
     return;
   }
+  forward->txid = txid;
   BeginInFlight();
+  {
+    MutexLock lock(&agg_.mu);
+    agg_.forwards[txid] = forward;
+  }
+  // From here on the forward belongs to whoever takes it out of
+  // agg_.forwards (its answer, on the edge thread, or its timeout): not one
+  // of its fields is touched here any more, hence `target` and `txid` are
+  // copies.
   send_to_(Sender{target.address, target.port}, std::move(bytes));
-  const uint32_t txid = forward->txid;
   timers_->After(std::chrono::duration_cast<std::chrono::milliseconds>(
                      agg::kForwardTimeout),
                  [this, txid] { OnForwardTimeout(txid); });
