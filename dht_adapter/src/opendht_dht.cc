@@ -301,8 +301,16 @@ void OpenDhtDht::Impl::OnPutDone(const std::shared_ptr<PutOp>& op, bool ok,
   }
   if (GoodPeers() != 0) {
     if (op->finished) return;  // put_timeout came first
-    op->attempts = std::min(op->attempts + 1, kMaxRetryStepFactor);
-    tasks.PostAfter(kPutRetryStep * op->attempts, op->put_primary);
+    // The first retry at once, the next ones kPutRetryStep, 2 x, ... apart:
+    // a first failure is mostly OpenDHT's own storage maintenance, not the
+    // network (kPutRetryStep's comment).
+    const int step = std::min(op->attempts - 1, kMaxRetryStepFactor);
+    Log(DhtLogLevel::kDebug, "DHT: put under " + op->key.toString() +
+                                 " not confirmed (attempt " +
+                                 std::to_string(op->attempts) + "): put again");
+    ++op->attempts;
+    op->metrics->PutRetried();
+    tasks.PostAfter(kPutRetryStep * step, op->put_primary);
     return;
   }
   auto found = std::make_shared<std::atomic<bool>>(false);

@@ -1,16 +1,21 @@
 // What OpenDhtDht tells its DhtMetrics (crsp/dht_adapter/dht_metrics.h), on
 // real loopback DhtRunners: each put started and finished with its outcome
 // (ok, failed, timed out), each get of a Fetch, each listen of a Watch and
-// each one Unwatch cancels; rendezvous puts and gets are not counted.
+// each one Unwatch cancels, each put sent again; rendezvous puts and gets are
+// not counted.
 #include "crsp/dht_adapter/dht_metrics.h"
 
 #include <gtest/gtest.h>
+#include <opendht/infohash.h>
 
 #include <chrono>
 #include <future>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <vector>
 
 #include "crsp/dht_adapter/aggregator_role.h"
 #include "crsp/dht_adapter/keys.h"
@@ -49,6 +54,10 @@ class RecordingDhtMetrics final : public DhtMetrics {
     std::lock_guard lock(mu_);
     ++cancelled_;
   }
+  void PutRetried() override {
+    std::lock_guard lock(mu_);
+    ++put_retries_;
+  }
   int started(DhtOp op) {
     std::lock_guard lock(mu_);
     return started_[op];
@@ -71,6 +80,10 @@ class RecordingDhtMetrics final : public DhtMetrics {
     std::lock_guard lock(mu_);
     return cancelled_;
   }
+  int put_retries() {
+    std::lock_guard lock(mu_);
+    return put_retries_;
+  }
 
  private:
   std::mutex mu_;
@@ -78,6 +91,7 @@ class RecordingDhtMetrics final : public DhtMetrics {
   std::map<std::pair<DhtOp, DhtOutcome>, int> finished_;
   int listens_ = 0;
   int cancelled_ = 0;
+  int put_retries_ = 0;
 };
 
 bool PublishAndWait(Dht& dht, const OfferRecord& r) {
@@ -194,6 +208,68 @@ TEST(OpenDhtDhtMetrics, UnwatchCancelsEveryListenStartedAndStartsNoMore) {
   ASSERT_EQ(get_done.wait_for(10s), std::future_status::ready);
   EXPECT_EQ(metrics->started(DhtOp::kPut), 0);
   EXPECT_EQ(metrics->started(DhtOp::kGet), 0);
+  a.Shutdown(1s);
+}
+
+// Where `self` ranks, 1 the closest, among `nodes` by XOR distance to `key`.
+size_t RankOf(const protocol::NodeId& self,
+              const std::vector<protocol::NodeId>& nodes,
+              const ::dht::InfoHash& key) {
+  auto closer = [&](const protocol::NodeId& a, const protocol::NodeId& b) {
+    for (size_t i = 0; i < a.size(); ++i) {
+      const uint8_t da = a[i] ^ key[i];
+      const uint8_t db = b[i] ^ key[i];
+      if (da != db) return da < db;
+    }
+    return false;
+  };
+  size_t rank = 1;
+  for (const protocol::NodeId& n : nodes) rank += closer(n, self) ? 1 : 0;
+  return rank;
+}
+
+// OpenDHT 2.4.12's storage maintenance fails the first confirmation of a
+// put under a key this node is not among the 8 closest to
+// (opendht_impl.h kPutRetryStep): such a put is sent again, counted, and
+// confirmed; under a key this node is among the closest to, nothing is.
+TEST(OpenDhtDhtMetrics, APutFarFromItsKeyIsSentAgainAndConfirmed) {
+  constexpr size_t kNodes = 10;
+  auto metrics = std::make_shared<RecordingDhtMetrics>();
+  OpenDhtConfig config = LoopbackConfig();
+  config.search_anchors = 0;  // not what this is about; fewer packets
+  OpenDhtDht a(config, {}, metrics);
+  std::vector<std::unique_ptr<OpenDhtDht>> peers;
+  for (size_t i = 1; i < kNodes; ++i) {
+    OpenDhtConfig c = LoopbackConfig({a.LoopbackAddress()});
+    c.search_anchors = 0;
+    peers.push_back(std::make_unique<OpenDhtDht>(c));
+  }
+  // Every peer known (on IPv6, which the bootstrap address is): OpenDHT's
+  // "am I among the 8 closest" then agrees with RankOf.
+  ASSERT_TRUE(WaitUntil([&] { return a.Info().good_peers >= kNodes - 1; }, 20s))
+      << a.Info().good_peers;
+  std::vector<protocol::NodeId> ids;
+  for (const auto& p : peers) ids.push_back(p->Info().node_id);
+  const protocol::NodeId self = a.Info().node_id;
+
+  std::optional<OfferRecord> far;
+  std::optional<OfferRecord> near;
+  for (int d = 1; d <= 255 && !(far && near); ++d) {
+    OfferRecord r = testing::UnsignedRecord(static_cast<uint8_t>(d), 500,
+                                            static_cast<uint16_t>(d));
+    const size_t rank =
+        RankOf(self, ids, ::dht::InfoHash::get(KeyFor(r.offer)));
+    if (rank > 8 && !far) far = r;
+    if (rank <= 8 && !near) near = r;
+  }
+  ASSERT_TRUE(far && near);
+
+  ASSERT_TRUE(PublishAndWait(a, *near));
+  EXPECT_EQ(metrics->put_retries(), 0);
+  ASSERT_TRUE(PublishAndWait(a, *far));
+  EXPECT_GE(metrics->put_retries(), 1);
+  EXPECT_EQ(metrics->finished(DhtOp::kPut, DhtOutcome::kOk), 2);
+  for (auto& p : peers) p->Shutdown(1s);
   a.Shutdown(1s);
 }
 

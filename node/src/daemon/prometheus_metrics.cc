@@ -328,6 +328,12 @@ PrometheusMetrics::PrometheusMetrics(const std::string& listen,
               "Duration of DHT puts and gets; for listens, the wait "
               "before OpenDHT was handed the listen.")
           .Register(*registry_);
+  dht_put_retries_ =
+      &BuildCounter()
+           .Name("crsp_dht_put_retries_total")
+           .Help("DHT puts sent again after a failed confirmation.")
+           .Register(*registry_)
+           .Add({});
   auto& ops = BuildCounter()
                   .Name("crsp_dht_operations_total")
                   .Help("DHT puts and gets finished, by outcome.")
@@ -451,5 +457,7 @@ void PrometheusMetrics::ListenStarted(std::chrono::nanoseconds waited) {
   dht_in_flight_[kListen]->Increment();
   dht_seconds_[kListen]->Observe(Seconds(waited));
 }
+
+void PrometheusMetrics::PutRetried() { dht_put_retries_->Increment(); }
 
 }  // namespace crsp::node

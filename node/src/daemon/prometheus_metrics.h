@@ -76,6 +76,7 @@ class PrometheusMetrics final : public NodeMetrics, public dht::DhtMetrics {
   void Finished(dht::DhtOp op, dht::DhtOutcome outcome,
                 std::chrono::nanoseconds took) override;
   void ListenStarted(std::chrono::nanoseconds waited) override;
+  void PutRetried() override;
 
  private:
   class ScrapeTimeCollector;
@@ -108,6 +109,7 @@ class PrometheusMetrics final : public NodeMetrics, public dht::DhtMetrics {
   std::array<prometheus::Histogram*, kDhtOps + 1> dht_seconds_{};
   std::array<std::array<prometheus::Counter*, kDhtOutcomes>, kDhtOps>
       dht_ops_{};
+  prometheus::Counter* dht_put_retries_ = nullptr;
 
   std::unique_ptr<prometheus::Exposer> exposer_;  // last: serves the above
 };

@@ -37,6 +37,9 @@ class DhtMetrics {
   virtual void ListenStarted(std::chrono::nanoseconds waited) {}
   // A listen ListenStarted reported was cancelled (Unwatch).
   virtual void ListenCancelled() {}
+  // A put's confirmation failed while the DHT had peers, and the put was
+  // sent again (opendht_impl.h kPutRetryStep); its Finished comes later.
+  virtual void PutRetried() {}
 };
 
 }  // namespace crsp::dht
