@@ -4,8 +4,11 @@
 //
 //   puts.plain      puts under an id nobody listens to (OpenDHT's own put)
 //   election        a demand, the storers' checks, cold reads, adverts
-//   puts.aggregated puts under the id its k aggregators listen to
-//   puts.watched    puts under an id W nodes listen to (today's design)
+//   puts.aggregated registrations of the aggregated id: the put, then the
+//                   record pushed to its k aggregators (each writer reads
+//                   the adverts first, at most once per kAdvertCache)
+//   puts.watched    puts under an id W nodes listen to (the design before
+//                   aggregators)
 //   query.first     first queries at non-aggregators: adverts + forward
 //   read.direct     a direct read of the id's keys (today's cold read)
 //   takeover        the aggregators die; a query notices, demands, and
@@ -66,6 +69,12 @@ double Updates(const SimNetwork& net) {
   return update == net.by_kind().end() ? 0 : 2.0 * update->second;
 }
 
+// Datagrams of one of the project's own kinds (SimNetwork::CountExtra).
+double Extra(const SimNetwork& net, const std::string& kind) {
+  auto it = net.by_kind().find(kind);
+  return it == net.by_kind().end() ? 0 : double(it->second);
+}
+
 double SecondsSince(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
@@ -116,25 +125,34 @@ struct Sim {
   }
 
   // `count` puts of record-sized values under random keys of `keys`, from
-  // random nodes, 5 ms apart; returns how many succeeded.
-  size_t Puts(const std::vector<::dht::InfoHash>& keys, size_t count) {
+  // random nodes (from `writers` of them, when not 0), 5 ms apart; returns
+  // how many succeeded. `confirmed(from)` runs after each one that did.
+  size_t Puts(const std::vector<::dht::InfoHash>& keys, size_t count,
+              size_t writers = 0,
+              std::function<void(size_t from)> confirmed = nullptr) {
+    std::vector<size_t> pool;
+    while (pool.size() < writers) pool.push_back(RandomAlive());
     auto done = std::make_shared<size_t>(0), ok = std::make_shared<size_t>(0);
     for (size_t k = 0; k < count; ++k) {
-      const size_t from = RandomAlive();
+      const size_t from = pool.empty() ? RandomAlive() : pool[k % pool.size()];
       auto value = std::make_shared<::dht::Value>(
           std::vector<uint8_t>(kRecordBytes, static_cast<uint8_t>(k)));
       value->id = rng();
-      net.node(from).put(keys[rng() % keys.size()], value,
-                         [done, ok](bool success,
-                                    const std::vector<std::shared_ptr<::dht::Node>>&) {
-                           ++*done;
-                           *ok += success ? 1 : 0;
-                         });
+      net.node(from).put(
+          keys[rng() % keys.size()], value,
+          [this, done, ok, from, confirmed](
+              bool success, const std::vector<std::shared_ptr<::dht::Node>>&) {
+            ++*done;
+            *ok += success ? 1 : 0;
+            if (success && confirmed) {
+              net.Defer([confirmed, from] { confirmed(from); });
+            }
+          });
       net.Kick(from);
       net.Run(milliseconds(5));
     }
     net.Run(seconds(60), [&] { return *done >= count; });
-    net.Run(seconds(2));  // listen notifications still on their way
+    net.Run(seconds(2));  // listen notifications, adverts reads, pushes
     return *ok;
   }
 };
@@ -216,21 +234,37 @@ int Main(int argc, char** argv) {
     Metric("election.true_closest_elected", true_elected);
   }
 
-  // puts.aggregated: the same puts under the aggregated id.
+  // puts.aggregated: the same puts under the aggregated id, each record
+  // pushed once confirmed. First from random nodes (nearly every writer
+  // reads the adverts: the worst case), then from 10 writers (each reads
+  // them once in the phase: what a node that takes many registrations of
+  // the id pays).
+  const auto push = [&](size_t from) { sim.roles.Push(from); };
   StartPhase(net);
-  const uint64_t seen0 = sim.roles.notifications();
-  t = Clock::now();
-  ok = sim.Puts(SimKeysOf(kAggregatedResource), ops);
+  uint64_t reads0 = sim.roles.push_adverts_reads();
+  ok = sim.Puts(SimKeysOf(kAggregatedResource), ops, 0, push);
   const double aggregated = Own(net) / ops;
   Kinds("puts.aggregated", net, ops);
   Metric("puts.aggregated.ok", ok);
   Metric("puts.aggregated.datagrams_all", double(net.datagrams()) / ops);
   Metric("puts.aggregated.datagrams", aggregated);
   Metric("puts.aggregated.excess", aggregated - plain);
+  Metric("puts.aggregated.pushes", Extra(net, "crsp/push") / ops);
+  Metric("puts.aggregated.adverts_reads",
+         double(sim.roles.push_adverts_reads() - reads0) / ops);
   Metric("puts.aggregated.updates", Updates(net) / ops);
-  Metric("puts.aggregated.notified_per_put_per_aggregator",
-         double(sim.roles.notifications() - seen0) / ops /
-             std::max<size_t>(1, elected.size()));
+
+  StartPhase(net);
+  reads0 = sim.roles.push_adverts_reads();
+  ok = sim.Puts(SimKeysOf(kAggregatedResource), ops, 10, push);
+  const double cached = Own(net) / ops;
+  Kinds("puts.cached", net, ops);
+  Metric("puts.cached.ok", ok);
+  Metric("puts.cached.datagrams", cached);
+  Metric("puts.cached.excess", cached - plain);
+  Metric("puts.cached.pushes", Extra(net, "crsp/push") / ops);
+  Metric("puts.cached.adverts_reads",
+         double(sim.roles.push_adverts_reads() - reads0) / ops);
 
   // puts.watched: today's design, `watchers` nodes watch every key.
   std::set<size_t> watching;

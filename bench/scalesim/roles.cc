@@ -163,14 +163,8 @@ void Roles::BecomeAggregator(size_t i) {
   if (!aggregators_.insert(i).second) return;
   const std::vector<::dht::InfoHash> keys = SimKeysOf(resource_);
   ::dht::Dht& node = net_->node(i);
-  // Watch first, then read: nothing put in between is missed.
-  for (const ::dht::InfoHash& key : keys) {
-    node.listen(key, [this](const std::vector<std::shared_ptr<::dht::Value>>& v,
-                            bool expired) {
-      if (!expired) notifications_ += v.size();
-      return true;
-    });
-  }
+  // No listens: records reach it pushed by their writers (Push), and its
+  // periodic re-reads are no registration's cost.
   auto remaining = std::make_shared<size_t>(keys.size());
   for (const ::dht::InfoHash& key : keys) {
     node.get(
@@ -196,7 +190,8 @@ void Roles::BecomeAggregator(size_t i) {
   net_->Kick(i);
 }
 
-void Roles::Query(size_t i, QueryOutcome* outcome) {
+void Roles::ReadAdverts(
+    size_t i, std::function<void(std::vector<agg::ForwardTarget>)> done) {
   auto adverts = std::make_shared<std::vector<agg::Advert>>();
   net_->node(i).get(
       rendezvous_,
@@ -209,7 +204,7 @@ void Roles::Query(size_t i, QueryOutcome* outcome) {
         }
         return true;
       },
-      [this, i, adverts, outcome](
+      [this, adverts, done = std::move(done)](
           bool, const std::vector<std::shared_ptr<::dht::Node>>& nodes) {
         std::vector<agg::SearchNode> searched;
         for (const auto& node : nodes) {
@@ -219,12 +214,42 @@ void Roles::Query(size_t i, QueryOutcome* outcome) {
         }
         auto targets = agg::UsableAdverts(ToNodeId(rendezvous_), resource_,
                                           *adverts, searched);
-        outcome->usable_adverts = targets.size();
-        net_->Defer([this, i, targets = std::move(targets), outcome] {
-          Forward(i, targets, 0, {}, outcome);
-        });
+        net_->Defer([done, targets = std::move(targets)] { done(targets); });
       });
   net_->Kick(i);
+}
+
+void Roles::Push(size_t i) {
+  auto cached = push_cache_.find(i);
+  if (cached != push_cache_.end() &&
+      Clock::now() - cached->second.read_at < agg::kAdvertCache) {
+    PushTo(i, cached->second.targets);
+    return;
+  }
+  ++push_adverts_reads_;
+  ReadAdverts(i, [this, i](std::vector<agg::ForwardTarget> targets) {
+    push_cache_[i] = {Clock::now(), targets};
+    PushTo(i, targets);
+  });
+}
+
+void Roles::PushTo(size_t i, const std::vector<agg::ForwardTarget>& targets) {
+  // As the node's push.cc: never to itself, and kPushTries sends to one
+  // that never acks.
+  constexpr uint64_t kPushTries = 3;
+  for (const agg::ForwardTarget& target : targets) {
+    const size_t to = net_->IndexOf(FromAddress(target.address));
+    if (to == i) continue;
+    const bool live = to != SIZE_MAX && net_->alive(to);
+    net_->CountExtra("crsp/push", live ? 2 : kPushTries);
+  }
+}
+
+void Roles::Query(size_t i, QueryOutcome* outcome) {
+  ReadAdverts(i, [this, i, outcome](std::vector<agg::ForwardTarget> targets) {
+    outcome->usable_adverts = targets.size();
+    Forward(i, std::move(targets), 0, {}, outcome);
+  });
 }
 
 void Roles::Forward(size_t i, std::vector<agg::ForwardTarget> targets,

@@ -1,7 +1,8 @@
 // docs/scaling.md's roles driven on simulated OpenDHT nodes: the election
 // through demands seen by the rendezvous key's storers, aggregators that
-// watch and cold-read an id's keys and then advertise, and querying nodes
-// that look adverts up and forward. The decisions are the project's own
+// cold-read an id's keys and then advertise, writers that push each
+// confirmed record to the id's aggregators, and querying nodes that look
+// adverts up and forward. The decisions are the project's own
 // (crsp/dht_adapter/aggregator_role.h); this file only wires them to
 // ::dht::Dht calls, as the node will do through its adapter.
 #ifndef CRSP_BENCH_SCALESIM_ROLES_H_
@@ -46,10 +47,17 @@ class Roles {
   // else a demand naming the ones that did not answer.
   void Query(size_t i, QueryOutcome* outcome);
 
+  // Node i's put of a record under the id was confirmed: it pushes the
+  // record to the id's aggregators (docs/scaling.md "Pushed records"),
+  // after reading the adverts if its cache of them (kAdvertCache) is
+  // older. Each push to a live aggregator counts 2 datagrams (the push and
+  // its ack, "crsp/push"); to a dead one, kPushTries sends.
+  void Push(size_t i);
+  // Adverts reads the pushes above made (gets of the rendezvous key).
+  uint64_t push_adverts_reads() const { return push_adverts_reads_; }
+
   const std::set<size_t>& aggregators() const { return aggregators_; }
   const std::set<size_t>& warm() const { return warm_; }
-  // Records put under the id's keys that each aggregator was told about.
-  uint64_t notifications() const { return notifications_; }
   // The k alive nodes closest to the rendezvous key (global knowledge).
   std::set<size_t> TrueClosest() const;
   ::dht::InfoHash rendezvous() const { return rendezvous_; }
@@ -68,6 +76,12 @@ class Roles {
   void Forward(size_t i, std::vector<dht::aggregator::ForwardTarget> targets,
                size_t next, std::vector<protocol::NodeId> failed,
                QueryOutcome* outcome);
+  void PushTo(size_t i,
+              const std::vector<dht::aggregator::ForwardTarget>& targets);
+  // A get of the rendezvous key at node i; `done` gets the usable adverts.
+  void ReadAdverts(
+      size_t i,
+      std::function<void(std::vector<dht::aggregator::ForwardTarget>)> done);
 
   SimNetwork* net_;
   uint16_t resource_;
@@ -76,7 +90,13 @@ class Roles {
   // When each node last demanded, and last ran the check (kDemandInterval
   // apart at most once).
   std::map<size_t, Clock::time_point> demanded_at_, checked_at_;
-  uint64_t notifications_ = 0;
+  // Each writer's adverts, as its push cache keeps them.
+  struct PushCache {
+    Clock::time_point read_at;
+    std::vector<dht::aggregator::ForwardTarget> targets;
+  };
+  std::map<size_t, PushCache> push_cache_;
+  uint64_t push_adverts_reads_ = 0;
   std::map<size_t, std::vector<Check>> checks_;
 };
 
