@@ -289,6 +289,13 @@ void OpenDhtDht::Impl::PreparePut(const std::shared_ptr<PutOp>& op,
 
 void OpenDhtDht::Impl::OnPutDone(const std::shared_ptr<PutOp>& op, bool ok,
                                  size_t nodes) {
+  if (ok && nodes == 0 && !stopped) {
+    // OpenDHT's answer to a put of a value it has announced already (a
+    // retry that came after the announce ended, a re-publish) names no
+    // nodes: the key's search, read once more, does.
+    FinishFromRead(op, /*announced=*/true);
+    return;
+  }
   if (ok) {
     op->Finish(true, nodes + 1);  // the remote nodes, and our local copy
     return;
@@ -313,22 +320,35 @@ void OpenDhtDht::Impl::OnPutDone(const std::shared_ptr<PutOp>& op, bool ok,
     tasks.PostAfter(kPutRetryStep * step, op->put_primary);
     return;
   }
+  FinishFromRead(op, /*announced=*/false);
+}
+
+void OpenDhtDht::Impl::FinishFromRead(const std::shared_ptr<PutOp>& op,
+                                      bool announced) {
   auto found = std::make_shared<std::atomic<bool>>(false);
   std::weak_ptr<Impl> weak = weak_from_this();
   const ValuePtr& value = op->value;
   runner.get(
       op->key,
-      ::dht::GetCallback([found, value](const std::vector<ValuePtr>& vals) {
-        for (const ValuePtr& v : vals) {
-          if (v->id == value->id && v->data == value->data) *found = true;
-        }
-        return !*found;
-      }),
-      ::dht::DoneCallback([weak, op, found](bool, const auto&) {
-        if (auto self = weak.lock()) {
-          self->tasks.Post([op, found] { op->Finish(*found, *found ? 1 : 0); });
-        }
-      }),
+      ::dht::GetCallback(
+          [found, value, announced](const std::vector<ValuePtr>& vals) {
+            for (const ValuePtr& v : vals) {
+              if (v->id == value->id && v->data == value->data) *found = true;
+            }
+            // Announced, the get runs to its end: its done names the nodes.
+            return announced || !*found;
+          }),
+      ::dht::DoneCallback(
+          [weak, op, found, announced](
+              bool, const std::vector<std::shared_ptr<::dht::Node>>& nodes) {
+            if (auto self = weak.lock()) {
+              const size_t replicas = announced ? nodes.size() + 1
+                                      : *found  ? 1
+                                                : 0;
+              self->tasks.Post(
+                  [op, replicas] { op->Finish(replicas != 0, replicas); });
+            }
+          }),
       ::dht::Value::IdFilter(value->id));
 }
 

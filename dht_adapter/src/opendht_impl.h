@@ -337,6 +337,10 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   // caller then calls op->put_primary().
   void PreparePut(const std::shared_ptr<PutOp>& op, bool permanent);
   void OnPutDone(const std::shared_ptr<PutOp>& op, bool ok, size_t nodes);
+  // Finishes `op` from one get of its key, filtered to its value's id:
+  // `announced` (OpenDHT said so, naming no nodes), with the search's nodes
+  // + 1; else (a node alone) with 1 if the local copy was read, or failed.
+  void FinishFromRead(const std::shared_ptr<PutOp>& op, bool announced);
   // Runs a Fetch of `keys` (records of `resource` only).
   void StartFetch(uint16_t resource, std::vector<InfoHash> keys,
                   Dht::FetchDeadlines deadlines, Dht::FetchDone answer,
