@@ -63,17 +63,15 @@ double Own(const SimNetwork& net) {
   return double(net.datagrams()) - g_idle_per_s * seconds;
 }
 
-// Listen notifications: `update` requests and their replies.
-double Updates(const SimNetwork& net) {
-  auto update = net.by_kind().find("q/update");
-  return update == net.by_kind().end() ? 0 : 2.0 * update->second;
-}
-
-// Datagrams of one of the project's own kinds (SimNetwork::CountExtra).
-double Extra(const SimNetwork& net, const std::string& kind) {
+// Datagrams of one kind: an OpenDHT message kind ("q/update"), or one of
+// the project's own (SimNetwork::CountExtra).
+double OfKind(const SimNetwork& net, const std::string& kind) {
   auto it = net.by_kind().find(kind);
   return it == net.by_kind().end() ? 0 : double(it->second);
 }
+
+// Listen notifications: `update` requests and their replies.
+double Updates(const SimNetwork& net) { return 2.0 * OfKind(net, "q/update"); }
 
 double SecondsSince(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
@@ -275,7 +273,7 @@ int Main(int argc, char** argv) {
   Metric("puts.aggregated.datagrams_all", double(net.datagrams()) / ops);
   Metric("puts.aggregated.datagrams", aggregated);
   Metric("puts.aggregated.excess", aggregated - plain);
-  Metric("puts.aggregated.pushes", Extra(net, "crsp/push") / ops);
+  Metric("puts.aggregated.pushes", OfKind(net, "crsp/push") / ops);
   Metric("puts.aggregated.adverts_reads",
          double(sim.roles.push_adverts_reads() - reads0) / ops);
   Metric("puts.aggregated.updates", Updates(net) / ops);
@@ -288,7 +286,7 @@ int Main(int argc, char** argv) {
   Metric("puts.cached.ok", ok);
   Metric("puts.cached.datagrams", cached);
   Metric("puts.cached.excess", cached - plain);
-  Metric("puts.cached.pushes", Extra(net, "crsp/push") / ops);
+  Metric("puts.cached.pushes", OfKind(net, "crsp/push") / ops);
   Metric("puts.cached.adverts_reads",
          double(sim.roles.push_adverts_reads() - reads0) / ops);
 

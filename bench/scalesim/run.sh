@@ -89,8 +89,10 @@ if not quick and len(sizes) == 2:
     # Extrapolation: OpenDHT's put and get are O(log N), so each figure
     # grows by at most its measured growth per decade; the pushes are flat
     # (2 per aggregator).
-    reg = runs[b]["puts.aggregated.datagrams"] + 2 * max(0.0, runs[b]["puts.aggregated.datagrams"] - runs[a]["puts.aggregated.datagrams"])
-    q = runs[b]["query.first.datagrams"] + 2 * max(0.0, runs[b]["query.first.datagrams"] - runs[a]["query.first.datagrams"])
+    def at_1e6(key):
+        return runs[b][key] + 2 * max(0.0, runs[b][key] - runs[a][key])
+    reg = at_1e6("puts.aggregated.datagrams")
+    q = at_1e6("query.first.datagrams")
     print(f"- extrapolated to 1,000,000 nodes (two more decades at the "
           f"measured growth per decade): registration ~{reg:,.0f} datagrams, "
           f"first query ~{q:,.0f}; today's design, every node watching, would "

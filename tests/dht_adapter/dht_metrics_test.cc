@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <opendht/infohash.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <map>
@@ -215,16 +216,12 @@ TEST(OpenDhtDhtMetrics, UnwatchCancelsEveryListenStartedAndStartsNoMore) {
 size_t RankOf(const protocol::NodeId& self,
               const std::vector<protocol::NodeId>& nodes,
               const ::dht::InfoHash& key) {
-  auto closer = [&](const protocol::NodeId& a, const protocol::NodeId& b) {
-    for (size_t i = 0; i < a.size(); ++i) {
-      const uint8_t da = a[i] ^ key[i];
-      const uint8_t db = b[i] ^ key[i];
-      if (da != db) return da < db;
-    }
-    return false;
-  };
+  protocol::NodeId target;
+  std::copy_n(key.data(), target.size(), target.begin());
   size_t rank = 1;
-  for (const protocol::NodeId& n : nodes) rank += closer(n, self) ? 1 : 0;
+  for (const protocol::NodeId& n : nodes) {
+    rank += aggregator::Closer(target, n, self) ? 1 : 0;
+  }
   return rank;
 }
 
