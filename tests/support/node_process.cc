@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -88,16 +89,65 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
+namespace {
+
+// The last `max_bytes` of a node's log, for a failure message.
+std::string Tail(const std::string& log, size_t max_bytes = 4000) {
+  return log.size() <= max_bytes ? log : log.substr(log.size() - max_bytes);
+}
+
+}  // namespace
+
 std::unique_ptr<NodeProcess> NodeProcess::Start(
     Options options, std::chrono::milliseconds ready_within) {
-  if (options.edge_port == 0) options.edge_port = FreeUdpPort();
-  if (options.dht_port == 0) options.dht_port = FreeUdpPort();
+  // A port FreeUdpPort picked can be taken by another test process before
+  // the node binds it (ctest -j2). Only then, and only for ports picked
+  // here, is the start tried again with fresh ones.
+  const bool picked_dht = options.dht_port == 0;
+  const bool picked_ports = options.edge_port == 0 || picked_dht;
   std::filesystem::create_directories(options.state_dir);
   if (options.log_file.empty()) {
     options.log_file = options.state_dir + "/node.log";
   }
+  constexpr int kAttempts = 3;
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    Options these = options;
+    if (these.edge_port == 0) these.edge_port = FreeUdpPort();
+    if (these.dht_port == 0) these.dht_port = FreeUdpPort();
+    std::error_code no_file;
+    const auto log_before = std::filesystem::file_size(these.log_file, no_file);
+    bool died = false;
+    std::unique_ptr<NodeProcess> node =
+        StartOnce(std::move(these), ready_within, died);
+    std::string log = node->Log();  // this attempt's part of it
+    if (!no_file && log_before <= log.size()) log.erase(0, log_before);
+    // OpenDHT does not fail when one of its two sockets cannot bind; the
+    // node runs on, warns, and would miss its IPv6 peers on loopback.
+    const bool dht_half_bound =
+        picked_dht && log.find("DHT: IPv6 bind failed") != std::string::npos;
+    if (node->pid_ > 0 && !died && !dht_half_bound) {
+      return node;
+    }
+    const bool port_taken =
+        dht_half_bound ||
+        (died && (log.find("Address already in use") != std::string::npos ||
+                  log.find("DHT bound no UDP port") != std::string::npos));
+    if (port_taken && picked_ports && attempt < kAttempts) continue;
+    std::fprintf(stderr, "NodeProcess: %s did not start (%s); its log:\n%s\n",
+                 node->options_.binary.c_str(),
+                 died             ? "exited during start-up"
+                 : dht_half_bound ? "its DHT port was taken on IPv6"
+                                  : "no answer to a ping",
+                 Tail(log).c_str());
+    return nullptr;
+  }
+  return nullptr;
+}
+
+std::unique_ptr<NodeProcess> NodeProcess::StartOnce(
+    Options options, std::chrono::milliseconds ready_within, bool& died) {
   std::unique_ptr<NodeProcess> node(new NodeProcess(std::move(options)));
-  if (!node->Launch()) return nullptr;
+  if (!node->Launch()) return node;
 
   // Ready once it answers a ping; bounded by count and deadline.
   UdpClient client(node->edge_port());
@@ -111,12 +161,17 @@ std::unique_ptr<NodeProcess> NodeProcess::Start(
     int status = 0;
     if (waitpid(node->pid_, &status, WNOHANG) == node->pid_) {
       node->pid_ = -1;  // died during start-up
-      return nullptr;
+      died = true;
+      return node;
     }
     client.Send(bytes);
     if (client.Receive(std::chrono::milliseconds(100))) return node;
   }
-  return nullptr;
+  // Never answered: the caller gets no node, so this one is killed here.
+  kill(node->pid_, SIGKILL);
+  waitpid(node->pid_, nullptr, 0);
+  node->pid_ = -1;
+  return node;
 }
 
 bool NodeProcess::Launch() {

@@ -59,7 +59,10 @@ class NodeProcess {
   };
 
   // Starts the node and waits (bounded by `ready_within`) until it answers
-  // a ping on its edge port. Returns null if it never does.
+  // a ping on its edge port. Returns null if it never does, after printing
+  // the node's log to stderr. Ports left 0 are picked here; if one of them
+  // was taken before the node bound it, the start is tried again (up to 3
+  // times in all) on fresh ones.
   static std::unique_ptr<NodeProcess> Start(
       Options options,
       std::chrono::milliseconds ready_within = std::chrono::seconds(20));
@@ -79,6 +82,10 @@ class NodeProcess {
 
  private:
   explicit NodeProcess(Options options) : options_(std::move(options)) {}
+  // One start on the ports in `options`. Returns the node in any case; its
+  // pid is -1 unless it answered a ping. `died`: it exited by itself.
+  static std::unique_ptr<NodeProcess> StartOnce(
+      Options options, std::chrono::milliseconds ready_within, bool& died);
   bool Launch();
 
   Options options_;
