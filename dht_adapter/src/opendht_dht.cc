@@ -209,12 +209,11 @@ void OpenDhtDht::Impl::Start(const OpenDhtConfig& cfg) {
   for (const OfferValueType& t : types) {
     ::dht::ValueType type(
         t.id, t.name, t.expiration,
-        [log = logger, stored = stored_keys, local = local_values](
-            InfoHash key, ValuePtr& value, const InfoHash&,
-            const ::dht::SockAddr& from) {
+        [log = logger, stored = stored_keys](InfoHash key, ValuePtr& value,
+                                             const InfoHash&,
+                                             const ::dht::SockAddr& from) {
           if (AcceptValue(key, value, UnixSeconds())) {
             stored->Add(key);
-            local->Remember(key, value);
             return true;
           }
           if (log) {
@@ -226,13 +225,9 @@ void OpenDhtDht::Impl::Start(const OpenDhtConfig& cfg) {
         // OpenDHT calls this when a value arrives under the id of one it
         // stores (and the two differ): a re-register or withdraw through
         // the same node. Its default refuses every unsigned edit.
-        [log = logger, local = local_values](
-            InfoHash key, const ValuePtr& stored, ValuePtr& next,
-            const InfoHash&, const ::dht::SockAddr& from) {
-          if (AcceptEdit(key, stored, next, UnixSeconds())) {
-            local->Remember(key, next);
-            return true;
-          }
+        [log = logger](InfoHash key, const ValuePtr& stored, ValuePtr& next,
+                       const InfoHash&, const ::dht::SockAddr& from) {
+          if (AcceptEdit(key, stored, next, UnixSeconds())) return true;
           if (log) {
             log(DhtLogLevel::kDebug,
                 "DHT: refused an offer edit from " + from.toString());
@@ -398,7 +393,6 @@ void OpenDhtDht::Impl::SweepExpired() {
   for (const Published& p : expired) {
     for (const InfoHash& k : p.keys) runner.cancelPut(k, p.id);
   }
-  local_values->Prune();
   After(config.expiry_sweep_interval, [](Impl& self) { self.SweepExpired(); });
 }
 
@@ -474,21 +468,17 @@ void OpenDhtDht::Publish(const OfferRecord& record, PutDone done) {
   // The previous version's value: no longer re-announced, and its stored
   // copies edited into a short-lived copy of this version (the edit policy
   // takes it: a higher version of the same offer), so they lapse in minutes.
-  // OpenDHT stores each put locally first (Dht::put): ReadKey finds it.
   for (const InfoHash& key : superseded_keys) {
     impl_->runner.cancelPut(key, superseded_id);
-    auto value = MakeOfferValue(kSupersededValueType.id, data, superseded_id);
-    impl_->local_values->Remember(key, value);
-    impl_->runner.put(key, std::move(value), ::dht::DoneCallback{},
-                      ::dht::time_point::max(),
-                      /*permanent=*/false);
+    impl_->runner.put(
+        key, MakeOfferValue(kSupersededValueType.id, data, superseded_id),
+        ::dht::DoneCallback{}, ::dht::time_point::max(),
+        /*permanent=*/false);
   }
-  impl_->local_values->Remember(primary, op->value);
   op->put_primary();
   for (const InfoHash& key : keys) {
     if (key == primary) continue;
     auto value = MakeOfferValue(type.id, data, id);
-    impl_->local_values->Remember(key, value);
     impl_->runner.put(key, value, ::dht::DoneCallback{},
                       ::dht::time_point::max(), /*permanent=*/true);
   }

@@ -27,7 +27,6 @@
 
 #include "crsp/dht_adapter/aggregator_role.h"
 #include "crsp/dht_adapter/opendht_dht.h"
-#include "local_values.h"
 #include "peer_book.h"
 #include "task_thread.h"
 
@@ -159,11 +158,8 @@ struct FetchOp {
   size_t outstanding = 0;
   bool answered = false;
   bool over = false;
-  bool failed = false;   // a get's search reached no node
-  size_t gets_done = 0;  // for the debug log at the end
-  size_t gets_failed = 0;
-  std::chrono::steady_clock::time_point started;
-  std::vector<OfferRecord> records;                 // until `answer` runs
+  bool failed = false;               // a get's search reached no node
+  std::vector<OfferRecord> records;  // until `answer` runs
   std::set<std::pair<uint64_t, ::dht::Blob>> seen;  // (value id, data)
 };
 
@@ -316,9 +312,6 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   // Shared with the store policies OpenDHT holds (Fetch's order).
   std::shared_ptr<internal::StoredKeys> stored_keys =
       std::make_shared<internal::StoredKeys>();
-  // The values OpenDHT stores here, for ReadKey; shared with the policies.
-  std::shared_ptr<internal::LocalValues> local_values =
-      std::make_shared<internal::LocalValues>();
 
   // Declared last: destroyed (stopped) before the runner it calls into.
   TaskThread tasks;
@@ -353,17 +346,6 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
                   Dht::FetchDeadlines deadlines, Dht::FetchDone answer,
                   Dht::FetchMore more);
   void StartGets(const std::shared_ptr<FetchOp>& op);
-  // Reads one key's offer values from the nodes closest to it: their value
-  // ids first, then a get only if one of them is not in local_values
-  // (docs/storage.md "Reading a key"). `values` runs for each batch read;
-  // `done` once, last, with false if no search reached a node. Both run on
-  // the task thread. Counted as one get of the metrics.
-  using KeyValues = std::function<void(const std::vector<ValuePtr>&)>;
-  void ReadKey(const InfoHash& key, KeyValues values,
-               std::function<void(bool ok)> done);
-  // A Fetch's get of `key` returned `vals`.
-  void OnFetchValues(const std::shared_ptr<FetchOp>& op, const InfoHash& key,
-                     const std::vector<ValuePtr>& vals);
   // At the answer deadline: answers with what arrived (once).
   void AnswerFetch(const std::shared_ptr<FetchOp>& op);
   // Every get finished (or the finish deadline passed, or the DHT stopped):
@@ -387,11 +369,10 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   // `rewalk`: the sweep also walks the keys of this node's own offers (a
   // routing change: see SweepSoon).
   void SweepSoon(std::chrono::milliseconds delay, bool rewalk = false);
-  // One read of watched `key` for the running sweep, its values reported
-  // as a listen's (OnValues); the sweep goes on when it is done. `listened`:
-  // a get, which a synced listen answers from its cache; else ReadKey.
-  void RereadGet(const InfoHash& key, std::chrono::steady_clock::time_point now,
-                 bool listened);
+  // One get of watched `key` for the running sweep, its values reported
+  // as a listen's (OnValues); the sweep goes on when it is done.
+  void RereadGet(const InfoHash& key,
+                 std::chrono::steady_clock::time_point now);
   void SweepNext();
   // A re-read's query found `found` under watched `key`: the ids its
   // listen never delivered are looked at again after kHoleGrace, and then

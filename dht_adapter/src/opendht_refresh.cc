@@ -206,7 +206,7 @@ void OpenDhtDht::Impl::SweepNext() {
     // A key that is only re-read has no listen cache to check: its get
     // walks the search and reads the values.
     if (watched && !listened) {
-      RereadGet(key, now, /*listened=*/false);
+      RereadGet(key, now);
       continue;
     }
     // A query for value ids under every key. A get of a key whose listen
@@ -249,7 +249,7 @@ void OpenDhtDht::Impl::SweepNext() {
     // caller waits for them: not a get of the metrics.
     if (!watched) continue;
     // The get brings the values of keys whose listen is not synced.
-    RereadGet(key, now, /*listened=*/true);
+    RereadGet(key, now);
   }
   if (sweep->outstanding == 0 && !sweep->paused &&
       (stopped || sweep->next == sweep->keys.size())) {
@@ -262,24 +262,8 @@ void OpenDhtDht::Impl::SweepNext() {
 }
 
 void OpenDhtDht::Impl::RereadGet(const InfoHash& key,
-                                 std::chrono::steady_clock::time_point now,
-                                 bool listened) {
+                                 std::chrono::steady_clock::time_point now) {
   std::weak_ptr<Impl> weak = weak_from_this();
-  auto next = [weak] {
-    auto self = weak.lock();
-    if (!self || !self->sweep) return;
-    --self->sweep->outstanding;
-    self->SweepNext();
-  };
-  if (!listened) {
-    ReadKey(
-        key,
-        [weak, key](const std::vector<ValuePtr>& vals) {
-          if (auto self = weak.lock()) self->OnValues(key, vals);
-        },
-        [next](bool) { next(); });
-    return;
-  }
   metrics->Started(DhtOp::kGet);
   runner.get(
       key, ::dht::GetCallback([weak, key](const std::vector<ValuePtr>& vals) {
@@ -288,12 +272,16 @@ void OpenDhtDht::Impl::RereadGet(const InfoHash& key,
         }
         return true;
       }),
-      ::dht::DoneCallbackSimple([weak, started = now, next](bool ok) {
+      ::dht::DoneCallbackSimple([weak, started = now](bool ok) {
         if (auto self = weak.lock()) {
           self->metrics->Finished(DhtOp::kGet,
                                   ok ? DhtOutcome::kOk : DhtOutcome::kFailed,
                                   std::chrono::steady_clock::now() - started);
-          self->tasks.Post(next);
+          self->tasks.Post([self] {
+            if (!self->sweep) return;
+            --self->sweep->outstanding;
+            self->SweepNext();
+          });
         }
       }));
 }

@@ -15,8 +15,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
-#include <string>
 #include <thread>
 #include <vector>
 
@@ -61,10 +59,6 @@ class RecordingDhtMetrics final : public DhtMetrics {
     std::lock_guard lock(mu_);
     ++put_retries_;
   }
-  void KeyFetchedFromNodes() override {
-    std::lock_guard lock(mu_);
-    ++keys_fetched_;
-  }
   int started(DhtOp op) {
     std::lock_guard lock(mu_);
     return started_[op];
@@ -91,10 +85,6 @@ class RecordingDhtMetrics final : public DhtMetrics {
     std::lock_guard lock(mu_);
     return put_retries_;
   }
-  int keys_fetched() {
-    std::lock_guard lock(mu_);
-    return keys_fetched_;
-  }
 
  private:
   std::mutex mu_;
@@ -103,7 +93,6 @@ class RecordingDhtMetrics final : public DhtMetrics {
   int listens_ = 0;
   int cancelled_ = 0;
   int put_retries_ = 0;
-  int keys_fetched_ = 0;
 };
 
 bool PublishAndWait(Dht& dht, const OfferRecord& r) {
@@ -223,40 +212,6 @@ TEST(OpenDhtDhtMetrics, UnwatchCancelsEveryListenStartedAndStartsNoMore) {
   a.Shutdown(1s);
 }
 
-struct Fetched {
-  bool ended = false;
-  bool complete = false;
-  size_t records = 0;
-};
-
-// A whole Fetch of `resource` up to `max_price`, waited for.
-Fetched FetchAndWait(Dht& dht, uint16_t resource, uint32_t max_price) {
-  struct State {
-    std::mutex mu;
-    Fetched fetched;
-    std::promise<void> ended;
-  };
-  auto state = std::make_shared<State>();
-  auto ended = state->ended.get_future();
-  dht.Fetch(
-      resource, max_price, {8s, 8s},
-      [state](std::vector<OfferRecord> records, bool) {
-        std::lock_guard lock(state->mu);
-        state->fetched.records += records.size();
-      },
-      [state](std::vector<OfferRecord> records, Dht::FetchProgress progress) {
-        std::lock_guard lock(state->mu);
-        state->fetched.records += records.size();
-        if (progress == Dht::FetchProgress::kReading) return;
-        state->fetched.ended = true;
-        state->fetched.complete = progress == Dht::FetchProgress::kComplete;
-        state->ended.set_value();
-      });
-  if (ended.wait_for(12s) != std::future_status::ready) return {};
-  std::lock_guard lock(state->mu);
-  return state->fetched;
-}
-
 // Where `self` ranks, 1 the closest, among `nodes` by XOR distance to `key`.
 size_t RankOf(const protocol::NodeId& self,
               const std::vector<protocol::NodeId>& nodes,
@@ -268,50 +223,6 @@ size_t RankOf(const protocol::NodeId& self,
     rank += aggregator::Closer(target, n, self) ? 1 : 0;
   }
   return rank;
-}
-
-// A read of a key takes the values this node stores itself from its own
-// store, after one small answer per node naming the ids; the key's values
-// are got from its nodes (each asked for each value) only when a node names
-// one not stored here. `c` joins after the offers' writer left: nobody
-// announces them to it (OpenDHT's storage maintenance would, 10 minutes on).
-TEST(OpenDhtDhtMetrics, AReadGetsValuesFromNodesOnlyWhenOneIsNotStoredHere) {
-  constexpr uint16_t kResource = 0x0005;
-  constexpr uint32_t kPrice = 700;
-  auto b_metrics = std::make_shared<RecordingDhtMetrics>();
-  auto c_metrics = std::make_shared<RecordingDhtMetrics>();
-  auto a = std::make_unique<OpenDhtDht>(LoopbackConfig());
-  OpenDhtDht b(LoopbackConfig({a->LoopbackAddress()}), {}, b_metrics);
-  ASSERT_TRUE(WaitUntil([&] { return a->Info().good_peers >= 1; }, 10s));
-  const uint32_t before = b.Info().stored_values;
-  std::set<std::string> keys_with_offers;
-  for (uint8_t d = 1; d <= 3; ++d) {
-    const OfferRecord r = testing::UnsignedRecord(d, kPrice, kResource);
-    keys_with_offers.insert(KeyFor(r.offer));
-    ASSERT_TRUE(PublishAndWait(*a, r));
-  }
-  ASSERT_TRUE(
-      WaitUntil([&] { return b.Info().stored_values >= before + 3; }, 10s));
-  const int keys = static_cast<int>(KeysFor(kResource, kPrice).size());
-
-  const Fetched at_b = FetchAndWait(b, kResource, kPrice);
-  EXPECT_TRUE(at_b.complete);
-  EXPECT_EQ(at_b.records, 3u);
-  EXPECT_EQ(b_metrics->started(DhtOp::kGet), keys);
-  EXPECT_EQ(b_metrics->keys_fetched(), 0);  // b stores all three
-
-  a->Shutdown(1s);
-  a.reset();
-  OpenDhtDht c(LoopbackConfig({b.LoopbackAddress()}), {}, c_metrics);
-  ASSERT_TRUE(WaitUntil([&] { return c.Info().good_peers >= 1; }, 10s));
-  const Fetched at_c = FetchAndWait(c, kResource, kPrice);
-  EXPECT_TRUE(at_c.complete);
-  EXPECT_EQ(at_c.records, 3u);
-  EXPECT_EQ(c_metrics->started(DhtOp::kGet), keys);
-  EXPECT_EQ(c_metrics->keys_fetched(),
-            static_cast<int>(keys_with_offers.size()));
-  c.Shutdown(1s);
-  b.Shutdown(1s);
 }
 
 // OpenDHT 2.4.12's storage maintenance fails the first confirmation of a

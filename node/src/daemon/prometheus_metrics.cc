@@ -334,14 +334,6 @@ PrometheusMetrics::PrometheusMetrics(const std::string& listen,
            .Help("DHT puts sent again after a failed confirmation.")
            .Register(*registry_)
            .Add({});
-  dht_keys_fetched_ =
-      &BuildCounter()
-           .Name("crsp_dht_keys_fetched_from_nodes_total")
-           .Help(
-               "DHT gets of a key that named a value not stored here, so "
-               "every value was asked for.")
-           .Register(*registry_)
-           .Add({});
   auto& ops = BuildCounter()
                   .Name("crsp_dht_operations_total")
                   .Help("DHT puts and gets finished, by outcome.")
@@ -467,9 +459,5 @@ void PrometheusMetrics::ListenStarted(std::chrono::nanoseconds waited) {
 }
 
 void PrometheusMetrics::PutRetried() { dht_put_retries_->Increment(); }
-
-void PrometheusMetrics::KeyFetchedFromNodes() {
-  dht_keys_fetched_->Increment();
-}
 
 }  // namespace crsp::node

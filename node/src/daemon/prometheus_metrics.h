@@ -77,7 +77,6 @@ class PrometheusMetrics final : public NodeMetrics, public dht::DhtMetrics {
                 std::chrono::nanoseconds took) override;
   void ListenStarted(std::chrono::nanoseconds waited) override;
   void PutRetried() override;
-  void KeyFetchedFromNodes() override;
 
  private:
   class ScrapeTimeCollector;
@@ -111,7 +110,6 @@ class PrometheusMetrics final : public NodeMetrics, public dht::DhtMetrics {
   std::array<std::array<prometheus::Counter*, kDhtOutcomes>, kDhtOps>
       dht_ops_{};
   prometheus::Counter* dht_put_retries_ = nullptr;
-  prometheus::Counter* dht_keys_fetched_ = nullptr;
 
   std::unique_ptr<prometheus::Exposer> exposer_;  // last: serves the above
 };

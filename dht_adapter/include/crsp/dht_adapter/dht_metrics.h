@@ -40,11 +40,6 @@ class DhtMetrics {
   // A put's confirmation failed while the DHT had peers, and the put was
   // sent again (opendht_impl.h kPutRetryStep); its Finished comes later.
   virtual void PutRetried() {}
-  // A get (DhtOp::kGet) of one key found a value id this node does not
-  // store itself, so the key's values were got from its nodes, each value
-  // asked for from each node (docs/storage.md "Reading a key"). A key whose
-  // values all are stored here is read in one small answer per node.
-  virtual void KeyFetchedFromNodes() {}
 };
 
 }  // namespace crsp::dht
