@@ -245,6 +245,13 @@ void InMemoryDht::Unwatch(uint16_t resource) {
   });
 }
 
+void InMemoryDht::StopListening(uint16_t resource) {
+  std::lock_guard lock(mu_);
+  for (Watcher& w : watchers_) {
+    if (w.resource == resource) w.mode = WatchMode::kReread;
+  }
+}
+
 void InMemoryDht::FetchKeyOf(const protocol::Offer& offer,
                              std::chrono::milliseconds /*deadline*/,
                              FetchDone done) {

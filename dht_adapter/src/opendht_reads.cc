@@ -113,7 +113,8 @@ void OpenDhtDht::Impl::StartGets(const std::shared_ptr<FetchOp>& op) {
               // A watched key's values, delivered (CheckHoles).
               auto listened = self->listened.find(key);
               if (listened != self->listened.end()) {
-                for (const ValuePtr& v : vals) listened->second.Delivered(v->id);
+                for (const ValuePtr& v : vals)
+                  listened->second.Delivered(v->id);
               }
               if (op->over) return;
               for (auto& [v, r] : accepted) {
@@ -461,6 +462,46 @@ void OpenDhtDht::Unwatch(uint16_t resource) {
     impl_->runner.cancelListen(key, std::move(token));
     impl_->metrics->ListenCancelled();
   }
+}
+
+// The keys stay in `listened` (re-read by the sweeps, as a kReread Watch's
+// keys); a listen still queued is dropped, one handed to OpenDHT is
+// cancelled. `delivered` is no longer needed (no hole check without a
+// listen).
+void OpenDhtDht::StopListening(uint16_t resource) {
+  std::vector<std::pair<InfoHash, std::shared_future<size_t>>> started;
+  size_t stopped = 0;
+  {
+    std::lock_guard lock(impl_->mu);
+    for (auto& [key, entry] : impl_->listened) {
+      if (entry.resource != resource || !entry.listen) continue;
+      entry.listen = false;
+      // A listen handed over meanwhile (PumpListens) finds another serial:
+      // it is cancelled at once.
+      entry.serial = impl_->next_listen_serial++;
+      entry.delivered = {};
+      if (entry.token.valid()) {
+        started.emplace_back(key, std::move(entry.token));
+        entry.token = {};
+      }
+      ++stopped;
+    }
+    std::erase_if(impl_->listen_queue, [this](const QueuedListen& q) {
+      auto it = impl_->listened.find(q.key);
+      return it == impl_->listened.end() || it->second.serial != q.serial;
+    });
+  }
+  for (auto& [key, token] : started) {
+    impl_->runner.cancelListen(key, std::move(token));
+    impl_->metrics->ListenCancelled();
+  }
+  if (stopped == 0) return;
+  // What was put while this node listened came by the listens; what the
+  // writers put before they knew to push here is read by the catch-up
+  // re-read, as after a kReread Watch.
+  impl_->After(impl_->config.reread_settle, [](Impl& self) {
+    self.SweepSoon(std::chrono::milliseconds(0));
+  });
 }
 
 }  // namespace crsp::dht

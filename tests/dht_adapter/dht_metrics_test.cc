@@ -212,6 +212,42 @@ TEST(OpenDhtDhtMetrics, UnwatchCancelsEveryListenStartedAndStartsNoMore) {
   a.Shutdown(1s);
 }
 
+// StopListening cancels the listens a Watch handed over and drops the
+// queued ones, for its resource only; the keys stay watched (a later Watch
+// of them starts no listen).
+TEST(OpenDhtDhtMetrics, StopListeningCancelsItsResourcesListensOnly) {
+  auto metrics = std::make_shared<RecordingDhtMetrics>();
+  OpenDhtDht a(LoopbackConfig(), {}, metrics);
+  const int keys = static_cast<int>(KeysFor(1, 1000).size());
+  a.Watch(
+      1, 1000, [](const OfferRecord&) {}, kListen);
+  a.Watch(
+      3, 1000, [](const OfferRecord&) {}, kListen);
+  ASSERT_TRUE(WaitUntil([&] { return metrics->listens() == 2 * keys; }, 5s));
+  a.StopListening(1);
+  EXPECT_EQ(metrics->cancelled(), keys);
+  a.StopListening(1);  // idempotent
+  EXPECT_EQ(metrics->cancelled(), keys);
+  a.Watch(
+      1, 1000, [](const OfferRecord&) {}, kListen);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(metrics->listens(), 2 * keys);  // the keys keep their mode
+
+  // 1,408 listens, paced 64 per 20 ms: the stop comes while most wait.
+  a.Watch(
+      2, wire::kAnyPrice, [](const OfferRecord&) {}, kListen);
+  std::this_thread::sleep_for(50ms);
+  a.StopListening(2);
+  std::this_thread::sleep_for(200ms);  // a batch in hand finishes
+  const int started = metrics->listens();
+  EXPECT_LT(started - 2 * keys,
+            static_cast<int>(KeysFor(2, wire::kAnyPrice).size()));
+  EXPECT_EQ(metrics->cancelled(), started - keys);  // resource 3's stay
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(metrics->listens(), started);  // no queued listen started
+  a.Shutdown(1s);
+}
+
 // Where `self` ranks, 1 the closest, among `nodes` by XOR distance to `key`.
 size_t RankOf(const protocol::NodeId& self,
               const std::vector<protocol::NodeId>& nodes,

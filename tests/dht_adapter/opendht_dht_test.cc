@@ -196,6 +196,45 @@ TEST_F(TwoNodes, ARereadWatchListensNowhereAndReadsAfterItsSettleTime) {
   EXPECT_TRUE(WaitUntil(saw, 15s));
 }
 
+// An aggregator listens while it reads its id and then stops
+// (docs/scaling.md "Warm-up listens"): a record put after StopListening is
+// not reported by a listen, but by the catch-up re-read.
+TEST_F(TwoNodes, AfterStopListeningARecordArrivesByTheReread) {
+  b_->Shutdown(1s);
+  OpenDhtConfig config = LoopbackConfig({a_->LoopbackAddress()});
+  config.reread_settle = 2s;
+  b_ = std::make_unique<OpenDhtDht>(config);
+  ASSERT_TRUE(WaitUntil([&] { return b_->Info().good_peers >= 1; }, 10s));
+  std::mutex mu;
+  std::vector<OfferRecord> seen;
+  auto saw = [&](const OfferRecord& r) {
+    std::lock_guard lock(mu);
+    return Contains(seen, r);
+  };
+  b_->Watch(
+      1, 15,  // price bucket 0: 64 keys
+      [&](const OfferRecord& r) {
+        std::lock_guard lock(mu);
+        seen.push_back(r);
+      },
+      kListen);
+  std::this_thread::sleep_for(500ms);  // let the listens reach a
+  const OfferRecord listened = UnsignedRecord(2, 10);
+  ASSERT_TRUE(PublishAndWait(*a_, listened).first);
+  ASSERT_TRUE(WaitUntil([&] { return saw(listened); }, 5s));
+
+  b_->StopListening(1);
+  const auto stopped = std::chrono::steady_clock::now();
+  const OfferRecord reread = UnsignedRecord(3, 10);
+  ASSERT_TRUE(PublishAndWait(*a_, reread).first);
+  // A listen would have it within milliseconds.
+  std::this_thread::sleep_for(500ms);
+  if (std::chrono::steady_clock::now() - stopped < 1900ms) {
+    EXPECT_FALSE(saw(reread));
+  }
+  EXPECT_TRUE(WaitUntil([&] { return saw(reread); }, 15s));
+}
+
 TEST_F(TwoNodes, ARepublishReplacesTheValueAndATombstoneHidesIt) {
   const protocol::Ed25519Key key = TestKey();
   OfferRecord v1 = SignedRecord(UnsignedRecord(3, 100).offer, 10, key);

@@ -44,6 +44,9 @@ class CountingDht final : public dht::Dht {
     inner_.OnDemand(std::move(demand));
   }
   void Unwatch(uint16_t resource) override { inner_.Unwatch(resource); }
+  void StopListening(uint16_t resource) override {
+    inner_.StopListening(resource);
+  }
   void FetchKeyOf(const protocol::Offer& offer,
                   std::chrono::milliseconds deadline, FetchDone done) override {
     inner_.FetchKeyOf(offer, deadline, std::move(done));

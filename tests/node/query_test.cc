@@ -178,7 +178,8 @@ TEST(Query, WarmsFromTheDhtOnTheFirstQueryAndWatchesAfterwards) {
   a.Send(Register(1, Device(1), {Entry(1, 100)}));
   EXPECT_EQ(Ask(b, Query(0, {Want(1, 1000)})).total, 1u);
   // Published after B warmed: B learns it from its watch, by a re-read
-  // here (this world has no node-to-node transport for A's push).
+  // here (this world has no node-to-node transport for A's push). Not at
+  // once: B listened only while it read the id (StopListening once warm).
   a.Send(Register(2, Device(2), {Entry(1, 200)}), SourceB());
   EXPECT_EQ(Ask(b, Query(0, {Want(1, 1000)})).total, 1u);
   world.dht->RunRereads();

@@ -158,6 +158,9 @@ void NodeImpl::OnResourceWarm(uint16_t resource) {
     return;
   }
   spdlog::info("resource id {:04x} warm: advertising", resource);
+  // Read: from now on its writers push new records here, and a listener
+  // would cost every put of the id ~3 datagrams per replica.
+  dht_->StopListening(resource);
   Advertise(resource, since);
 }
 

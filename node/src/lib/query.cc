@@ -88,9 +88,12 @@ void NodeImpl::StartColdFetch(uint16_t resource, uint32_t max_price,
     watch = watched == reads_.watched.end() || watched->second < fetch->bucket;
     if (watch) reads_.watched[resource] = fetch->bucket;
   }
-  // Watch first: nothing published between the fetch and the watch's
-  // catch-up read is missed. By re-reads, not listens: new records are
-  // pushed here by their writers (docs/scaling.md "Pushed records").
+  // Watch first: nothing published between the fetch and the watch is
+  // missed. Listening while the id is read: a get of a key whose listen is
+  // synced is answered from the listen's cache, where OpenDHT's own get
+  // asks every node for every value one by one. Once warm, new records
+  // are pushed here by their writers and the listens stop
+  // (OnResourceWarm; docs/scaling.md "Warm-up listens").
   if (watch) {
     dht_->Watch(
         resource, max_price,
@@ -98,7 +101,7 @@ void NodeImpl::StartColdFetch(uint16_t resource, uint32_t max_price,
           MutexLock lock(&reads_.mu);
           reads_.index.Apply(record, Now());
         },
-        dht::Dht::WatchMode::kReread);
+        dht::Dht::WatchMode::kListen);
   }
   dht_->Fetch(
       resource, max_price, {kColdFetchDeadline, kWarmUpLimit},

@@ -109,6 +109,12 @@ class Dht {
   // Cancels every Watch of `resource` (every listen on its keys); records
   // arriving after it returns are not reported. Watch may be called again.
   virtual void Unwatch(uint16_t resource) = 0;
+  // The kListen Watches of `resource` stop listening: from now on their
+  // keys are watched as kReread keys are (re-reads, the first one
+  // OpenDhtConfig::reread_settle from now). Idempotent; a later Watch
+  // keeps a key's mode (now kReread). For an aggregator that listened
+  // while it read its id once (docs/scaling.md "Warm-up listens").
+  virtual void StopListening(uint16_t resource) = 0;
   // Every valid record (as Fetch filters them) stored under the one key
   // where `offer` lives (KeyFor(offer)); `done(records, complete)` once,
   // by `deadline`. For re-verifying a forwarded answer's signed offers.

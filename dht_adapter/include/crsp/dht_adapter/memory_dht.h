@@ -62,6 +62,8 @@ class InMemoryDht final : public Dht {
   // Removes every watcher of `resource` (the Watches of every caller of
   // this instance).
   void Unwatch(uint16_t resource) override;
+  // The resource's kListen watchers become kReread ones (RunRereads).
+  void StopListening(uint16_t resource) override;
   // Ignores the deadline; complete.
   void FetchKeyOf(const protocol::Offer& offer,
                   std::chrono::milliseconds deadline, FetchDone done) override;

@@ -143,6 +143,7 @@ class OpenDhtDht final : public Dht {
       std::function<void(const aggregator::Demand& demand)> demand) override;
   // Cancels the listens started and drops the ones still queued.
   void Unwatch(uint16_t resource) override;
+  void StopListening(uint16_t resource) override;
   void FetchKeyOf(const protocol::Offer& offer,
                   std::chrono::milliseconds deadline, FetchDone done) override;
   // True for an address OpenDHT's socket received a packet from in the
