@@ -138,7 +138,10 @@ void InMemoryDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen,
   std::vector<OfferRecord> existing = Read(resource, max_price);
   {
     std::lock_guard lock(mu_);
-    watchers_.push_back({resource, PriceBucket(max_price), seen, mode});
+    // No replica counts here: kListenWhereLarge re-reads every key.
+    watchers_.push_back(
+        {resource, PriceBucket(max_price), seen,
+         mode == WatchMode::kListenWhereLarge ? WatchMode::kReread : mode});
   }
   for (const OfferRecord& r : existing) seen(r);
 }

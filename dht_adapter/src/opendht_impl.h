@@ -56,6 +56,13 @@ constexpr std::string_view kOfferUserType = "crsp/offer";
 // re-read of one resource id takes about 44 s and adds about 32 gets/s.
 constexpr size_t kSweepGetsPerSecond = 32;
 constexpr size_t kSweepParallelism = 8;
+// A kListenWhereLarge Watch listens on a key this node stores at least
+// this many values of: OpenDHT 2.4.12's get pages (two datagrams per value
+// and node), while a get of a key whose listen is synced is answered from
+// the listen's cache. Listening on every key of an id made the 20-node
+// long test 2-6x slower, and a listen hole let one aggregator turn warm
+// without an offer (docs/scaling.md "Warm-up listens").
+constexpr size_t kListenMinValues = 16;
 // Listens are handed to OpenDHT this many at a time, this far apart.
 // DhtRunner runs every queued call before it reads the packets that came
 // meanwhile, and drops those that waited over 650 ms (RX_QUEUE_MAX_DELAY):
@@ -164,18 +171,32 @@ struct FetchOp {
 };
 
 // Keys under which this node stores offer values as a replica (the store
-// policy adds them). Fetch starts their gets first: OpenDHT answers a get
-// from the local store before it searches, so what this node holds arrives
-// at once even when every search meets a dead or paused peer (~1 s each,
-// OPENDHT-NOTES.md), and in a cluster of up to 8 nodes that is everything.
-// Only an order: a key whose values expired stays, and once kMaxKeys are
+// policy adds them), with how many values it stored under each (capped).
+// Fetch starts their gets first: OpenDHT answers a get from the local store
+// before it searches, so what this node holds arrives at once even when
+// every search meets a dead or paused peer (~1 s each, OPENDHT-NOTES.md),
+// and in a cluster of up to 8 nodes that is everything. The count chooses
+// which keys a kListenWhereLarge Watch listens on. Only an order and a
+// hint: a key whose values expired keeps its count, and once kMaxKeys are
 // known no more are added.
 class StoredKeys {
  public:
-  static constexpr size_t kMaxKeys = 1 << 17;  // ~7 MB at most
+  static constexpr size_t kMaxKeys = 1 << 17;  // ~10 MB at most
+  static constexpr uint8_t kCountCap = 255;
   void Add(const InfoHash& key) {
     std::lock_guard lock(mu_);
-    if (keys_.size() < kMaxKeys) keys_.insert(key);
+    auto it = keys_.find(key);
+    if (it != keys_.end()) {
+      if (it->second < kCountCap) ++it->second;
+    } else if (keys_.size() < kMaxKeys) {
+      keys_.emplace(key, 1);
+    }
+  }
+  // Values this node stored under `key` (0: none, or not tracked).
+  size_t Count(const InfoHash& key) const {
+    std::lock_guard lock(mu_);
+    auto it = keys_.find(key);
+    return it == keys_.end() ? 0 : it->second;
   }
   // Reorders `keys`: the stored ones first, each part in its old order.
   void StoredFirst(std::vector<InfoHash>& keys) const {
@@ -187,7 +208,7 @@ class StoredKeys {
 
  private:
   mutable std::mutex mu_;
-  std::set<InfoHash> keys_;
+  std::map<InfoHash, uint8_t> keys_;
 };
 
 struct Watcher {

@@ -286,9 +286,10 @@ void OpenDhtDht::Impl::PumpListens() {
 void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen,
                        WatchMode mode) {
   if (impl_->stopped) return;
-  const bool listen = mode == WatchMode::kListen;
   size_t added = 0;    // queued now
   size_t delayed = 0;  // cancelled lately: queued later (QueueListenLocked)
+  size_t reread = 0;   // added, never listened on
+  size_t listens = 0;  // added to listen on
   bool start_pump = false;
   const auto now = std::chrono::steady_clock::now();
   {
@@ -298,13 +299,19 @@ void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen,
       for (uint32_t shard = 0; shard < kShards; ++shard) {
         const InfoHash key = InfoHash::get(KeyName(resource, bucket, shard));
         const uint64_t serial = impl_->next_listen_serial;
+        const bool listen =
+            mode == WatchMode::kListen ||
+            (mode == WatchMode::kListenWhereLarge &&
+             impl_->stored_keys->Count(key) >= internal::kListenMinValues);
         if (impl_->listened
                 .emplace(key,
                          ListenedKey{resource, bucket, listen, serial, {}, {}})
                 .second) {
           ++impl_->next_listen_serial;
+          listens += listen ? 1 : 0;
           if (!listen) {
             ++added;  // read again by the sweeps, never listened on
+            ++reread;
           } else if (impl_->QueueListenLocked(key, serial, now)) {
             ++added;
           } else {
@@ -313,7 +320,7 @@ void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen,
         }
       }
     }
-    if (listen && added > 0 && !impl_->listen_pump_running) {
+    if (added > reread && !impl_->listen_pump_running) {
       impl_->listen_pump_running = true;
       start_pump = true;
     }
@@ -325,15 +332,15 @@ void OpenDhtDht::Watch(uint16_t resource, uint32_t max_price, RecordSeen seen,
       if (auto self = weak.lock()) self->PumpListens();
     });
   }
-  if (!listen) {
+  if (reread > 0) {
     // The catch-up read: what was put before every writer knew to push it
     // here (reread_settle). SweepSoon keeps an earlier schedule, so the
     // delay is waited here.
     impl_->After(impl_->config.reread_settle, [](Impl& self) {
       self.SweepSoon(std::chrono::milliseconds(0));
     });
-    return;
   }
+  if (listens == 0) return;
   // Once the new listens have settled, read their keys again: a value a
   // listen did not deliver (its notification lost, or stored where the
   // listen did not reach) and that the caller's fetch did not read in time

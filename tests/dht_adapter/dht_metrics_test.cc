@@ -30,6 +30,7 @@ namespace {
 constexpr Dht::WatchMode kListen = Dht::WatchMode::kListen;
 
 using testing::LoopbackConfig;
+using testing::UnsignedRecord;
 using testing::WaitUntil;
 
 using namespace std::chrono_literals;
@@ -245,6 +246,49 @@ TEST(OpenDhtDhtMetrics, StopListeningCancelsItsResourcesListensOnly) {
   EXPECT_EQ(metrics->cancelled(), started - keys);  // resource 3's stay
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(metrics->listens(), started);  // no queued listen started
+  a.Shutdown(1s);
+}
+
+// A kListenWhereLarge Watch listens only on the keys this node stores at
+// least 16 values of (opendht_impl.h kListenMinValues); the others are
+// re-read. Here one key of bucket 0 gets 16 values from a peer, and one
+// other key 1.
+TEST(OpenDhtDhtMetrics, AListenWhereLargeWatchListensOnlyOnLargeKeys) {
+  OpenDhtDht a(LoopbackConfig());
+  auto metrics = std::make_shared<RecordingDhtMetrics>();
+  OpenDhtDht b(LoopbackConfig({a.LoopbackAddress()}), {}, metrics);
+  ASSERT_TRUE(WaitUntil([&] { return a.Info().good_peers >= 1; }, 10s));
+  // Records of 4,096 devices by shard; the largest shard must hold 16.
+  auto record = [](int i) {
+    OfferRecord r = UnsignedRecord(static_cast<uint8_t>(i), 10, 9);
+    r.offer.device[1] = static_cast<uint8_t>(i >> 8);
+    return r;
+  };
+  std::map<uint32_t, std::vector<int>> by_shard;
+  for (int i = 0; i < 4096; ++i) {
+    by_shard[ShardOf(record(i).offer.device)].push_back(i);
+  }
+  auto large = std::max_element(by_shard.begin(), by_shard.end(),
+                                [](const auto& x, const auto& y) {
+                                  return x.second.size() < y.second.size();
+                                });
+  ASSERT_GE(large->second.size(), 16u);
+  for (size_t i = 0; i < 16; ++i) {
+    ASSERT_TRUE(PublishAndWait(a, record(large->second[i])));
+  }
+  auto small =
+      std::find_if(by_shard.begin(), by_shard.end(),
+                   [&](const auto& x) { return x.first != large->first; });
+  ASSERT_TRUE(PublishAndWait(a, record(small->second[0])));
+
+  b.Watch(
+      9, 15, [](const OfferRecord&) {}, Dht::WatchMode::kListenWhereLarge);
+  ASSERT_TRUE(WaitUntil([&] { return metrics->listens() >= 1; }, 5s));
+  std::this_thread::sleep_for(300ms);  // every listen handed over
+  EXPECT_EQ(metrics->listens(), 1);
+  b.StopListening(9);
+  EXPECT_EQ(metrics->cancelled(), 1);
+  b.Shutdown(1s);
   a.Shutdown(1s);
 }
 

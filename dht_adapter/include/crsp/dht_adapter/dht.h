@@ -53,8 +53,11 @@ class Dht {
   // replica). kReread: no listen; the keys are read again kRereadSettle
   // after the Watch and then at the implementation's re-read times, and
   // new records are expected to be pushed to the watcher by their writer
-  // (docs/scaling.md "Pushed records").
-  enum class WatchMode { kListen, kReread };
+  // (docs/scaling.md "Pushed records"). kListenWhereLarge: kListen for the
+  // keys this node stores many values of (where OpenDHT's get pages
+  // through them one by one), kReread for the others (docs/scaling.md
+  // "Warm-up listens").
+  enum class WatchMode { kListen, kReread, kListenWhereLarge };
 
   virtual ~Dht() = default;
 
