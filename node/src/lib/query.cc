@@ -88,13 +88,13 @@ void NodeImpl::StartColdFetch(uint16_t resource, uint32_t max_price,
     watch = watched == reads_.watched.end() || watched->second < fetch->bucket;
     if (watch) reads_.watched[resource] = fetch->bucket;
   }
-  // Watch first: nothing published between the fetch and the watch is
-  // missed. Listening, while the id is read, on the keys that hold many
-  // values here: a get of a key whose listen is synced is answered from
-  // the listen's cache, where OpenDHT's own get asks every node for every
-  // value one by one. Once warm, new records are pushed here by their
-  // writers and the listens stop (OnResourceWarm; docs/scaling.md
-  // "Warm-up listens").
+  // Watch first: nothing published between the fetch and the watch's
+  // listens or catch-up read is missed. Listening, while the id is read,
+  // on the keys that hold many values here: a get of a key whose listen is
+  // synced is answered from the listen's cache, where OpenDHT's own get
+  // asks every node for every value one by one. Once warm, new records are
+  // pushed here by their writers and the listens stop (OnResourceWarm;
+  // docs/scaling.md "Warm-up listens").
   if (watch) {
     dht_->Watch(
         resource, max_price,
