@@ -373,6 +373,12 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   // answers if not yet, then finishes (once).
   void EndFetch(const std::shared_ptr<FetchOp>& op, bool complete);
   void OnValues(const InfoHash& key, const std::vector<ValuePtr>& values);
+  // Drops the queued listens whose key has no entry any more, or one of
+  // another serial (Unwatch, StopListening). REQUIRES: mu held.
+  void DropStaleQueuedListensLocked();
+  // Cancels listens handed to OpenDHT, each counted (ListenCancelled).
+  void CancelListens(
+      std::vector<std::pair<InfoHash, std::shared_future<size_t>>> started);
   // Hands the next kListensPerBatch queued keys to OpenDHT's listen, and
   // comes back after kListenBatchPause while keys are left.
   void PumpListens();

@@ -457,17 +457,26 @@ void OpenDhtDht::Unwatch(uint16_t resource) {
       it = impl_->listened.erase(it);
     }
     // Queued keys of this resource have no entry now: never started.
-    std::erase_if(impl_->listen_queue, [this](const QueuedListen& q) {
-      auto it = impl_->listened.find(q.key);
-      return it == impl_->listened.end() || it->second.serial != q.serial;
-    });
+    impl_->DropStaleQueuedListensLocked();
   }
+  impl_->CancelListens(std::move(started));
+}
+
+void OpenDhtDht::Impl::DropStaleQueuedListensLocked() {
+  std::erase_if(listen_queue, [this](const QueuedListen& q) {
+    auto it = listened.find(q.key);
+    return it == listened.end() || it->second.serial != q.serial;
+  });
+}
+
+void OpenDhtDht::Impl::CancelListens(
+    std::vector<std::pair<InfoHash, std::shared_future<size_t>>> started) {
   // A cancel is queued behind the listen in DhtRunner's operations, so the
   // token is known by the time OpenDHT runs it. After Shutdown the runner
   // ignores it (its listens ended with it).
   for (auto& [key, token] : started) {
-    impl_->runner.cancelListen(key, std::move(token));
-    impl_->metrics->ListenCancelled();
+    runner.cancelListen(key, std::move(token));
+    metrics->ListenCancelled();
   }
 }
 
@@ -493,15 +502,9 @@ void OpenDhtDht::StopListening(uint16_t resource) {
       }
       ++stopped;
     }
-    std::erase_if(impl_->listen_queue, [this](const QueuedListen& q) {
-      auto it = impl_->listened.find(q.key);
-      return it == impl_->listened.end() || it->second.serial != q.serial;
-    });
+    impl_->DropStaleQueuedListensLocked();
   }
-  for (auto& [key, token] : started) {
-    impl_->runner.cancelListen(key, std::move(token));
-    impl_->metrics->ListenCancelled();
-  }
+  impl_->CancelListens(std::move(started));
   if (stopped == 0) return;
   // What was put while this node listened came by the listens; what the
   // writers put before they knew to push here is read by the catch-up

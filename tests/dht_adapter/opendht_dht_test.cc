@@ -112,8 +112,33 @@ class TwoNodes : public ::testing::Test {
     if (b_) b_->Shutdown(1s);
     if (a_) a_->Shutdown(1s);
   }
+  // Starts b again, its catch-up re-read `settle` after a Watch.
+  void RestartBWithRereadSettle(std::chrono::milliseconds settle) {
+    b_->Shutdown(1s);
+    OpenDhtConfig config = LoopbackConfig({a_->LoopbackAddress()});
+    config.reread_settle = settle;
+    b_ = std::make_unique<OpenDhtDht>(config);
+    ASSERT_TRUE(WaitUntil([&] { return b_->Info().good_peers >= 1; }, 10s));
+  }
   std::unique_ptr<OpenDhtDht> a_, b_;
 };
+
+// What a Watch reported, from the adapter's thread; shared with the
+// callback (Into), which may run until the node is destroyed.
+struct SeenRecords {
+  std::mutex mu;
+  std::vector<OfferRecord> records;
+  bool Saw(const OfferRecord& r) {
+    std::lock_guard lock(mu);
+    return Contains(records, r);
+  }
+};
+Dht::RecordSeen Into(const std::shared_ptr<SeenRecords>& seen) {
+  return [seen](const OfferRecord& r) {
+    std::lock_guard lock(seen->mu);
+    seen->records.push_back(r);
+  };
+}
 
 TEST_F(TwoNodes, ARecordPublishedAtOneIsFetchedAtTheOther) {
   const OfferRecord r =
@@ -167,61 +192,32 @@ TEST_F(TwoNodes, AWatcherSeesARecordPublishedAtTheOtherNode) {
 // Without a listen, a record put after the Watch arrives by the catch-up
 // read (docs/scaling.md "Pushed records"), not at once.
 TEST_F(TwoNodes, ARereadWatchListensNowhereAndReadsAfterItsSettleTime) {
-  b_->Shutdown(1s);
-  OpenDhtConfig config = LoopbackConfig({a_->LoopbackAddress()});
-  config.reread_settle = 2s;
-  b_ = std::make_unique<OpenDhtDht>(config);
-  ASSERT_TRUE(WaitUntil([&] { return b_->Info().good_peers >= 1; }, 10s));
-  std::mutex mu;
-  std::vector<OfferRecord> seen;
+  RestartBWithRereadSettle(2s);
+  auto seen = std::make_shared<SeenRecords>();
   const auto watched = std::chrono::steady_clock::now();
-  b_->Watch(
-      1, 15,  // price bucket 0: 64 keys, read in 2 s
-      [&](const OfferRecord& r) {
-        std::lock_guard lock(mu);
-        seen.push_back(r);
-      },
-      Dht::WatchMode::kReread);
+  b_->Watch(1, 15,  // price bucket 0: 64 keys, read in 2 s
+            Into(seen), Dht::WatchMode::kReread);
   const OfferRecord r = UnsignedRecord(2, 10);
   ASSERT_TRUE(PublishAndWait(*a_, r).first);
-  auto saw = [&] {
-    std::lock_guard lock(mu);
-    return Contains(seen, r);
-  };
   // A listen would have it within milliseconds.
   std::this_thread::sleep_for(500ms);
   if (std::chrono::steady_clock::now() - watched < 1900ms) {
-    EXPECT_FALSE(saw());
+    EXPECT_FALSE(seen->Saw(r));
   }
-  EXPECT_TRUE(WaitUntil(saw, 15s));
+  EXPECT_TRUE(WaitUntil([&] { return seen->Saw(r); }, 15s));
 }
 
 // An aggregator listens while it reads its id and then stops
 // (docs/scaling.md "Warm-up listens"): a record put after StopListening is
 // not reported by a listen, but by the catch-up re-read.
 TEST_F(TwoNodes, AfterStopListeningARecordArrivesByTheReread) {
-  b_->Shutdown(1s);
-  OpenDhtConfig config = LoopbackConfig({a_->LoopbackAddress()});
-  config.reread_settle = 2s;
-  b_ = std::make_unique<OpenDhtDht>(config);
-  ASSERT_TRUE(WaitUntil([&] { return b_->Info().good_peers >= 1; }, 10s));
-  std::mutex mu;
-  std::vector<OfferRecord> seen;
-  auto saw = [&](const OfferRecord& r) {
-    std::lock_guard lock(mu);
-    return Contains(seen, r);
-  };
-  b_->Watch(
-      1, 15,  // price bucket 0: 64 keys
-      [&](const OfferRecord& r) {
-        std::lock_guard lock(mu);
-        seen.push_back(r);
-      },
-      kListen);
-  std::this_thread::sleep_for(500ms);  // let the listens reach a
+  RestartBWithRereadSettle(2s);
+  auto seen = std::make_shared<SeenRecords>();
+  b_->Watch(1, 15, Into(seen), kListen);  // price bucket 0: 64 keys
+  std::this_thread::sleep_for(500ms);     // let the listens reach a
   const OfferRecord listened = UnsignedRecord(2, 10);
   ASSERT_TRUE(PublishAndWait(*a_, listened).first);
-  ASSERT_TRUE(WaitUntil([&] { return saw(listened); }, 5s));
+  ASSERT_TRUE(WaitUntil([&] { return seen->Saw(listened); }, 5s));
 
   b_->StopListening(1);
   const auto stopped = std::chrono::steady_clock::now();
@@ -230,9 +226,9 @@ TEST_F(TwoNodes, AfterStopListeningARecordArrivesByTheReread) {
   // A listen would have it within milliseconds.
   std::this_thread::sleep_for(500ms);
   if (std::chrono::steady_clock::now() - stopped < 1900ms) {
-    EXPECT_FALSE(saw(reread));
+    EXPECT_FALSE(seen->Saw(reread));
   }
-  EXPECT_TRUE(WaitUntil([&] { return saw(reread); }, 15s));
+  EXPECT_TRUE(WaitUntil([&] { return seen->Saw(reread); }, 15s));
 }
 
 TEST_F(TwoNodes, ARepublishReplacesTheValueAndATombstoneHidesIt) {
