@@ -57,7 +57,7 @@ class SharedDht final : public dht::Dht {
     // Unwatch must end this node's watches only, not every node's of the
     // shared store: each one reports through a switch this node owns.
     auto on = std::make_shared<std::atomic<bool>>(true);
-    watching_[resource].push_back({on, max_price, seen, mode});
+    watching_[resource].push_back(on);
     world_.dht->Watch(
         resource, max_price,
         [on, seen = std::move(seen)](const dht::OfferRecord& r) {
@@ -66,24 +66,14 @@ class SharedDht final : public dht::Dht {
         mode);
   }
   void Unwatch(uint16_t resource) override {
-    for (const NodeWatch& w : watching_[resource]) *w.on = false;
+    for (const auto& on : watching_[resource]) *on = false;
     watching_.erase(resource);
   }
-  // This node's listening watches only: each is switched off and watched
-  // again by re-reads.
+  // Recorded only: the nodes watch with kListenWhereLarge, which the
+  // shared store serves by re-reads (it has no replica counts), so no
+  // watch of theirs listens here. Forwarding would change every node's.
   void StopListening(uint16_t resource) override {
-    std::vector<NodeWatch> listening;
-    for (NodeWatch& w : watching_[resource]) {
-      if (w.mode == WatchMode::kListen) listening.push_back(w);
-    }
-    std::erase_if(watching_[resource], [](const NodeWatch& w) {
-      return w.mode == WatchMode::kListen;
-    });
-    for (NodeWatch& w : listening) {
-      *w.on = false;
-      Watch(resource, w.max_price, w.seen, WatchMode::kReread);
-      --world_.watches;  // the same watch, not a new one
-    }
+    world_.stopped_listening.emplace_back(id_, resource);
   }
   // One shared store is the whole DHT: rendezvous values are the world's.
   // The shared store names no searched nodes, and these nodes have peers
@@ -135,13 +125,7 @@ class SharedDht final : public dht::Dht {
  private:
   World& world_;
   protocol::NodeId id_;
-  struct NodeWatch {
-    std::shared_ptr<std::atomic<bool>> on;
-    uint32_t max_price;
-    RecordSeen seen;
-    WatchMode mode;
-  };
-  std::map<uint16_t, std::vector<NodeWatch>> watching_;
+  std::map<uint16_t, std::vector<std::shared_ptr<std::atomic<bool>>>> watching_;
   std::function<void(const dht::aggregator::Demand&)> on_demand_;
 };
 

@@ -36,6 +36,8 @@ struct World {
   // Fetch and Watch calls the nodes made.
   size_t fetches = 0;
   size_t watches = 0;
+  // StopListening calls the nodes made: (node id, resource).
+  std::vector<std::pair<protocol::NodeId, uint16_t>> stopped_listening;
   // While true, fetches report that not every key answered in time.
   bool fetches_incomplete = false;
   // While true, Fetch calls are held in `held_fetches` (a DHT slower than

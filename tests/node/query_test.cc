@@ -176,10 +176,14 @@ TEST(Query, WarmsFromTheDhtOnTheFirstQueryAndWatchesAfterwards) {
   TestNode a(world, {}, protocol::NodeId{1});
   TestNode b(world, {}, protocol::NodeId{2});
   a.Send(Register(1, Device(1), {Entry(1, 100)}));
+  EXPECT_TRUE(world.stopped_listening.empty());
   EXPECT_EQ(Ask(b, Query(0, {Want(1, 1000)})).total, 1u);
+  // Warm (the whole id, not only the asked price): its warm-up listens end.
+  EXPECT_EQ(world.stopped_listening,
+            (std::vector<std::pair<protocol::NodeId, uint16_t>>{
+                {protocol::NodeId{2}, 1}}));
   // Published after B warmed: B learns it from its watch, by a re-read
-  // here (this world has no node-to-node transport for A's push). Not at
-  // once: B listened only while it read the id (StopListening once warm).
+  // here (this world has no node-to-node transport for A's push).
   a.Send(Register(2, Device(2), {Entry(1, 200)}), SourceB());
   EXPECT_EQ(Ask(b, Query(0, {Want(1, 1000)})).total, 1u);
   world.dht->RunRereads();
