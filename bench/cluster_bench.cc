@@ -583,8 +583,10 @@ void Memory(Cluster& c, const Settings& s) {
   // Every node asked: demands from nodes that missed an advert can still
   // move an id's aggregators, so they are read once more.
   double aggregated = 0;  // (node, id) pairs aggregated
+  std::vector<int> aggregated_by(size_t(s.nodes) + 1, 0);
   for (const auto& [id, nodes] : WaitForWarmAggregators(c, s.nodes, ids, 60)) {
     aggregated += double(nodes.size());
+    for (int k : nodes) ++aggregated_by[size_t(k)];
   }
   std::this_thread::sleep_for(
       std::chrono::duration<double>(s.memory_settle_seconds));
@@ -599,6 +601,8 @@ void Memory(Cluster& c, const Settings& s) {
     // where the growth is.
     Emit(s.label, "memory.node" + std::to_string(k) + ".rss_growth_mb",
          growth_mb);
+    Emit(s.label, "memory.node" + std::to_string(k) + ".aggregated_ids",
+         aggregated_by[size_t(k)]);
     growth_sum += growth_mb;
     growth_max = std::max(growth_max, growth_mb);
     before_sum += double(before[size_t(k)]) / 1024;
@@ -645,8 +649,7 @@ DatagramBatch MeasureBatch(Cluster& c, const Settings& s, uint16_t resource,
   b.registrations = RunRegistrations(
       fd, AllEdges(c, s.nodes), count,
       // txid i: RunRegistrations matches answers by it.
-      [&](uint32_t i) { return RegisterBytes(w, first_device + i, i); },
-      o);
+      [&](uint32_t i) { return RegisterBytes(w, first_device + i, i); }, o);
   close(fd);
   // The window: the paced sending time plus the settle, or, when the
   // acknowledgements came later than that, until a settle after the last.
@@ -790,8 +793,7 @@ void Datagrams(Cluster& c, const Settings& s) {
   }
   const double idle_after = DatagramsPerSecond(pids, window);
   const double idle_per_sec = (idle_before + idle_after) / 2;
-  Emit(s.label, "datagrams.registrations",
-       double(per_batch) * double(rounds));
+  Emit(s.label, "datagrams.registrations", double(per_batch) * double(rounds));
   Emit(s.label, "datagrams.rounds", rounds);
   Emit(s.label, "datagrams.rate", s.datagram_rate);
   Emit(s.label, "datagrams.idle_before_per_sec", idle_before);
@@ -1223,8 +1225,7 @@ int main(int argc, char** argv) {
                  "registrations per id, datagrams counted (0: skip)");
   app.add_option("--datagram-rate", s.datagram_rate,
                  "registrations/s of the datagram phase");
-  app.add_option("--datagram-quiet-max-seconds",
-                 s.datagram_quiet_max_seconds,
+  app.add_option("--datagram-quiet-max-seconds", s.datagram_quiet_max_seconds,
                  "longest wait for the nodes' traffic to calm first");
   app.add_option("--datagram-rounds", s.datagram_rounds,
                  "batches per id, interleaved A B B A (drift cancels)");

@@ -223,6 +223,20 @@ def issue14_section(g, w):
           + (f"Goal: mean growth <= 24 MB: {verdict(f['mem_ok'])}." if judged
              else "(The goal is at 20 nodes.)"))
         w("")
+        by_count = {}  # ids aggregated -> growths of the nodes aggregating that many
+        for node in range(2, n + 1):
+            grown = g(f"{k}.node{node}.rss_growth_mb")
+            count = g(f"{k}.node{node}.aggregated_ids")
+            if grown is not None and count is not None:
+                by_count.setdefault(int(count), []).append(grown)
+        if by_count:
+            w("Growth per node by the number of ids it aggregated at the end, nodes 2-"
+              f"{n}: " + "; ".join(
+                  f"{c} ids, {num(sum(v) / len(v))} MB mean over {len(v)} node(s)"
+                  for c, v in sorted(by_count.items())) +
+              f". Node 1, asked each id first (a direct read of each), aggregating "
+              f"{num(g(k + '.node1.aggregated_ids'))}: {num(g(k + '.node1.rss_growth_mb'))} MB.")
+            w("")
     if g("c5.forward.aggregators") is not None:
         w("**6. Forwarded queries** (5 nodes, an id of "
           f"{num(g('c5.forward.register.offers_ok'))} offers, every node asked first; "
