@@ -372,7 +372,14 @@ struct OpenDhtDht::Impl : std::enable_shared_from_this<Impl> {
   // Every get finished (or the finish deadline passed, or the DHT stopped):
   // answers if not yet, then finishes (once).
   void EndFetch(const std::shared_ptr<FetchOp>& op, bool complete);
-  void OnValues(const InfoHash& key, const std::vector<ValuePtr>& values);
+  // Reports the accepted values of `key` to its watchers. From a listen,
+  // `listen_serial` is the entry's serial when the listen began: values of
+  // a listen stopped since (StopListening, Unwatch, a relisten) are
+  // dropped, so that after StopListening returns no listen reports a
+  // record, however late OpenDHT runs the cancel; the re-reads bring them.
+  // From a read, no serial.
+  void OnValues(const InfoHash& key, const std::vector<ValuePtr>& values,
+                std::optional<uint64_t> listen_serial = std::nullopt);
   // Drops the queued listens whose key has no entry any more, or one of
   // another serial (Unwatch, StopListening). REQUIRES: mu held.
   void DropStaleQueuedListensLocked();

@@ -159,7 +159,8 @@ void OpenDhtDht::Impl::StartGets(const std::shared_ptr<FetchOp>& op) {
 }
 
 void OpenDhtDht::Impl::OnValues(const InfoHash& key,
-                                const std::vector<ValuePtr>& values) {
+                                const std::vector<ValuePtr>& values,
+                                std::optional<uint64_t> listen_serial) {
   std::vector<OfferRecord> records;
   const uint64_t now = UnixSeconds();
   for (const ValuePtr& v : values) {
@@ -172,6 +173,10 @@ void OpenDhtDht::Impl::OnValues(const InfoHash& key,
     std::lock_guard lock(mu);
     auto it = listened.find(key);
     if (it == listened.end()) return;
+    if (listen_serial &&
+        (!it->second.listen || it->second.serial != *listen_serial)) {
+      return;  // a stopped listen's late values
+    }
     for (const ValuePtr& v : values) it->second.Delivered(v->id);
     for (const Watcher& w : watchers) {
       if (w.resource == it->second.resource &&
@@ -245,17 +250,21 @@ void OpenDhtDht::Impl::PumpListens() {
   std::vector<std::pair<InfoHash, std::shared_future<size_t>>> orphans;
   for (const QueuedListen& queued : batch) {
     const InfoHash& key = queued.key;
+    const uint64_t serial = queued.serial;
     std::future<size_t> token = runner.listen(
         key,
-        ::dht::ValueCallback([weak, key](const std::vector<ValuePtr>& vals,
-                                         bool expired) {
-          auto self = weak.lock();
-          if (!self) return false;
-          if (!expired) {
-            self->tasks.Post([self, key, vals] { self->OnValues(key, vals); });
-          }
-          return true;
-        }),
+        ::dht::ValueCallback(
+            [weak, key, serial](const std::vector<ValuePtr>& vals,
+                                bool expired) {
+              auto self = weak.lock();
+              if (!self) return false;
+              if (!expired) {
+                self->tasks.Post([self, key, vals, serial] {
+                  self->OnValues(key, vals, serial);
+                });
+              }
+              return true;
+            }),
         ::dht::Value::Filter{},
         // No Where clause. With Where().userType(...) (which every offer
         // value matches) a listen missed a fifth to a third of new offers in
