@@ -114,7 +114,8 @@ class Dht {
   virtual void Unwatch(uint16_t resource) = 0;
   // The kListen Watches of `resource` stop listening: from now on their
   // keys are watched as kReread keys are (re-reads, the first one
-  // OpenDhtConfig::reread_settle from now). Idempotent; a later Watch
+  // OpenDhtConfig::reread_settle from now); once it returns no listen
+  // reports a record, only the re-reads do. Idempotent; a later Watch
   // keeps a key's mode (now kReread). For an aggregator that listened
   // while it read its id once (docs/scaling.md "Warm-up listens").
   virtual void StopListening(uint16_t resource) = 0;
