@@ -173,8 +173,8 @@ void OpenDhtDht::Impl::OnValues(const InfoHash& key,
     std::lock_guard lock(mu);
     auto it = listened.find(key);
     if (it == listened.end()) return;
-    if (listen_serial &&
-        (!it->second.listen || it->second.serial != *listen_serial)) {
+    // StopListening, Unwatch and Relisten each give the entry a new serial.
+    if (listen_serial && it->second.serial != *listen_serial) {
       return;  // a stopped listen's late values
     }
     for (const ValuePtr& v : values) it->second.Delivered(v->id);
