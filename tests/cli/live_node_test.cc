@@ -66,6 +66,13 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
+// A resource id as the CLI takes it: "0x9100".
+std::string ResourceText(int id) {
+  char text[16];
+  std::snprintf(text, sizeof text, "0x%04x", id);
+  return text;
+}
+
 struct LiveNode {
   std::string edge;
   std::string dht;
@@ -304,8 +311,7 @@ TEST_F(LiveNodes, QueryFollowsCursorsAcrossPagesUnlessLimited) {
   std::vector<std::pair<std::string, std::string>> resources;
   std::vector<std::string> query = {"--node", a_->edge, "query"};
   for (int i = 1; i <= 16; ++i) {
-    char id[16];
-    std::snprintf(id, sizeof id, "0x%04x", 0x8100 + i);
+    const std::string id = ResourceText(0x8100 + i);
     resources.push_back({id, std::to_string(i) + ".00/use"});
     query.push_back(id);
   }
@@ -376,21 +382,17 @@ TEST_F(LiveNodes, AnIncompleteAnswerIsPrintedWithAWarningAndExits75) {
   // tens of milliseconds, so the second query can come after them (seen in
   // CI on a faster host); then the round is repeated with new ids (a read
   // id is one b has been asked about), at most 5 times.
-  auto hex = [](int id) {
-    char text[16];
-    std::snprintf(text, sizeof text, "0x%04x", id);
-    return std::string(text);
-  };
   RunResult r;
   std::string device;
   for (int round = 0; round < 5; ++round) {
-    const std::string offered = hex(0x9100 + round);
+    const std::string offered = ResourceText(0x9100 + round);
     std::string file =
         DeviceFile("radio" + std::to_string(round), {{offered, "3.00/use"}});
     ASSERT_EQ(Crsp({"--node", b_->edge, "register", file}).exit_code, 0);
     device = DeviceIdIn(file);
     std::vector<std::string> busy = {"--node", b_->edge, "query"};
-    for (int i = 1; i <= 12; ++i) busy.push_back(hex(0x9000 + 16 * round + i));
+    for (int i = 1; i <= 12; ++i)
+      busy.push_back(ResourceText(0x9000 + 16 * round + i));
     std::thread first([&busy] { CrspOnce(busy); });
     std::this_thread::sleep_for(milliseconds(40));
     r = CrspOnce({"--node", b_->edge, "query", offered, "--json"});
